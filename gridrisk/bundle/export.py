@@ -1,0 +1,123 @@
+"""Exporting a region and everything under it back to a bundle that re-imports to the same rows.
+
+The region's ancestors come along (without their cases) so that the bundle imports into an
+empty database: a township needs its county. Complainant details are never exported (the
+bundle holds none)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gridrisk.bundle.validate import CASE_COLUMNS, EVENT_COLUMNS, SCREENING_COLUMNS
+from gridrisk.regions.errors import UnknownRegion
+
+SUBTREE = """
+WITH RECURSIVE below AS (
+    SELECT code FROM regions WHERE code = :code
+    UNION ALL SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code
+), above AS (
+    SELECT code, parent_code FROM regions WHERE code = :code
+    UNION ALL SELECT r.code, r.parent_code FROM regions r JOIN above a ON r.code = a.parent_code
+)
+"""
+
+
+def export_region(conn: Connection, code: str, out: Path, *, timezone: str = "Asia/Shanghai"
+                  ) -> dict[str, int]:
+    """Write the bundle to `out` (a folder, or a .zip when the name ends so); row counts."""
+    if conn.execute(text("SELECT 1 FROM regions WHERE code = :code"), {"code": code}).first() \
+            is None:
+        raise UnknownRegion(code)
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / (out.stem if out.suffix == ".zip" else out.name)
+        folder.mkdir()
+        counts = _write_bundle(conn, code, folder, timezone)
+        if out.suffix == ".zip":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.make_archive(str(out.with_suffix("")), "zip", folder.parent, folder.name)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            for file in folder.iterdir():
+                shutil.copyfile(file, out / file.name)
+    return counts
+
+
+def _frame(conn: Connection, sql: str, code: str) -> pd.DataFrame:
+    result = conn.execute(text(SUBTREE + sql), {"code": code})
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    geoms = shapely.from_wkb([bytes(g) for g in frame.pop("wkb")])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> dict[str, int]:
+    regions = _frame(conn, """
+        SELECT code, name, level, parent_code, households, ST_AsBinary(geom) AS wkb
+        FROM regions WHERE code IN (SELECT code FROM below UNION SELECT code FROM above)
+        ORDER BY code""", code)
+    regions["households"] = regions["households"].astype("Int64")
+    _geo(regions).to_file(folder / "regions.geojson", driver="GeoJSON", engine="pyogrio",
+                          layer_options={"COORDINATE_PRECISION": 15})
+    cells = _frame(conn, """
+        SELECT code, name, region_code, ST_AsBinary(geom) AS wkb FROM cells
+        WHERE region_code IN (SELECT code FROM below) ORDER BY code""", code)
+    _geo(cells).to_file(folder / "cells.geojson", driver="GeoJSON", engine="pyogrio",
+                        layer_options={"COORDINATE_PRECISION": 15})
+
+    cases = _frame(conn, """
+        SELECT case_id, received_on, channel, category, parties,
+               ST_X(geom) AS lon, ST_Y(geom) AS lat, 'wgs84' AS crs, cell_code, region_code,
+               complex, responsible_unit, responsible_official, summary
+        FROM cases WHERE region_code IN (SELECT code FROM below) ORDER BY case_id""", code)
+    cases["received_on"] = cases["received_on"].astype(str)
+    cases["crs"] = cases["crs"].where(cases["lon"].notna(), None)
+    cases["complex"] = cases["complex"].map({True: "true", False: "false"})
+    _to_csv(cases, folder / "cases.csv", CASE_COLUMNS)
+
+    events = _frame(conn, """
+        SELECT e.case_id, e.at, e.at_is_date, e.type, e.level, e.parties, e.detail
+        FROM case_events e JOIN cases c USING (case_id)
+        WHERE c.region_code IN (SELECT code FROM below) ORDER BY e.case_id, e.at, e.id""", code)
+    local = pd.to_datetime(events["at"], utc=True).dt.tz_convert(timezone)
+    events["at"] = _iso_times(local).where(~events["at_is_date"].astype(bool),
+                                           local.dt.strftime("%Y-%m-%d"))
+    events["parties"] = events["parties"].astype("Int64")
+    _to_csv(events, folder / "case_events.csv", EVENT_COLUMNS)
+
+    screenings = _frame(conn, """
+        SELECT s.record_id, s.screened_at, s.worker, s.cell_code, s.found, s.category,
+               s.severity, s.parties, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+               CASE WHEN s.geom IS NOT NULL THEN 'wgs84' END AS crs, s.outcome, s.case_id,
+               s.summary
+        FROM screening_records s JOIN cells c ON c.code = s.cell_code
+        WHERE c.region_code IN (SELECT code FROM below) ORDER BY s.record_id""", code)
+    screenings["screened_at"] = _iso_times(
+        pd.to_datetime(screenings["screened_at"], utc=True).dt.tz_convert(timezone))
+    screenings["found"] = screenings["found"].map({True: "true", False: "false"})
+    screenings["parties"] = screenings["parties"].astype("Int64")
+    _to_csv(screenings, folder / "screenings.csv", SCREENING_COLUMNS)
+    return {"regions": len(regions), "cells": len(cells), "cases": len(cases),
+            "case_events": len(events), "screenings": len(screenings)}
+
+
+def _iso_times(local: pd.Series) -> pd.Series:
+    """ISO 8601 with the offset written as +08:00, to the microsecond only when needed."""
+    whole = local.dt.microsecond.eq(0)
+    text_ = local.dt.strftime("%Y-%m-%dT%H:%M:%S").where(
+        whole, local.dt.strftime("%Y-%m-%dT%H:%M:%S.%f"))
+    offset = local.dt.strftime("%z")
+    return text_ + offset.str[:3] + ":" + offset.str[3:]
+
+
+def _to_csv(frame: pd.DataFrame, path: Path, columns: dict[str, bool]) -> None:
+    frame[list(columns)].to_csv(path, index=False, encoding="utf-8")

@@ -1,0 +1,160 @@
+"""Vectorised column parsers that collect every problem with its line, column and reason.
+
+Each parser takes a frame of text values ('' = missing, as read by ``read_csv_file``) and
+returns the parsed column; rows it cannot parse are recorded in ``Problems`` and get a
+missing value, so later checks run on what could be parsed and report everything at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from gridrisk.bundle.errors import REJECT_COLUMNS
+
+TRUE_WORDS = {"true", "1", "yes", "t", "y", "是"}
+FALSE_WORDS = {"false", "0", "no", "f", "n", "否"}
+HAS_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+class Problems:
+    """The rejects of one file: one entry per problem, several per row if need be."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, rows: pd.DataFrame, mask: pd.Series | np.ndarray, column: str,
+            reason: str | pd.Series, value: pd.Series | None = None) -> None:
+        """Record the rows under `mask`; `value` defaults to the column's own text."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        if value is None:
+            value = rows[column] if column in rows else pd.Series("", index=rows.index)
+        reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        self._parts.append(pd.DataFrame({
+            "file": self.file,
+            "line": rows["line"].to_numpy()[mask],
+            "column": column,
+            "value": value.astype(str).to_numpy()[mask],
+            "reason": reasons,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame(columns=REJECT_COLUMNS)
+        return pd.concat(self._parts, ignore_index=True)[REJECT_COLUMNS]
+
+    def bad_lines(self) -> set[int]:
+        return set(self.frame()["line"].astype(int))
+
+
+def present(values: pd.Series) -> pd.Series:
+    return values.ne("")
+
+
+def require(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    problems.add(rows, ~present(rows[column]), column, "required: the value is empty")
+    return rows[column]
+
+
+def parse_int(rows: pd.DataFrame, column: str, problems: Problems, *, minimum: int,
+              required: bool) -> pd.Series:
+    text = rows[column]
+    number = pd.to_numeric(text.where(present(text)), errors="coerce")
+    given = present(text)
+    not_whole = given & (number.isna() | (number.mod(1) != 0))
+    problems.add(rows, not_whole, column, "not a whole number")
+    too_small = given & ~not_whole & (number < minimum)
+    problems.add(rows, too_small, column, f"must be at least {minimum}")
+    if required:
+        problems.add(rows, ~given, column, "required: the value is empty")
+    return number.where(given & ~not_whole & ~too_small).astype("Int64")
+
+
+def parse_float(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    text = rows[column]
+    number = pd.to_numeric(text.where(present(text)), errors="coerce")
+    problems.add(rows, present(text) & number.isna(), column, "not a number")
+    return number.astype(float)
+
+
+def parse_enum(rows: pd.DataFrame, column: str, codes: type[StrEnum], problems: Problems, *,
+               required: bool, default: str | None = None) -> pd.Series:
+    text = rows[column].str.lower()
+    if default is not None:
+        text = text.where(present(text), default)
+    allowed = [c.value for c in codes]
+    unknown = present(text) & ~text.isin(allowed)
+    problems.add(rows, unknown, column,
+                 f"unknown value: expected one of {', '.join(allowed)}", rows[column])
+    if required:
+        problems.add(rows, ~present(text), column, "required: the value is empty")
+    return text.where(present(text) & ~unknown, None)
+
+
+def parse_bool(rows: pd.DataFrame, column: str, problems: Problems, *,
+               default: bool | None) -> pd.Series:
+    text = rows[column].str.lower()
+    truth = text.isin(TRUE_WORDS)
+    falsity = text.isin(FALSE_WORDS)
+    problems.add(rows, present(text) & ~truth & ~falsity, column, "expected true or false")
+    if default is None:
+        problems.add(rows, ~present(text), column, "required: the value is empty")
+    else:
+        truth = truth | (~present(text) & default)
+    return truth
+
+
+def parse_date(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    text = rows[column]
+    dates = pd.to_datetime(text.where(present(text)), format="%Y-%m-%d", errors="coerce")
+    problems.add(rows, present(text) & dates.isna(), column,
+                 "not an ISO date (expected e.g. 2025-03-14)")
+    problems.add(rows, ~present(text), column, "required: the value is empty")
+    return dates.dt.date
+
+
+def parse_moment(rows: pd.DataFrame, column: str, problems: Problems, *, timezone: str,
+                 dates_allowed: bool) -> tuple[pd.Series, pd.Series]:
+    """UTC instants, and whether the source gave only a date (midnight in `timezone`).
+    A time without an offset is read as local time in `timezone`."""
+    text = rows[column]
+    given = present(text)
+    is_date = given & text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    with_offset = given & ~is_date & text.str.contains(HAS_OFFSET, regex=True)
+    local = given & ~is_date & ~with_offset
+    instants = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+    if with_offset.any():
+        instants[with_offset] = pd.to_datetime(text[with_offset], format="ISO8601", utc=True,
+                                               errors="coerce")
+    naive = is_date | local if dates_allowed else local
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        instants[naive] = parsed.dt.tz_localize(timezone, ambiguous="NaT",
+                                                nonexistent="NaT").dt.tz_convert("UTC")
+    expected = "an ISO date or time (e.g. 2025-03-14 or 2025-03-14T09:30:00+08:00)" if (
+        dates_allowed) else "an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"
+    problems.add(rows, given & instants.isna(), column, f"not {expected}")
+    problems.add(rows, ~given, column, "required: the value is empty")
+    return instants, is_date & dates_allowed
+
+
+def flag_duplicates(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    """Marks every repeat of an id after its first line, naming that line."""
+    ids = rows[column]
+    repeated = present(ids) & ids.duplicated(keep="first")
+    if repeated.any():
+        first_line = rows.loc[present(ids)].drop_duplicates(column).set_index(column)["line"]
+        reason = "duplicate id: first on line " + ids.map(first_line).astype(str)
+        problems.add(rows, repeated, column, reason)
+    return repeated
+
+
+def flag_only_when(rows: pd.DataFrame, columns: list[str], when: pd.Series, why: str,
+                   problems: Problems) -> None:
+    for column in columns:
+        problems.add(rows, present(rows[column]) & ~when, column, f"only {why}")

@@ -1,0 +1,266 @@
+"""Importing a bundle: read, check every row, then write all of it (or only the good rows)
+with COPY and upserts, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gridrisk.bundle.errors import REJECT_COLUMNS, RejectedRows
+from gridrisk.bundle.files import geometry_file, opened_bundle, read_csv_file, read_geometry_file
+from gridrisk.bundle.tables import ImportRun
+from gridrisk.bundle.validate import (
+    CASE_COLUMNS,
+    CELL_PROPERTIES,
+    EVENT_COLUMNS,
+    REGION_PROPERTIES,
+    SCREENING_COLUMNS,
+    Checked,
+    Known,
+    check_cases,
+    check_cells,
+    check_events,
+    check_regions,
+    check_screenings,
+    rejected_lines,
+)
+from gridrisk.regions.assign import CellIndex
+
+#: progress(step, fraction done): the CLI draws a bar, the API passes nothing
+Progress = Callable[[str, float], None]
+COPY_CHUNK_ROWS = 200_000
+
+
+@dataclass
+class ImportReport:
+    run_id: int
+    #: per table: rows inserted, updated and unchanged
+    written: dict[str, dict[str, int]]
+    rejects: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False,
+                  timezone: str = "Asia/Shanghai", progress: Progress | None = None
+                  ) -> ImportReport:
+    """Import a bundle folder or zip. All-or-nothing unless `write_good_rows`: then the good
+    rows are written and the bad ones come back in `rejects`. Never commits."""
+    report = progress or (lambda step, fraction: None)
+    with opened_bundle(Path(path)) as folder:
+        checked = check_bundle(conn, folder, timezone=timezone, progress=report)
+    if len(checked.rejects) and not write_good_rows:
+        raise RejectedRows(checked.rejects)
+    written = write_checked(conn, checked, progress=report)
+    run = conn.execute(
+        ImportRun.__table__.insert().returning(ImportRun.id),
+        {"source": str(path), "mode": "good-rows" if write_good_rows else "all-or-nothing",
+         "written": written, "n_rejected": len(checked.rejects), "warnings": checked.warnings},
+    ).scalar_one()
+    report("完成", 1.0)
+    return ImportReport(run_id=run, written=written, rejects=checked.rejects,
+                        warnings=checked.warnings)
+
+
+def check_bundle(conn: Connection, folder: Path, *, timezone: str, progress: Progress
+                 ) -> Checked:
+    """Every file read and every row checked against the spec and the database."""
+    now = pd.Timestamp.now(tz="UTC")
+    today = pd.Timestamp.now(tz=timezone).normalize()
+    warnings: list[str] = []
+    progress("读取文件", 0.0)
+    region_file = geometry_file(folder, "regions", required=True)
+    assert region_file is not None
+    region_rows = _numbered(read_geometry_file(region_file, REGION_PROPERTIES))
+    cell_file = geometry_file(folder, "cells", required=False)
+    cell_rows = _numbered(read_geometry_file(cell_file, CELL_PROPERTIES)) if cell_file else None
+    case_rows = read_csv_file(folder, "cases.csv", CASE_COLUMNS)
+    progress("读取文件", 0.4)
+    event_rows = read_csv_file(folder, "case_events.csv", EVENT_COLUMNS)
+    screening_rows = read_csv_file(folder, "screenings.csv", SCREENING_COLUMNS)
+    progress("读取文件", 1.0)
+
+    bundle_cells = set(cell_rows["code"]) if cell_rows is not None else set()
+    referenced = (set(event_rows["case_id"]) | set(screening_rows["case_id"])) - {""}
+    known = load_known(conn, skip_cells=bundle_cells,
+                       case_ids=sorted(referenced - set(case_rows["case_id"])))
+    progress("校验", 0.1)
+    regions, region_problems = check_regions(region_rows, known, region_file.name, warnings)
+    region_rejects = rejected_lines(region_rows, regions, "code")
+    cells, cell_problems = check_cells(cell_rows, regions, region_rejects, known,
+                                       cell_file.name if cell_file else "cells.geojson",
+                                       warnings)
+    cell_rejects = (rejected_lines(cell_rows, cells, "code") if cell_rows is not None
+                    else pd.Series(dtype=int))
+    known.cells = known.cells.loc[~known.cells["code"].isin(cells["code"])]
+    index = CellIndex(pd.concat([cells[["code", "geometry"]], known.cells[["code", "geometry"]]],
+                                ignore_index=True))
+    progress("校验", 0.3)
+    cases, case_problems = check_cases(case_rows, cells, cell_rejects, region_rejects, known,
+                                       index, today)
+    case_rejects = rejected_lines(case_rows, cases, "case_id")
+    progress("校验", 0.6)
+    events, event_problems = check_events(event_rows, cases, case_rejects, known,
+                                          timezone=timezone, now=now)
+    progress("校验", 0.8)
+    screenings, screening_problems = check_screenings(
+        screening_rows, cells, cell_rejects, cases, case_rejects, known, index,
+        timezone=timezone, now=now)
+    progress("校验", 1.0)
+    rejects = pd.concat([p.frame() for p in (region_problems, cell_problems, case_problems,
+                                              event_problems, screening_problems)],
+                        ignore_index=True)
+    return Checked(regions=regions, cells=cells, cases=cases, events=events,
+                   screenings=screenings, rejects=rejects[REJECT_COLUMNS], warnings=warnings)
+
+
+def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A geometry file's 'line' is the feature's number, counted from 1."""
+    features.insert(0, "line", range(1, len(features) + 1))
+    return features.reset_index(drop=True)
+
+
+def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str]) -> Known:
+    regions = pd.DataFrame(conn.execute(text("SELECT code, level FROM regions")).all(),
+                           columns=["code", "level"])
+    rows = conn.execute(text(
+        "SELECT code, region_code, ST_AsBinary(geom) FROM cells")).all()
+    cells = gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "region_code": [r[1] for r in rows]},
+        geometry=shapely.from_wkb([bytes(r[2]) for r in rows]), crs="EPSG:4326",
+    )
+    cells = cells.loc[~cells["code"].isin(skip_cells)].reset_index(drop=True)
+    cases = pd.DataFrame(conn.execute(
+        text("SELECT case_id, received_on FROM cases WHERE case_id = ANY(:ids)"),
+        {"ids": case_ids}).all(), columns=["case_id", "received_on"])
+    return Known(regions=regions, cells=cells, cases=cases)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def write_checked(conn: Connection, checked: Checked, *, progress: Progress
+                  ) -> dict[str, dict[str, int]]:
+    tables = [
+        ("regions", _region_rows(checked.regions), ["code"], ""),
+        ("cells", _cell_rows(checked.cells), ["code"], ""),
+        ("cases", _case_rows(checked.cases), ["case_id"], "version = cases.version + 1"),
+        ("case_events", _event_rows(checked.events), ["case_id", "event_key"], None),
+        ("screening_records", _screening_rows(checked.screenings), ["record_id"], ""),
+    ]
+    written = {}
+    for step, (table, frame, key, on_change) in enumerate(tables):
+        progress(f"写入 {table}", step / len(tables))
+        written[table] = copy_upsert(conn, table, frame, key, on_change=on_change)
+    progress("写入", 1.0)
+    return written
+
+
+def _ewkb(geoms: object) -> pd.Series:
+    return pd.Series(shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True))
+
+
+def _points_ewkb(frame: pd.DataFrame) -> pd.Series:
+    has = frame["lon"].notna().to_numpy()
+    points = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    hexes = _ewkb(points).where(has, None)
+    return hexes.set_axis(frame.index)
+
+
+def _blank_to_null(values: pd.Series) -> pd.Series:
+    return values.where(values.notna() & values.astype(str).ne(""), None)
+
+
+def _region_rows(regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "code": regions["code"], "name": regions["name"], "level": regions["level"],
+        "parent_code": regions["parent_code"], "households": regions["households"],
+        "geom": _ewkb(regions.geometry.to_numpy()).set_axis(regions.index),
+    })
+
+
+def _cell_rows(cells: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "code": cells["code"], "name": cells["name"], "region_code": cells["region_code"],
+        "geom": _ewkb(cells.geometry.to_numpy()).set_axis(cells.index),
+    })
+
+
+def _case_rows(cases: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "case_id": cases["case_id"], "received_on": cases["received_on"].astype(str),
+        "channel": cases["channel"], "category": cases["category"],
+        "parties": cases["parties"], "geom": _points_ewkb(cases),
+        "region_code": cases["region_code"], "cell_code": cases["cell_code"],
+        "complex": cases["complex"],
+        "responsible_unit": _blank_to_null(cases["responsible_unit"]),
+        "responsible_official": _blank_to_null(cases["responsible_official"]),
+        "summary": _blank_to_null(cases["summary"]),
+    })
+
+
+def _event_rows(events: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "case_id": events["case_id"], "event_key": events["event_key"],
+        "at": events["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+        "at_is_date": events["at_is_date"], "type": events["type"], "level": events["level"],
+        "parties": events["parties"], "detail": events["detail"],
+    })
+
+
+def _screening_rows(screenings: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "record_id": screenings["record_id"],
+        "screened_at": screenings["screened_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+        "worker": screenings["worker"], "cell_code": screenings["cell_code"],
+        "found": screenings["found"], "category": screenings["category"],
+        "severity": screenings["severity"], "parties": screenings["parties"],
+        "geom": _points_ewkb(screenings), "outcome": screenings["outcome"],
+        "case_id": screenings["case_id"], "summary": _blank_to_null(screenings["summary"]),
+    })
+
+
+def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str], *,
+                on_change: str | None) -> dict[str, int]:
+    """COPY `frame` into a staging table, then upsert it. A row that differs from the stored
+    one updates it (plus `on_change`); one that does not changes nothing, so re-importing
+    the same bundle writes nothing. `on_change=None` only inserts new keys."""
+    columns = list(frame.columns)
+    listed = ", ".join(columns)
+    stage = f"stage_{table}"
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {listed} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {stage} ({listed}) FROM STDIN (FORMAT csv, NULL '')") as copy:
+            for start in range(0, len(frame), COPY_CHUNK_ROWS):
+                buffer = io.StringIO()
+                frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buffer, header=False,
+                                                                 index=False)
+                copy.write(buffer.getvalue())
+        if on_change is None:
+            conflict = f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
+        else:
+            others = [c for c in columns if c not in key]
+            sets = [f"{c} = EXCLUDED.{c}" for c in others] + ([on_change] if on_change else [])
+            mine = ", ".join(f"{table}.{c}" for c in others)
+            theirs = ", ".join(f"EXCLUDED.{c}" for c in others)
+            conflict = (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)} "
+                        f"WHERE ({mine}) IS DISTINCT FROM ({theirs})")
+        cursor.execute(
+            f"WITH written AS (INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} "
+            f"{conflict} RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+            "FROM written"
+        )
+        inserted, updated = cursor.fetchone() or (0, 0)
+        cursor.execute(f"DROP TABLE {stage}")
+    return {"inserted": inserted, "updated": updated,
+            "unchanged": len(frame) - inserted - updated}

@@ -1,0 +1,433 @@
+"""The bundle spec's rules, file by file, on frames: no database here.
+
+Each check returns the rows it accepts, typed, and records every problem it finds. A row
+that depends on a rejected row (a case in a rejected cell, an event of a rejected case) is
+rejected too and says why, so writing only the good rows never leaves a dangling reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridrisk.bundle.parse import (
+    Problems,
+    flag_duplicates,
+    flag_only_when,
+    parse_bool,
+    parse_date,
+    parse_enum,
+    parse_float,
+    parse_int,
+    parse_moment,
+    present,
+    require,
+)
+from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
+from gridrisk.regions.assign import CellIndex
+from gridrisk.regions.coords import to_wgs84_by_row
+from gridrisk.regions.vocab import CELL_HOLDERS, PARENT_LEVEL, Crs, RegionLevel
+from gridrisk.screening.vocab import Outcome, Severity
+
+REGION_PROPERTIES = ["code", "name", "level", "parent_code", "households"]
+CELL_PROPERTIES = ["code", "name", "region_code"]
+#: column → whether the file must have it
+CASE_COLUMNS = {
+    "case_id": True, "received_on": True, "channel": True, "category": True, "parties": True,
+    "lon": True, "lat": True, "crs": False, "cell_code": False, "region_code": False,
+    "complex": True, "responsible_unit": True, "responsible_official": True, "summary": True,
+}
+EVENT_COLUMNS = {"case_id": True, "at": True, "type": True, "level": True, "parties": False,
+                 "detail": True}
+SCREENING_COLUMNS = {
+    "record_id": True, "screened_at": True, "worker": True, "cell_code": True, "found": True,
+    "category": True, "severity": True, "parties": True, "lon": True, "lat": True,
+    "crs": False, "outcome": True, "case_id": False, "summary": True,
+}
+
+
+@dataclass
+class Known:
+    """What the database already holds that a bundle may refer to."""
+
+    regions: pd.DataFrame  # code, level
+    cells: gpd.GeoDataFrame  # code, region_code, geometry
+    cases: pd.DataFrame  # case_id, received_on (only the ids the bundle refers to)
+
+
+@dataclass
+class Checked:
+    """A bundle's accepted rows, typed, with every problem and note found on the way."""
+
+    regions: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    cases: pd.DataFrame
+    events: pd.DataFrame
+    screenings: pd.DataFrame
+    rejects: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: pd.Series,
+               problems: Problems, what: str, mask: pd.Series | None = None) -> pd.Series:
+    """Rows whose `column` names something neither accepted nor known; `rejected` maps the
+    bundle's rejected codes to their line, to say why."""
+    codes = rows[column]
+    asked = present(codes) if mask is None else mask & present(codes)
+    missing = asked & ~codes.isin(accepted)
+    was_rejected = missing & codes.isin(rejected.index)
+    reason = pd.Series(f"unknown {what}", index=rows.index)
+    reason[was_rejected] = (f"{what} was rejected (line "
+                            + codes[was_rejected].map(rejected).astype(str) + ")")
+    problems.add(rows, missing, column, reason)
+    return missing
+
+
+def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
+    return ~rows["line"].isin(problems.bad_lines())
+
+
+def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
+                   warnings: list[str]) -> np.ndarray:
+    """MultiPolygons in 2D; invalid ones repaired (and reported), empty ones rejected."""
+    geoms = shapely.force_2d(rows.geometry.to_numpy())
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    problems.add(rows, missing, "geometry", "empty geometry")
+    kinds = shapely.get_type_id(geoms)
+    polygonal = np.isin(kinds, [3, 6])
+    wrong_kind = ~missing & ~polygonal
+    problems.add(rows, wrong_kind, "geometry", "not a polygon: got "
+                 + pd.Series(shapely.get_type_id(geoms)).map(GEOMETRY_NAMES).fillna("?"))
+    invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
+    for position in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[position])
+        repaired = _polygonal_part(shapely.make_valid(geoms[position]))
+        if repaired is None:
+            problems.add(rows, np.arange(len(rows)) == position, "geometry",
+                         f"invalid geometry that cannot be repaired: {reason}")
+            continue
+        geoms[position] = repaired
+        warnings.append(f"{label} feature {rows['line'].iloc[position]} (code "
+                        f"{rows['code'].iloc[position]}): invalid polygon repaired ({reason})")
+    single = shapely.get_type_id(geoms) == 3
+    if single.any():
+        geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(single.sum()))
+    return geoms
+
+
+GEOMETRY_NAMES = {0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
+                  5: "multiline", 6: "multipolygon", 7: "collection"}
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    if not parts:
+        return None
+    merged = shapely.union_all(parts)
+    return merged if not merged.is_empty else None
+
+
+def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
+                  warnings: list[str]) -> tuple[gpd.GeoDataFrame, Problems]:
+    problems = Problems(label)
+    require(rows, "code", problems)
+    require(rows, "name", problems)
+    flag_duplicates(rows, "code", problems)
+    level = parse_enum(rows, "level", RegionLevel, problems, required=True)
+    households = parse_int(rows, "households", problems, minimum=0, required=False)
+    geoms = clean_polygons(rows, label, problems, warnings)
+
+    levels = pd.concat([known.regions.set_index("code")["level"],
+                        pd.Series(level.to_numpy(), index=rows["code"])])
+    levels = levels[~levels.index.duplicated(keep="last")]
+    parent = rows["parent_code"]
+    expected = level.map(lambda lv: PARENT_LEVEL.get(lv) if lv else None)
+    is_top = level.eq(RegionLevel.county)
+    needs_parent = level.notna() & ~is_top & ~present(parent)
+    problems.add(rows, needs_parent, "parent_code",
+                 "a " + level.fillna("") + " needs a " + expected.fillna("").astype(str)
+                 + " parent")
+    parent_level = parent.map(levels)
+    unknown_parent = present(parent) & parent_level.isna()
+    problems.add(rows, unknown_parent, "parent_code", "unknown parent region")
+    wrong = present(parent) & parent_level.notna() & level.notna() & (
+        parent_level.astype(str) != expected.astype(str))
+    problems.add(rows, wrong, "parent_code",
+                 "parent is a " + parent_level.astype(str) + "; a " + level.fillna("")
+                 + "'s parent must be a " + expected.astype(str).replace("None", "(none)"))
+
+    # a rejected region takes its descendants in the file with it
+    for _ in range(len(RegionLevel)):
+        rejected = rows.loc[~_accepted(rows, problems)].drop_duplicates("code")
+        lines = rejected.set_index("code")["line"]
+        orphan = present(parent) & parent.isin(lines.index) & _accepted(rows, problems)
+        if not orphan.any():
+            break
+        problems.add(rows, orphan, "parent_code",
+                     "parent region was rejected (line " + parent.map(lines).astype(str) + ")")
+
+    ok = _accepted(rows, problems)
+    regions = gpd.GeoDataFrame({
+        "line": rows["line"], "code": rows["code"], "name": rows["name"], "level": level,
+        "parent_code": parent.where(present(parent), None), "households": households,
+    }, geometry=geoms, crs="EPSG:4326")
+    return regions.loc[ok], problems
+
+
+def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
+                region_rejects: pd.Series, known: Known, label: str,
+                warnings: list[str]) -> tuple[gpd.GeoDataFrame, Problems]:
+    """The file's cells, plus a cell for each village/community that has none."""
+    problems = Problems(label)
+    columns = ["line", *CELL_PROPERTIES, "geometry"]
+    if rows is None:
+        cells = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs="EPSG:4326")
+    else:
+        require(rows, "code", problems)
+        require(rows, "name", problems)
+        require(rows, "region_code", problems)
+        flag_duplicates(rows, "code", problems)
+        geoms = clean_polygons(rows, label, problems, warnings)
+        holders = pd.concat([
+            regions.loc[regions["level"].isin(CELL_HOLDERS), "code"],
+            known.regions.loc[known.regions["level"].isin(CELL_HOLDERS), "code"],
+        ])
+        all_regions = pd.concat([regions["code"], known.regions["code"]])
+        not_holder = present(rows["region_code"]) & rows["region_code"].isin(all_regions) & (
+            ~rows["region_code"].isin(holders))
+        problems.add(rows, not_holder, "region_code",
+                     "cells belong to a village or community, not to a township or county")
+        _reference(rows, "region_code", pd.Index(all_regions), region_rejects, problems,
+                   "region", mask=~not_holder)
+        ok = _accepted(rows, problems)
+        cells = gpd.GeoDataFrame(rows[["line", *CELL_PROPERTIES]].assign(geometry=geoms),
+                                 geometry="geometry", crs="EPSG:4326").loc[ok]
+        _warn_cells_outside(cells, regions, label, warnings)
+    holders = regions.loc[regions["level"].isin(CELL_HOLDERS)]
+    # a village's own cell (same code) follows the village; split villages keep their cells
+    split_before = known.cells.loc[known.cells["code"] != known.cells["region_code"]]
+    has_cells = pd.concat([cells["region_code"], split_before["region_code"]])
+    own = holders.loc[~holders["code"].isin(has_cells)]
+    implicit = gpd.GeoDataFrame({
+        "line": 0, "code": own["code"], "name": own["name"], "region_code": own["code"],
+    }, geometry=own.geometry.to_numpy(), crs="EPSG:4326")
+    return pd.concat([cells, implicit], ignore_index=True), problems
+
+
+def _warn_cells_outside(cells: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, label: str,
+                        warnings: list[str]) -> None:
+    parents = cells.merge(regions[["code", "geometry"]].rename(
+        columns={"code": "region_code", "geometry": "parent"}), on="region_code")
+    if parents.empty:
+        return
+    inside = shapely.area(shapely.intersection(parents.geometry.to_numpy(),
+                                               parents["parent"].to_numpy()))
+    share = inside / np.maximum(shapely.area(parents.geometry.to_numpy()), 1e-30)
+    for row in parents.loc[share < 0.99].itertuples():
+        warnings.append(f"{label} feature {row.line} (code {row.code}): part of the cell lies "
+                        f"outside its region {row.region_code}")
+
+
+def _points(rows: pd.DataFrame, problems: Problems, *, allowed: pd.Series
+            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Rows with a usable point, and its WGS84 lon/lat (NaN elsewhere)."""
+    lon = parse_float(rows, "lon", problems)
+    lat = parse_float(rows, "lat", problems)
+    crs = parse_enum(rows, "crs", Crs, problems, required=False, default=Crs.wgs84.value)
+    given_lon, given_lat = present(rows["lon"]), present(rows["lat"])
+    problems.add(rows, allowed & given_lon & ~given_lat, "lat", "lon is given, lat is empty")
+    problems.add(rows, allowed & given_lat & ~given_lon, "lon", "lat is given, lon is empty")
+    problems.add(rows, lon.abs() > 180, "lon", "out of range: longitude is within ±180")
+    problems.add(rows, lat.abs() > 90, "lat", "out of range: latitude is within ±90")
+    usable = allowed & lon.notna() & lat.notna() & (lon.abs() <= 180) & (lat.abs() <= 90) & (
+        crs.notna())
+    wgs_lon = np.full(len(rows), np.nan)
+    wgs_lat = np.full(len(rows), np.nan)
+    if usable.any():
+        wgs_lon[usable.to_numpy()], wgs_lat[usable.to_numpy()] = to_wgs84_by_row(
+            lon[usable].to_numpy(), lat[usable].to_numpy(), crs[usable].to_numpy(dtype=str))
+    return usable, wgs_lon, wgs_lat
+
+
+def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index,
+             what: str) -> pd.Series:
+    """'point (lon, lat) <what>' for the rows under `mask` (only those are formatted)."""
+    reasons = pd.Series("", index=index, dtype=object)
+    reasons[mask] = [f"point ({x:.6f}, {y:.6f}) {what}"
+                     for x, y in zip(lon[mask], lat[mask], strict=True)]
+    return reasons
+
+
+def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Series,
+                region_rejects: pd.Series, known: Known, index: CellIndex,
+                today: pd.Timestamp) -> tuple[pd.DataFrame, Problems]:
+    problems = Problems("cases.csv")
+    require(rows, "case_id", problems)
+    flag_duplicates(rows, "case_id", problems)
+    received_on = parse_date(rows, "received_on", problems)
+    problems.add(rows, received_on.notna() & (received_on > today.date()), "received_on",
+                 "in the future")
+    channel = parse_enum(rows, "channel", Channel, problems, required=True)
+    category = parse_enum(rows, "category", Category, problems, required=True)
+    parties = parse_int(rows, "parties", problems, minimum=1, required=True)
+    is_complex = parse_bool(rows, "complex", problems, default=False)
+    has_point, lon, lat = _points(rows, problems, allowed=pd.Series(True, index=rows.index))
+    cell_given, region_given = present(rows["cell_code"]), present(rows["region_code"])
+    nowhere = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
+    problems.add(rows, nowhere, "lon",
+                 "no location: give lon/lat, a cell_code or a region_code")
+
+    cell_regions = pd.concat([cells.set_index("code")["region_code"],
+                              known.cells.set_index("code")["region_code"]])
+    cell_regions = cell_regions[~cell_regions.index.duplicated()]
+    bad_cell = _reference(rows, "cell_code", cell_regions.index, cell_rejects, problems, "cell")
+    holders = pd.Index(cell_regions.unique())
+    bad_region = _reference(rows, "region_code", holders, region_rejects, problems,
+                            "village or community (a region that holds cells)")
+
+    cell = rows["cell_code"].where(cell_given, "")
+    checkable = (has_point & cell_given & ~bad_cell).to_numpy()
+    outside_given = np.zeros(len(rows), dtype=bool)
+    outside_given[checkable] = ~index.holds(cell.to_numpy()[checkable], lon[checkable],
+                                            lat[checkable])
+    problems.add(rows, outside_given, "lon",
+                 _located(lon, lat, outside_given, rows.index, "lies outside cell")
+                 + " " + cell.astype(str))
+    to_assign = (has_point & ~cell_given).to_numpy()
+    assigned = index.assign(lon[to_assign], lat[to_assign])
+    cell.iloc[np.flatnonzero(to_assign)] = assigned
+    outside_all = np.zeros(len(rows), dtype=bool)
+    outside_all[to_assign] = assigned == ""
+    problems.add(rows, outside_all, "lon",
+                 _located(lon, lat, outside_all, rows.index, "is outside every cell"))
+
+    # a case named only by its village sits in that village's cell when it has just one
+    only_region = ~has_point & ~cell_given & region_given & ~bad_region
+    sole_cell = cell_regions.reset_index().groupby("region_code")["code"].agg(
+        lambda codes: codes.iloc[0] if len(codes) == 1 else "")
+    cell[only_region] = rows.loc[only_region, "region_code"].map(sole_cell).fillna("")
+    region = cell.map(cell_regions).where(present(cell), rows["region_code"])
+    conflict = region_given & present(cell) & region.ne(rows["region_code"]) & ~bad_region
+    problems.add(rows, conflict, "region_code",
+                 "cell " + cell.astype(str) + " belongs to " + region.astype(str) + ", not to "
+                 + rows["region_code"])
+
+    ok = _accepted(rows, problems)
+    cases = pd.DataFrame({
+        "line": rows["line"], "case_id": rows["case_id"], "received_on": received_on,
+        "channel": channel, "category": category, "parties": parties,
+        "lon": lon, "lat": lat, "region_code": region, "cell_code": cell.where(present(cell)),
+        "complex": is_complex, "responsible_unit": rows["responsible_unit"],
+        "responsible_official": rows["responsible_official"], "summary": rows["summary"],
+    })
+    return cases.loc[ok], problems
+
+
+def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: pd.Series,
+                 known: Known, *, timezone: str, now: pd.Timestamp
+                 ) -> tuple[pd.DataFrame, Problems]:
+    problems = Problems("case_events.csv")
+    require(rows, "case_id", problems)
+    received = pd.concat([cases.set_index("case_id")["received_on"],
+                          known.cases.set_index("case_id")["received_on"]])
+    received = received[~received.index.duplicated()]
+    _reference(rows, "case_id", received.index, case_rejects, problems, "case")
+    at, at_is_date = parse_moment(rows, "at", problems, timezone=timezone, dates_allowed=True)
+    kind = parse_enum(rows, "type", EventType, problems, required=True)
+    level = parse_enum(rows, "level", EventLevel, problems, required=False)
+    parties = parse_int(rows, "parties", problems, minimum=1, required=False)
+    detail = rows["detail"]
+    for event, codes in ((EventType.closed, ClosureType),
+                         (EventType.followed_up, Satisfaction)):
+        wrong = kind.eq(event) & ~detail.isin([c.value for c in codes])
+        problems.add(rows, wrong, "detail", f"a {event} event names its "
+                     f"{'closure type' if event == EventType.closed else 'satisfaction'} "
+                     f"here: one of {', '.join(c.value for c in codes)}")
+    local_day = at.dt.tz_convert(timezone).dt.date
+    case_received = rows["case_id"].map(received)
+    early = at.notna() & case_received.notna() & (local_day < case_received)
+    problems.add(rows, early, "at", "before the case was received on "
+                 + case_received.astype(str))
+    problems.add(rows, at > now, "at", "in the future")
+
+    ok = _accepted(rows, problems)
+    events = pd.DataFrame({
+        "line": rows["line"], "case_id": rows["case_id"], "at": at, "at_is_date": at_is_date,
+        "type": kind, "level": level, "parties": parties,
+        "detail": detail.where(present(detail), None),
+    }).loc[ok]
+    events["event_key"] = event_keys(events)
+    return events, problems
+
+
+def event_keys(events: pd.DataFrame) -> pd.Series:
+    """A re-import's upsert key: the event's content plus which repeat of it this is, so two
+    identical site visits on one day stay two events and re-importing adds neither again."""
+    content = pd.DataFrame({
+        "case_id": events["case_id"].astype(str),
+        "at": events["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "type": events["type"].astype(str),
+        "level": events["level"].fillna("").astype(str),
+        "parties": events["parties"].astype("string").fillna(""),
+        "detail": events["detail"].fillna("").astype(str),
+    })
+    digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    repeat = content.groupby(list(content.columns), sort=False).cumcount().to_numpy()
+    return pd.Series([f"{d:016x}.{r}" for d, r in zip(digest, repeat, strict=True)],
+                     index=events.index, dtype=object)
+
+
+def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Series,
+                     cases: pd.DataFrame, case_rejects: pd.Series, known: Known,
+                     index: CellIndex, *, timezone: str, now: pd.Timestamp
+                     ) -> tuple[pd.DataFrame, Problems]:
+    problems = Problems("screenings.csv")
+    require(rows, "record_id", problems)
+    flag_duplicates(rows, "record_id", problems)
+    screened_at, _ = parse_moment(rows, "screened_at", problems, timezone=timezone,
+                                  dates_allowed=False)
+    problems.add(rows, screened_at > now, "screened_at", "in the future")
+    require(rows, "worker", problems)
+    require(rows, "cell_code", problems)
+    all_cells = pd.Index(pd.concat([cells["code"], known.cells["code"]]).unique())
+    _reference(rows, "cell_code", all_cells, cell_rejects, problems, "cell")
+    found = parse_bool(rows, "found", problems, default=None)
+    flag_only_when(rows, ["category", "severity", "parties", "lon", "lat", "outcome",
+                          "case_id"], found, "when a dispute was found (found = true)",
+                   problems)
+    category = parse_enum(rows, "category", Category, problems, required=False)
+    severity = parse_enum(rows, "severity", Severity, problems, required=False)
+    for column in ("category", "severity"):
+        problems.add(rows, found & ~present(rows[column]), column,
+                     "required when a dispute was found")
+    parties = parse_int(rows, "parties", problems, minimum=1, required=False)
+    outcome = parse_enum(rows, "outcome", Outcome, problems, required=False)
+    has_point, lon, lat = _points(rows, problems, allowed=found)
+    at_point = index.assign(lon[has_point.to_numpy()], lat[has_point.to_numpy()])
+    outside = np.zeros(len(rows), dtype=bool)
+    outside[has_point.to_numpy()] = at_point == ""
+    problems.add(rows, outside, "lon",
+                 _located(lon, lat, outside, rows.index, "is outside every cell"))
+    known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]).unique())
+    _reference(rows, "case_id", known_cases, case_rejects, problems, "case", mask=found)
+
+    ok = _accepted(rows, problems)
+    screenings = pd.DataFrame({
+        "line": rows["line"], "record_id": rows["record_id"], "screened_at": screened_at,
+        "worker": rows["worker"], "cell_code": rows["cell_code"], "found": found,
+        "category": category, "severity": severity, "parties": parties, "lon": lon,
+        "lat": lat, "outcome": outcome,
+        "case_id": rows["case_id"].where(present(rows["case_id"]), None),
+        "summary": rows["summary"],
+    })
+    return screenings.loc[ok], problems
+
+
+def rejected_lines(rows: pd.DataFrame, accepted: pd.DataFrame, key: str) -> pd.Series:
+    """Codes the file holds but the checks rejected, mapped to their first line."""
+    rejected = rows.loc[~rows[key].isin(accepted[key]) & present(rows[key])]
+    return rejected.drop_duplicates(key).set_index(key)["line"]

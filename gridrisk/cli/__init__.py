@@ -1,0 +1,35 @@
+"""The gridrisk command: one Typer app, a module per command group."""
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from gridrisk.cli import bundle, database, demo
+from gridrisk.errors import GridriskError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="gridrisk: 网格化信访事项与矛盾纠纷排查风险管理")
+app.add_typer(database.app, name="db")
+bundle.register(app)
+demo.register(app)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: gridrisk errors print as one clear line and exit 1, not a traceback."""
+    try:
+        app(standalone_mode=False)
+    except GridriskError as exc:
+        err.print(f"[bold red]错误[/]（{exc.title}）: {exc}")
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err.print("已取消")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

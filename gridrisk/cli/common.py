@@ -1,0 +1,43 @@
+"""What every command shares: the settings, a database engine, a progress bar."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from gridrisk.db.engine import open_engine
+from gridrisk.settings import Settings, get_settings
+
+console = Console()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def engine() -> Engine:
+    """The database at the schema's head, the embedded cluster started if need be."""
+    with console.status("连接数据库…"):
+        return open_engine(settings())
+
+
+@contextmanager
+def progress_bar() -> Iterator[callable]:  # type: ignore[valid-type]
+    """A `progress(step, fraction)` callback drawing one bar per step."""
+    with Progress(TextColumn("{task.description:<18}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                  console=console, transient=False) as bars:
+        tasks: dict[str, int] = {}
+
+        def report(step: str, fraction: float) -> None:
+            if step not in tasks:
+                for task in tasks.values():
+                    bars.update(task, completed=100)
+                tasks[step] = bars.add_task(step, total=100)
+            bars.update(tasks[step], completed=round(fraction * 100))
+
+        yield report
+        for task in tasks.values():
+            bars.update(task, completed=100)

@@ -1,0 +1,22 @@
+"""The declarative base every domain's tables.py builds on."""
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def in_check(column: str, values: type) -> str:
+    """SQL CHECK text admitting exactly the values of a StrEnum."""
+    listed = ", ".join(f"'{v.value}'" for v in values)  # type: ignore[attr-defined]
+    return f"{column} IN ({listed})"

@@ -1,0 +1,90 @@
+"""Where the database is, and getting it to the schema's head before anything uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from gridrisk.db.embedded import EmbeddedCluster
+from gridrisk.errors import Unavailable
+from gridrisk.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def embedded_cluster(settings: Settings) -> EmbeddedCluster:
+    return EmbeddedCluster(settings.data_path, bin_dir=settings.pg_bin_dir,
+                           run_as=settings.pg_run_as)
+
+
+def database_url(settings: Settings) -> str:
+    """The configured server, or the embedded cluster (started when it is not running)."""
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return embedded_cluster(settings).ensure_running()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    with engine.begin() as conn:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def downgrade_to(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def check_postgis(engine: Engine) -> None:
+    """Say clearly when the server lacks PostGIS instead of failing later in a migration."""
+    with engine.connect() as conn:
+        available = conn.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        ).first()
+    if not available:
+        raise Unavailable(
+            f"PostGIS is not available on the database server at {engine.url.host}: install "
+            "the postgis package for its PostgreSQL version (Debian: postgresql-15-postgis-3)"
+        )
+
+
+def open_engine(settings: Settings, *, upgrade: bool = True) -> Engine:
+    """An engine on a reachable PostGIS database at the schema's head."""
+    url = database_url(settings)
+    engine = create_engine(url, pool_pre_ping=True)
+    try:
+        check_postgis(engine)
+    except OperationalError as exc:
+        raise Unavailable(f"cannot reach the database at {engine.url.host}: {exc.orig}") from exc
+    if upgrade and current_revision(engine) != head_revision():
+        upgrade_to_head(engine)
+    return engine

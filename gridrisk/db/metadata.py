@@ -1,0 +1,10 @@
+"""Every table, imported once so that Base.metadata is complete (Alembic, tests)."""
+
+from gridrisk.bundle.tables import ImportRun
+from gridrisk.cases.tables import Case, CaseEvent
+from gridrisk.db.base import Base
+from gridrisk.regions.tables import Cell, Region
+from gridrisk.screening.tables import ScreeningRecord
+
+metadata = Base.metadata
+TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun)

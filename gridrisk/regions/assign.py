@@ -1,0 +1,44 @@
+"""Point-to-cell assignment with a vectorised spatial index (no loop over rows)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+
+class CellIndex:
+    """Cells (columns `code`, `geometry`, EPSG:4326) indexed for point lookups.
+
+    A point on a border shared by several cells belongs to the one whose code sorts first,
+    so every point inside the grid lands in exactly one cell."""
+
+    def __init__(self, cells: gpd.GeoDataFrame) -> None:
+        ordered = cells.sort_values("code", kind="stable")
+        self.codes = ordered["code"].to_numpy(dtype=object)
+        self.geometries = ordered.geometry.to_numpy()
+        self.position = pd.Index(self.codes)
+        self.tree = shapely.STRtree(self.geometries)
+
+    def assign(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The code of the cell holding each point; '' for a point outside every cell."""
+        points = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
+        codes = np.full(len(points), "", dtype=object)
+        if len(points) == 0 or len(self.codes) == 0:
+            return codes
+        point_idx, cell_idx = self.tree.query(points, predicate="intersects")
+        order = np.lexsort((cell_idx, point_idx))
+        point_idx, cell_idx = point_idx[order], cell_idx[order]
+        first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else []
+        codes[point_idx[first]] = self.codes[cell_idx[first]]
+        return codes
+
+    def holds(self, codes: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Whether each point lies in (or on the border of) the cell named beside it."""
+        where = self.position.get_indexer(np.asarray(codes, dtype=object))
+        inside = np.zeros(len(where), dtype=bool)
+        known = where >= 0
+        points = shapely.points(np.asarray(lon, float)[known], np.asarray(lat, float)[known])
+        inside[known] = shapely.intersects(self.geometries[where[known]], points)
+        return inside

@@ -1,0 +1,44 @@
+"""The one settings object; every value can be set by a GRIDRISK_* environment variable."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDRISK_", env_file=None, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of an existing PostGIS database; unset = the embedded cluster.",
+    )
+    data_dir: Path = Field(
+        default=Path(".gridrisk"),
+        description="Where the embedded cluster, models and outputs live.",
+    )
+    pg_bin_dir: Path | None = Field(
+        default=None,
+        description="PostgreSQL binaries for the embedded cluster; unset = newest under "
+        "/usr/lib/postgresql.",
+    )
+    pg_run_as: str = Field(
+        default="postgres",
+        description="Unprivileged system user that runs the embedded server when gridrisk runs "
+        "as root (PostgreSQL refuses to run as root).",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Local time zone: bundle dates without a time are midnight here.",
+    )
+    lang: str = Field(default="zh", description="Interface language: zh or en.")
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,58 @@
+"""One real PostGIS cluster per test session (the product's own embedded cluster); each test
+runs in a transaction that is rolled back, so nothing survives it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine
+
+from gridrisk.db.embedded import EmbeddedCluster
+from gridrisk.db.engine import upgrade_to_head
+
+
+def reachable_scratch(prefix: str) -> Path:
+    """A folder the unprivileged server user can enter (pytest's tmp_path is private to
+    root when tests run as root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[EmbeddedCluster]:
+    root = reachable_scratch("gridrisk-test-")
+    cluster = EmbeddedCluster(root, durable=False)
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(cluster: EmbeddedCluster) -> Iterator[Engine]:
+    engine = create_engine(cluster.url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture(autouse=True)
+def _no_user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a developer's GRIDRISK_* settings."""
+    for name in list(os.environ):
+        if name.startswith("GRIDRISK_"):
+            monkeypatch.delenv(name)
