@@ -82,6 +82,9 @@ def read_geometry_file(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise BundleFileError(path.name, "declares no coordinate reference system "
                               "(a shapefile needs its .prj)")
+    if path.suffix == ".shp":
+        # dBase field names stop at 10 characters: region_code arrives as region_cod
+        frame = frame.rename(columns={c[:10]: c for c in columns if c[:10] not in columns})
     missing = [c for c in columns if c not in frame.columns]
     required = [c for c in missing if c not in OPTIONAL_GEO_PROPERTIES]
     if required:

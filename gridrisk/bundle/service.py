@@ -29,7 +29,7 @@ from gridrisk.bundle.validate import (
     check_events,
     check_regions,
     check_screenings,
-    rejected_lines,
+    Rejected,
 )
 from gridrisk.regions.assign import CellIndex
 
@@ -92,19 +92,19 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, progress: Pro
                        case_ids=sorted(referenced - set(case_rows["case_id"])))
     progress("校验", 0.1)
     regions, region_problems = check_regions(region_rows, known, region_file.name, warnings)
-    region_rejects = rejected_lines(region_rows, regions, "code")
+    region_rejects = Rejected.of(region_file.name, region_rows, regions, "code")
     cells, cell_problems = check_cells(cell_rows, regions, region_rejects, known,
                                        cell_file.name if cell_file else "cells.geojson",
                                        warnings)
-    cell_rejects = (rejected_lines(cell_rows, cells, "code") if cell_rows is not None
-                    else pd.Series(dtype=int))
+    cell_rejects = Rejected.of(cell_file.name if cell_file else "", cell_rows,
+                               cells if cell_rows is not None else None, "code")
     known.cells = known.cells.loc[~known.cells["code"].isin(cells["code"])]
     index = CellIndex(pd.concat([cells[["code", "geometry"]], known.cells[["code", "geometry"]]],
                                 ignore_index=True))
     progress("校验", 0.3)
     cases, case_problems = check_cases(case_rows, cells, cell_rejects, region_rejects, known,
                                        index, today)
-    case_rejects = rejected_lines(case_rows, cases, "case_id")
+    case_rejects = Rejected.of("cases.csv", case_rows, cases, "case_id")
     progress("校验", 0.6)
     events, event_problems = check_events(event_rows, cases, case_rejects, known,
                                           timezone=timezone, now=now)

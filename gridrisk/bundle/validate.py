@@ -72,19 +72,39 @@ class Checked:
     warnings: list[str] = field(default_factory=list)
 
 
-def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: pd.Series,
+def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: Rejected,
                problems: Problems, what: str, mask: pd.Series | None = None) -> pd.Series:
-    """Rows whose `column` names something neither accepted nor known; `rejected` maps the
-    bundle's rejected codes to their line, to say why."""
+    """Rows whose `column` names something neither accepted nor known; one the bundle holds
+    but rejected is named with where it was rejected."""
     codes = rows[column]
     asked = present(codes) if mask is None else mask & present(codes)
     missing = asked & ~codes.isin(accepted)
-    was_rejected = missing & codes.isin(rejected.index)
+    was_rejected = missing & codes.isin(rejected.lines.index)
     reason = pd.Series(f"unknown {what}", index=rows.index)
-    reason[was_rejected] = (f"{what} was rejected (line "
-                            + codes[was_rejected].map(rejected).astype(str) + ")")
+    reason[was_rejected] = rejected.why(what, codes[was_rejected])
     problems.add(rows, missing, column, reason)
     return missing
+
+
+@dataclass
+class Rejected:
+    """The codes a bundle file holds but the checks rejected, with where."""
+
+    file: str
+    lines: pd.Series  # code → line (or feature number)
+
+    @classmethod
+    def of(cls, file: str, rows: pd.DataFrame, accepted: pd.DataFrame | None, key: str
+           ) -> Rejected:
+        if rows is None or accepted is None:
+            return cls(file, pd.Series(dtype=int))
+        bad = rows.loc[~rows[key].isin(accepted[key]) & present(rows[key])]
+        return cls(file, bad.drop_duplicates(key).set_index(key)["line"].astype(int))
+
+    def why(self, what: str, codes: pd.Series) -> pd.Series:
+        where = "feature" if not self.file.endswith(".csv") else "line"
+        return (f"{what} was rejected ({self.file} {where} "
+                + codes.map(self.lines).astype(str) + ")")
 
 
 def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
@@ -162,13 +182,13 @@ def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
 
     # a rejected region takes its descendants in the file with it
     for _ in range(len(RegionLevel)):
-        rejected = rows.loc[~_accepted(rows, problems)].drop_duplicates("code")
-        lines = rejected.set_index("code")["line"]
-        orphan = present(parent) & parent.isin(lines.index) & _accepted(rows, problems)
+        rejected = Rejected.of(label, rows, rows.loc[_accepted(rows, problems)], "code")
+        orphan = present(parent) & parent.isin(rejected.lines.index) & _accepted(rows,
+                                                                               problems)
         if not orphan.any():
             break
-        problems.add(rows, orphan, "parent_code",
-                     "parent region was rejected (line " + parent.map(lines).astype(str) + ")")
+        problems.add(rows, orphan, "parent_code", rejected.why("parent region",
+                                                              parent).where(orphan, ""))
 
     ok = _accepted(rows, problems)
     regions = gpd.GeoDataFrame({
@@ -179,7 +199,7 @@ def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
 
 
 def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
-                region_rejects: pd.Series, known: Known, label: str,
+                region_rejects: Rejected, known: Known, label: str,
                 warnings: list[str]) -> tuple[gpd.GeoDataFrame, Problems]:
     """The file's cells, plus a cell for each village/community that has none."""
     problems = Problems(label)
@@ -262,8 +282,8 @@ def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
     return reasons
 
 
-def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Series,
-                region_rejects: pd.Series, known: Known, index: CellIndex,
+def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
+                region_rejects: Rejected, known: Known, index: CellIndex,
                 today: pd.Timestamp) -> tuple[pd.DataFrame, Problems]:
     problems = Problems("cases.csv")
     require(rows, "case_id", problems)
@@ -287,7 +307,7 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Se
     bad_cell = _reference(rows, "cell_code", cell_regions.index, cell_rejects, problems, "cell")
     holders = pd.Index(cell_regions.unique())
     bad_region = _reference(rows, "region_code", holders, region_rejects, problems,
-                            "village or community (a region that holds cells)")
+                            "village or community")
 
     cell = rows["cell_code"].where(cell_given, "")
     checkable = (has_point & cell_given & ~bad_cell).to_numpy()
@@ -327,7 +347,7 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Se
     return cases.loc[ok], problems
 
 
-def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: pd.Series,
+def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected,
                  known: Known, *, timezone: str, now: pd.Timestamp
                  ) -> tuple[pd.DataFrame, Problems]:
     problems = Problems("case_events.csv")
@@ -381,8 +401,8 @@ def event_keys(events: pd.DataFrame) -> pd.Series:
                      index=events.index, dtype=object)
 
 
-def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: pd.Series,
-                     cases: pd.DataFrame, case_rejects: pd.Series, known: Known,
+def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
+                     cases: pd.DataFrame, case_rejects: Rejected, known: Known,
                      index: CellIndex, *, timezone: str, now: pd.Timestamp
                      ) -> tuple[pd.DataFrame, Problems]:
     problems = Problems("screenings.csv")
@@ -425,9 +445,3 @@ def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: 
         "summary": rows["summary"],
     })
     return screenings.loc[ok], problems
-
-
-def rejected_lines(rows: pd.DataFrame, accepted: pd.DataFrame, key: str) -> pd.Series:
-    """Codes the file holds but the checks rejected, mapped to their first line."""
-    rejected = rows.loc[~rows[key].isin(accepted[key]) & present(rows[key])]
-    return rejected.drop_duplicates(key).set_index(key)["line"]
