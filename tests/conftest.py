@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
@@ -48,6 +49,19 @@ def conn(engine: Engine) -> Iterator[Connection]:
         outer = conn.begin()
         yield conn
         outer.rollback()
+
+
+@pytest.fixture
+def scratch_url(cluster: EmbeddedCluster) -> Iterator[str]:
+    """An empty database of its own, for code that commits for real (CLI, migrations)."""
+    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS scratch WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE scratch"))
+    yield make_url(cluster.url).set(database="scratch").render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE scratch WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture(autouse=True)

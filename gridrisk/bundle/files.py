@@ -137,7 +137,9 @@ def read_csv_file(folder: Path, name: str, columns: dict[str, bool]) -> pd.DataF
 
 
 def _check_not_empty(path: Path) -> None:
-    if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    if not start.strip():
         raise BundleFileError(path.name, "empty file: expected at least a header row")
 
 

@@ -21,7 +21,7 @@ err = Console(stderr=True)
 def main() -> None:
     """Entry point: gridrisk errors print as one clear line and exit 1, not a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except GridriskError as exc:
         err.print(f"[bold red]错误[/]（{exc.title}）: {exc}")
         sys.exit(1)
@@ -31,5 +31,4 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

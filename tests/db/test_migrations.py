@@ -7,24 +7,16 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import current_revision, downgrade_to, head_revision, upgrade_to_head
 
 TABLES = {"regions", "cells", "cases", "case_events", "screening_records", "import_runs"}
 
 
 @pytest.fixture
-def scratch_db(cluster: EmbeddedCluster) -> Iterator[Engine]:
-    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS migrations_test"))
-        conn.execute(text("CREATE DATABASE migrations_test"))
-    engine = create_engine(create_engine(cluster.url).url.set(database="migrations_test"))
+def scratch_db(scratch_url: str) -> Iterator[Engine]:
+    engine = create_engine(scratch_url)
     yield engine
     engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE migrations_test"))
-    admin.dispose()
 
 
 def test_up_down_up(scratch_db: Engine) -> None:

@@ -1,0 +1,3 @@
+from gridrisk.cli import main
+
+main()

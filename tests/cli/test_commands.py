@@ -1,0 +1,94 @@
+"""The gridrisk command as a user runs it: a real process, a real database, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ..bundle.conftest import CASES, COUNTY, write_tiny_bundle
+from ..bundle.test_import import rewrite_cases
+
+
+def gridrisk(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gridrisk", *args], capture_output=True,
+                          text=True, env={**os.environ, **env, "COLUMNS": "200"}, cwd=cwd,
+                          timeout=300, check=False)
+
+
+@pytest.fixture
+def env(scratch_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"GRIDRISK_DATABASE_URL": scratch_url, "GRIDRISK_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_import_twice_then_export(env: dict[str, str], tmp_path: Path) -> None:
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+
+    first = gridrisk("import", str(bundle), env=env, cwd=tmp_path)
+    again = gridrisk("import", str(bundle), env=env, cwd=tmp_path)
+    exported = gridrisk("export", "--region", COUNTY, str(tmp_path / "out"), env=env,
+                        cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert "导入完成（第 1 次导入）" in first.stdout
+    assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "case_events.csv", "cases.csv", "cells.geojson", "regions.geojson", "screenings.csv"]
+    assert len(pd.read_csv(tmp_path / "out" / "cases.csv")) == len(CASES)
+
+
+def test_bad_rows_write_nothing_and_list_the_problems(env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    rewrite_cases(bundle, [{**CASES[0], "channel": "fax"}, *CASES[1:]])
+
+    result = gridrisk("import", str(bundle), env=env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "未写入任何数据" in result.stdout
+    rejects = pd.read_csv(tmp_path / "rejects.csv")
+    first = rejects.iloc[0]
+    assert (first["file"], first["line"], first["column"]) == ("cases.csv", 2, "channel")
+    export = gridrisk("export", "--region", COUNTY, str(tmp_path / "out"), env=env,
+                      cwd=tmp_path)
+    assert export.returncode == 1 and "no region with code" in export.stderr
+
+
+def test_write_good_rows_writes_the_rest(env: dict[str, str], tmp_path: Path) -> None:
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    rewrite_cases(bundle, [{**CASES[0], "channel": "fax"}, *CASES[1:]])
+
+    result = gridrisk("import", str(bundle), "--write-good-rows", "--rejects",
+                      str(tmp_path / "bad.csv"), env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "导入完成" in result.stdout
+    assert set(pd.read_csv(tmp_path / "bad.csv")["file"]) == {"cases.csv", "case_events.csv"}
+
+
+def test_bad_file_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    (bundle / "cases.csv").unlink()
+    result = gridrisk("import", str(bundle), env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cases.csv: missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_named(tmp_path: Path) -> None:
+    env = {"GRIDRISK_DATABASE_URL": "postgresql://nobody:x@127.0.0.1:9/none"}
+    result = gridrisk("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot reach the database at 127.0.0.1" in result.stderr
+
+
+def test_db_commands_refuse_to_manage_an_external_server(env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    result = gridrisk("db", "stop", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "GRIDRISK_DATABASE_URL: is set" in result.stderr
