@@ -47,7 +47,8 @@ def _is_safe_member(info: zipfile.ZipInfo) -> bool:
     name = info.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
     is_link = stat.S_ISLNK(info.external_attr >> 16)
-    return bool(parts) and not name.startswith("/") and ".." not in parts and ":" not in parts[0] and not is_link
+    escapes = name.startswith("/") or ".." in parts or (bool(parts) and ":" in parts[0])
+    return bool(parts) and not escapes and not is_link
 
 
 def _bundle_root(unpacked: Path, label: str) -> Path:

@@ -24,12 +24,12 @@ from gridrisk.bundle.validate import (
     SCREENING_COLUMNS,
     Checked,
     Known,
+    Rejected,
     check_cases,
     check_cells,
     check_events,
     check_regions,
     check_screenings,
-    Rejected,
 )
 from gridrisk.regions.assign import CellIndex
 
