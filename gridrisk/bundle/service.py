@@ -151,7 +151,8 @@ def write_checked(conn: Connection, checked: Checked, *, progress: Progress
         ("regions", _region_rows(checked.regions), ["code"], ""),
         ("cells", _cell_rows(checked.cells), ["code"], ""),
         ("cases", _case_rows(checked.cases), ["case_id"], "version = cases.version + 1"),
-        ("case_events", _event_rows(checked.events), ["case_id", "event_key"], None),
+        ("case_events", _event_rows(checked.events), ["case_id", "content_hash", "occurrence"],
+         None),
         ("screening_records", _screening_rows(checked.screenings), ["record_id"], ""),
     ]
     written = {}
@@ -207,7 +208,8 @@ def _case_rows(cases: pd.DataFrame) -> pd.DataFrame:
 
 def _event_rows(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "case_id": events["case_id"], "event_key": events["event_key"],
+        "case_id": events["case_id"], "content_hash": events["content_hash"],
+        "occurrence": events["occurrence"],
         "at": events["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
         "at_is_date": events["at_is_date"], "type": events["type"], "level": events["level"],
         "parties": events["parties"], "detail": events["detail"],

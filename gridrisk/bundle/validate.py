@@ -380,25 +380,27 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
         "type": kind, "level": level, "parties": parties,
         "detail": detail.where(present(detail), None),
     }).loc[ok]
-    events["event_key"] = event_keys(events)
-    return events, problems
+    return events.join(event_keys(events)), problems
 
 
-def event_keys(events: pd.DataFrame) -> pd.Series:
-    """A re-import's upsert key: the event's content plus which repeat of it this is, so two
-    identical site visits on one day stay two events and re-importing adds neither again."""
+def event_keys(events: pd.DataFrame) -> pd.DataFrame:
+    """A re-import's upsert key: a hash of the event's content plus which repeat of it this
+    is, so two identical site visits on one day stay two events and re-importing adds
+    neither again. Text is hashed as Python strings, so the key does not depend on how pandas
+    stores them."""
     content = pd.DataFrame({
-        "case_id": events["case_id"].astype(str),
-        "at": events["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "type": events["type"].astype(str),
-        "level": events["level"].fillna("").astype(str),
-        "parties": events["parties"].astype("string").fillna(""),
-        "detail": events["detail"].fillna("").astype(str),
+        "case_id": events["case_id"].astype(object),
+        "at": events["at"].astype("int64"),
+        "type": events["type"].astype(object),
+        "level": events["level"].fillna("").astype(object),
+        "parties": events["parties"].fillna(0).astype("int64"),
+        "detail": events["detail"].fillna("").astype(object),
     })
     digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
-    repeat = content.groupby(list(content.columns), sort=False).cumcount().to_numpy()
-    return pd.Series([f"{d:016x}.{r}" for d, r in zip(digest, repeat, strict=True)],
-                     index=events.index, dtype=object)
+    return pd.DataFrame({
+        "content_hash": digest.view(np.int64),
+        "occurrence": content.groupby(list(content.columns), sort=False).cumcount().to_numpy(),
+    }, index=events.index)
 
 
 def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,

@@ -55,8 +55,10 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
-    #: fingerprint of the event's content and its occurrence: the upsert key on re-import
-    event_key: Mapped[str] = mapped_column(Text)
+    #: hash of the event's content, and which repeat of that content this is: together with
+    #: case_id, the upsert key on re-import (the bundle gives events no id)
+    content_hash: Mapped[int] = mapped_column(BigInteger)
+    occurrence: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: the source gave a date without a time of day
     at_is_date: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -66,7 +68,7 @@ class CaseEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("case_id", "event_key"),
+        UniqueConstraint("case_id", "content_hash", "occurrence"),
         CheckConstraint(in_check("type", EventType), name="type"),
         CheckConstraint("level IS NULL OR " + in_check("level", EventLevel), name="level"),
         CheckConstraint("parties IS NULL OR parties >= 1", name="parties"),

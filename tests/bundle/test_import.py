@@ -134,8 +134,8 @@ def snapshot(conn: Connection) -> dict[str, list[tuple]]:
             "region_code, cell_code, complex, responsible_unit, responsible_official, summary, "
             "version FROM cases ORDER BY case_id")).all(),
         "case_events": conn.execute(text(
-            "SELECT case_id, event_key, at, at_is_date, type, level, parties, detail "
-            "FROM case_events ORDER BY case_id, event_key")).all(),
+            "SELECT case_id, content_hash, occurrence, at, at_is_date, type, level, parties, "
+            "detail FROM case_events ORDER BY case_id, content_hash, occurrence")).all(),
         "screening_records": conn.execute(text(
             "SELECT record_id, screened_at, worker, cell_code, found, category, severity, "
             "parties, ST_AsText(geom), outcome, case_id, summary FROM screening_records "

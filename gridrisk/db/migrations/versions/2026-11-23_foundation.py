@@ -92,7 +92,8 @@ def upgrade() -> None:
     op.create_table('case_events',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.Text(), nullable=False),
-    sa.Column('event_key', sa.Text(), nullable=False),
+    sa.Column('content_hash', sa.BigInteger(), nullable=False),
+    sa.Column('occurrence', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('at_is_date', sa.Boolean(), nullable=False),
     sa.Column('type', sa.Text(), nullable=False),
@@ -104,7 +105,7 @@ def upgrade() -> None:
     sa.CheckConstraint('parties IS NULL OR parties >= 1', name=op.f('ck_case_events_parties')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.case_id'], name=op.f('fk_case_events_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_events')),
-    sa.UniqueConstraint('case_id', 'event_key', name=op.f('uq_case_events_case_id_event_key'))
+    sa.UniqueConstraint('case_id', 'content_hash', 'occurrence', name=op.f('uq_case_events_case_id_content_hash_occurrence'))
     )
     op.create_index('ix_case_events_case_id_at', 'case_events', ['case_id', 'at'], unique=False)
     op.create_table('screening_records',
