@@ -4,12 +4,15 @@ with COPY and upserts, inside the caller's transaction."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 from sqlalchemy import Connection, text
 
@@ -232,7 +235,12 @@ def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str
                 on_change: str | None) -> dict[str, int]:
     """COPY `frame` into a staging table, then upsert it. A row that differs from the stored
     one updates it (plus `on_change`); one that does not changes nothing, so re-importing
-    the same bundle writes nothing. `on_change=None` only inserts new keys."""
+    the same bundle writes nothing. `on_change=None` only inserts new keys.
+
+    A large batch takes PostgreSQL's bulk-load path: the table's secondary indexes and
+    foreign keys are dropped, the rows inserted, then the indexes rebuilt and the keys
+    re-checked in one pass each; all inside the caller's transaction, so a failure restores
+    them."""
     columns = list(frame.columns)
     listed = ", ".join(columns)
     stage = f"stage_{table}"
@@ -242,11 +250,8 @@ def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {listed} FROM {table} WITH NO DATA")
         with cursor.copy(f"COPY {stage} ({listed}) FROM STDIN (FORMAT csv, NULL '')") as copy:
-            for start in range(0, len(frame), COPY_CHUNK_ROWS):
-                buffer = io.StringIO()
-                frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buffer, header=False,
-                                                                 index=False)
-                copy.write(buffer.getvalue())
+            for chunk in _csv_chunks(frame):
+                copy.write(chunk)
         if on_change is None:
             conflict = f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
         else:
@@ -256,6 +261,7 @@ def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str
             theirs = ", ".join(f"EXCLUDED.{c}" for c in others)
             conflict = (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)} "
                         f"WHERE ({mine}) IS DISTINCT FROM ({theirs})")
+        rebuild = _drop_secondary(cursor, table) if len(frame) >= BULK_ROWS else []
         cursor.execute(
             f"WITH written AS (INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} "
             f"{conflict} RETURNING (xmax = 0) AS inserted) "
@@ -263,6 +269,44 @@ def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str
             "FROM written"
         )
         inserted, updated = cursor.fetchone() or (0, 0)
+        for statement in rebuild:
+            cursor.execute(statement)
         cursor.execute(f"DROP TABLE {stage}")
     return {"inserted": inserted, "updated": updated,
             "unchanged": len(frame) - inserted - updated}
+
+
+#: from this many rows on, a write drops and rebuilds secondary indexes and foreign keys
+BULK_ROWS = 100_000
+
+
+def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
+    """Drop `table`'s non-unique indexes and its foreign keys; return what recreates them."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique", [table])
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+    foreign_keys = cursor.fetchall()
+    for name, _ in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes] + [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        for name, definition in foreign_keys]
+
+
+def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
+    """The frame as CSV for COPY (no header; a missing value is an empty, unquoted field),
+    written by Arrow's C++ writer a chunk at a time."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        chunk = pa.Table.from_pandas(frame.iloc[start:start + COPY_CHUNK_ROWS],
+                                     preserve_index=False)
+        buffer = io.BytesIO()
+        pacsv.write_csv(chunk, buffer, write_options=options)
+        yield buffer.getvalue()

@@ -523,3 +523,33 @@ def test_case_events_refuse_update_and_delete(conn: Connection, tiny_bundle: Pat
         conn.execute(text(statement))
     savepoint.rollback()
     assert counts(conn)["case_events"] == 10
+
+
+# -- large batches take the bulk-load path ------------------------------------------------------
+
+
+def schema_objects(conn: Connection) -> set[tuple[str, str]]:
+    indexes = conn.execute(text(
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all()
+    keys = conn.execute(text(
+        "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f'")).all()
+    return {tuple(row) for row in [*indexes, *keys]}
+
+
+def test_bulk_path_restores_indexes_and_foreign_keys(conn: Connection, tiny_bundle: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gridrisk.bundle.service.BULK_ROWS", 1)
+    before = schema_objects(conn)
+
+    import_bundle(conn, tiny_bundle)
+    report = import_bundle(conn, tiny_bundle)
+
+    assert schema_objects(conn) == before
+    assert counts(conn)["case_events"] == 10
+    assert all(w["inserted"] == 0 for w in report.written.values())
+    savepoint = conn.begin_nested()
+    with pytest.raises(DBAPIError, match="fk_case_events_case_id_cases"):
+        conn.execute(text("INSERT INTO case_events (case_id, content_hash, occurrence, at, "
+                          "at_is_date, type) VALUES ('nope', 1, 0, now(), false, 'accepted')"))
+    savepoint.rollback()
