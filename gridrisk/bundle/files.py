@@ -13,6 +13,9 @@ from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyogrio
 
 from gridrisk.bundle.errors import BundleFileError
@@ -112,28 +115,39 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def read_csv_file(folder: Path, name: str, columns: dict[str, bool]) -> pd.DataFrame:
     """All values as stripped text ('' = missing), with a `line` column (the record's line in
-    the file, header = 1). `columns` maps each column to whether the file must have it."""
+    the file, header = 1). `columns` maps each column to whether the file must have it.
+    Parsed by Arrow's CSV reader: every column as text, nothing guessed."""
     path = folder / name
     if not path.exists():
         raise BundleFileError(name, "missing: the bundle must hold this file (it may hold "
                               "only a header row)")
     _check_not_empty(path)
     raw = path.read_bytes()
-    text = _decode(raw, name)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            na_filter=False, skipinitialspace=False)
-    except pd.errors.ParserError as exc:
-        raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c, required in columns.items() if required and c not in frame.columns]
+    _check_utf8(raw, name)
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(body[:body.find(b"\n") + 1 or None].decode())))
+    header = [c.strip() for c in header]
+    missing = [c for c, required in columns.items() if required and c not in header]
     if missing:
         raise BundleFileError(f"{name}:{missing[0]}",
-                              f"missing column; the header has {', '.join(frame.columns)}")
-    for column in columns:
-        frame[column] = frame[column].str.strip() if column in frame.columns else ""
-    frame = frame[list(columns)]
-    frame.insert(0, "line", _record_lines(text, len(frame)))
+                              f"missing column; the header has {', '.join(header)}")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                include_columns=[c for c in columns if c in header],
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
+    frame = pd.DataFrame({
+        column: (pc.utf8_trim_whitespace(table.column(column)).to_pandas()
+                 if column in header else pd.Series("", index=range(table.num_rows)))
+        for column in columns
+    })
+    frame.insert(0, "line", _record_lines(body, len(frame)))
     return frame
 
 
@@ -144,9 +158,9 @@ def _check_not_empty(path: Path) -> None:
         raise BundleFileError(path.name, "empty file: expected at least a header row")
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _check_utf8(raw: bytes, name: str) -> None:
     try:
-        return raw.decode("utf-8-sig")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BundleFileError(
@@ -155,11 +169,13 @@ def _decode(raw: bytes, name: str) -> str:
         ) from exc
 
 
-def _record_lines(text: str, n_records: int) -> pd.Series:
-    """The line each record starts on; quoted line breaks make it differ from index + 2."""
-    if text.count("\n") - (0 if text.endswith("\n") else -1) == n_records + 1:
+def _record_lines(body: bytes, n_records: int) -> pd.Series:
+    """The line each record starts on; quoted line breaks or blank lines make it differ
+    from index + 2, and only then is the file walked record by record."""
+    n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    if n_lines == n_records + 1:
         return pd.Series(range(2, n_records + 2))
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(body.decode("utf-8")))
     next(reader, None)
     starts = []
     previous_end = reader.line_num

@@ -553,3 +553,19 @@ def test_bulk_path_restores_indexes_and_foreign_keys(conn: Connection, tiny_bund
         conn.execute(text("INSERT INTO case_events (case_id, content_hash, occurrence, at, "
                           "at_is_date, type) VALUES ('nope', 1, 0, now(), false, 'accepted')"))
     savepoint.rollback()
+
+
+def test_line_numbers_count_quoted_line_breaks(conn: Connection, tiny_bundle: Path) -> None:
+    rewrite_cases(tiny_bundle, [{**CASES[0], "summary": "第一行\n第二行\n第三行"},
+                                {**CASES[1], "channel": "fax"}, *CASES[2:]])
+    problem = only(refusal(conn, tiny_bundle), "cases.csv")
+    assert (problem["line"], problem["column"]) == (5, "channel")
+
+
+def test_values_are_trimmed_and_a_bom_is_ignored(conn: Connection, tiny_bundle: Path) -> None:
+    path = tiny_bundle / "cases.csv"
+    rewrite_cases(tiny_bundle, with_case(channel=" visit ", case_id="  C1"))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    import_bundle(conn, tiny_bundle)
+    row = conn.execute(text("SELECT channel FROM cases WHERE case_id = 'C1'")).scalar_one()
+    assert row == "visit"
