@@ -4,7 +4,7 @@ with COPY and upserts, inside the caller's transaction."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +34,9 @@ from gridrisk.bundle.validate import (
     check_regions,
     check_screenings,
 )
+from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
 
-#: progress(step, fraction done): the CLI draws a bar, the API passes nothing
-Progress = Callable[[str, float], None]
 COPY_CHUNK_ROWS = 200_000
 
 
@@ -55,7 +54,7 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
                   ) -> ImportReport:
     """Import a bundle folder or zip. All-or-nothing unless `write_good_rows`: then the good
     rows are written and the bad ones come back in `rejects`. Never commits."""
-    report = progress or (lambda step, fraction: None)
+    report = progress or no_progress
     with opened_bundle(Path(path)) as folder:
         checked = check_bundle(conn, folder, timezone=timezone, progress=report)
     if len(checked.rejects) and not write_good_rows:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gridrisk.cases.vocab import Channel
+from gridrisk.progress import Progress, no_progress
 from gridrisk.synthetic.calendar import window
 from gridrisk.synthetic.events import draw_case_files
 from gridrisk.synthetic.geography import build_geography, cells_frame, regions_frame
@@ -29,7 +30,6 @@ from gridrisk.synthetic.writing import (
     write_geojson,
 )
 
-Progress = Callable[[str, float], None]
 #: share of the whole run reached when each step starts (writing is about half the time)
 STEPS = {"geography": 0.0, "cases": 0.1, "case files": 0.25, "screenings": 0.35,
          "writing": 0.5}
@@ -49,7 +49,7 @@ def generate_bundle(
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     size = SCALES[scale]
-    report = progress or _silent
+    report = progress or no_progress
     streams = iter([np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)])
 
     report("geography", STEPS["geography"])
@@ -95,7 +95,3 @@ def generate_bundle(
         done += (1 - STEPS["writing"]) * FILE_WEIGHTS[name]
     report("done", 1.0)
     return written
-
-
-def _silent(step: str, fraction: float) -> None:
-    """No progress display."""
