@@ -34,6 +34,7 @@ from gridrisk.bundle.validate import (
     check_regions,
     check_screenings,
 )
+from gridrisk.cases.policy import DeadlinePolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
 
@@ -50,13 +51,14 @@ class ImportReport:
 
 
 def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False,
-                  timezone: str = "Asia/Shanghai", progress: Progress | None = None
-                  ) -> ImportReport:
+                  timezone: str = "Asia/Shanghai", policy: DeadlinePolicy | None = None,
+                  progress: Progress | None = None) -> ImportReport:
     """Import a bundle folder or zip. All-or-nothing unless `write_good_rows`: then the good
     rows are written and the bad ones come back in `rejects`. Never commits."""
     report = progress or no_progress
     with opened_bundle(Path(path)) as folder:
-        checked = check_bundle(conn, folder, timezone=timezone, progress=report)
+        checked = check_bundle(conn, folder, timezone=timezone, policy=policy or load_policy(),
+                               progress=report)
     if len(checked.rejects) and not write_good_rows:
         raise RejectedRows(checked.rejects)
     written = write_checked(conn, checked, progress=report)
@@ -70,8 +72,8 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
                         warnings=checked.warnings)
 
 
-def check_bundle(conn: Connection, folder: Path, *, timezone: str, progress: Progress
-                 ) -> Checked:
+def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: DeadlinePolicy,
+                 progress: Progress) -> Checked:
     """Every file read and every row checked against the spec and the database."""
     now = pd.Timestamp.now(tz="UTC")
     today = pd.Timestamp.now(tz=timezone).normalize()
@@ -90,8 +92,8 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, progress: Pro
 
     bundle_cells = set(cell_rows["code"]) if cell_rows is not None else set()
     referenced = (set(event_rows["case_id"]) | set(screening_rows["case_id"])) - {""}
-    known = load_known(conn, skip_cells=bundle_cells,
-                       case_ids=sorted(referenced - set(case_rows["case_id"])))
+    known = load_known(conn, skip_cells=bundle_cells, case_ids=sorted(referenced),
+                       timezone=timezone)
     progress("校验", 0.1)
     regions, region_problems = check_regions(region_rows, known, region_file.name, warnings)
     region_rejects = Rejected.of(region_file.name, region_rows, regions, "code")
@@ -109,7 +111,7 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, progress: Pro
     case_rejects = Rejected.of("cases.csv", case_rows, cases, "case_id")
     progress("校验", 0.6)
     events, event_problems = check_events(event_rows, cases, case_rejects, known,
-                                          timezone=timezone, now=now)
+                                          timezone=timezone, now=now, policy=policy)
     progress("校验", 0.8)
     screenings, screening_problems = check_screenings(
         screening_rows, cells, cell_rejects, cases, case_rejects, known, index,
@@ -128,7 +130,10 @@ def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return features.reset_index(drop=True)
 
 
-def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str]) -> Known:
+def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
+               timezone: str) -> Known:
+    """What the database holds that the bundle may refer to: all regions and cells, and the
+    cases (with their case files) that the bundle's events and screenings name."""
     regions = pd.DataFrame(conn.execute(text("SELECT code, level FROM regions")).all(),
                            columns=["code", "level"])
     rows = conn.execute(text(
@@ -139,9 +144,14 @@ def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str]) -
     )
     cells = cells.loc[~cells["code"].isin(skip_cells)].reset_index(drop=True)
     cases = pd.DataFrame(conn.execute(
-        text("SELECT case_id, received_on FROM cases WHERE case_id = ANY(:ids)"),
-        {"ids": case_ids}).all(), columns=["case_id", "received_on"])
-    return Known(regions=regions, cells=cells, cases=cases)
+        text("SELECT case_id, received_on, complex FROM cases WHERE case_id = ANY(:ids)"),
+        {"ids": case_ids}).all(), columns=["case_id", "received_on", "complex"])
+    events = pd.DataFrame(conn.execute(text(
+        "SELECT case_id, (at AT TIME ZONE :tz)::date, type, detail, content_hash, occurrence "
+        "FROM case_events WHERE case_id = ANY(:ids) ORDER BY case_id, 2, id"),
+        {"ids": list(cases["case_id"]), "tz": timezone}).all(),
+        columns=["case_id", "on_day", "type", "detail", "content_hash", "occurrence"])
+    return Known(regions=regions, cells=cells, cases=cases, events=events)
 
 
 # -- writing ------------------------------------------------------------------------------

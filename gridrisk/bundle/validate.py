@@ -8,6 +8,7 @@ rejected too and says why, so writing only the good rows never leaves a dangling
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,9 @@ from gridrisk.bundle.parse import (
     present,
     require,
 )
+from gridrisk.cases.errors import TransitionRefused
+from gridrisk.cases.policy import DeadlinePolicy
+from gridrisk.cases.state import EventFacts, received
 from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
 from gridrisk.regions.assign import CellIndex
 from gridrisk.regions.coords import to_wgs84_by_row
@@ -56,7 +60,10 @@ class Known:
 
     regions: pd.DataFrame  # code, level
     cells: gpd.GeoDataFrame  # code, region_code, geometry
-    cases: pd.DataFrame  # case_id, received_on (only the ids the bundle refers to)
+    cases: pd.DataFrame  # case_id, received_on, complex (the ids the bundle refers to)
+    #: the stored case files of those cases: case_id, on_day, type, detail, content_hash,
+    #: occurrence, in recorded order
+    events: pd.DataFrame
 
 
 @dataclass
@@ -348,7 +355,7 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
 
 
 def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected,
-                 known: Known, *, timezone: str, now: pd.Timestamp
+                 known: Known, *, timezone: str, now: pd.Timestamp, policy: DeadlinePolicy
                  ) -> tuple[pd.DataFrame, Problems]:
     problems = Problems("case_events.csv")
     require(rows, "case_id", problems)
@@ -367,11 +374,6 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
         problems.add(rows, wrong, "detail", f"a {event} event names its "
                      f"{'closure type' if event == EventType.closed else 'satisfaction'} "
                      f"here: one of {', '.join(c.value for c in codes)}")
-    local_day = at.dt.tz_convert(timezone).dt.date
-    case_received = rows["case_id"].map(received)
-    early = at.notna() & case_received.notna() & (local_day < case_received)
-    problems.add(rows, early, "at", "before the case was received on "
-                 + case_received.astype(str))
     problems.add(rows, at > now, "at", "in the future")
 
     ok = _accepted(rows, problems)
@@ -380,7 +382,48 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
         "type": kind, "level": level, "parties": parties,
         "detail": detail.where(present(detail), None),
     }).loc[ok]
-    return events.join(event_keys(events)), problems
+    events = events.join(event_keys(events))
+    refused = check_workflow(events, cases, known, timezone=timezone, policy=policy)
+    for column, reasons in refused.groupby(lambda row: refused[row].field):
+        problems.add(rows, rows.index.isin(reasons.index), column, reasons.map(
+            lambda r: f"refused by the case workflow: {r.refusal}").reindex(rows.index))
+    return events.loc[~events.index.isin(refused.index)], problems
+
+
+def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
+                   timezone: str, policy: DeadlinePolicy) -> pd.Series:
+    """Replay every case file the bundle touches (stored events first, then the bundle's new
+    ones, in order of local day) through the one workflow; returns the refusals of bundle
+    events by row. A refused event is left out of the replay."""
+    facts = pd.DataFrame({
+        "case_id": events["case_id"], "on_day": events["at"].dt.tz_convert(timezone).dt.date,
+        "type": events["type"], "detail": events["detail"],
+        "content_hash": events["content_hash"], "occurrence": events["occurrence"],
+        "origin": 1, "row": events.index,
+    })
+    stored = known.events.assign(origin=0, row=-1)
+    merged = pd.concat([stored, facts], ignore_index=True).drop_duplicates(
+        ["case_id", "content_hash", "occurrence"], keep="first")
+    merged = merged.sort_values(["case_id", "on_day", "origin"], kind="stable")
+    both = pd.concat([cases[["case_id", "received_on", "complex"]],
+                      known.cases[["case_id", "received_on", "complex"]]]
+                     ).drop_duplicates("case_id")
+    attributes = dict(zip(both["case_id"], zip(both["received_on"], both["complex"],
+                                               strict=True), strict=True))
+    refused: dict[int, TransitionRefused] = {}
+    columns = ["case_id", "on_day", "type", "detail", "row"]
+    for case_id, file in groupby(merged[columns].itertuples(index=False, name=None),
+                                 key=lambda e: e[0]):
+        received_on, is_complex = attributes[case_id]
+        state = received(received_on, policy)
+        for _, on_day, kind, detail, row in file:
+            event = EventFacts(on_day, kind, detail)
+            try:
+                state = state.after(event, policy, is_complex=bool(is_complex))
+            except TransitionRefused as refusal:
+                if row >= 0:
+                    refused[row] = refusal
+    return pd.Series(refused, dtype=object)
 
 
 def event_keys(events: pd.DataFrame) -> pd.DataFrame:

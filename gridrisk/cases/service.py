@@ -23,7 +23,7 @@ def case_states(conn: Connection, *, as_of: date, policy: DeadlinePolicy, timezo
         "WHERE received_on <= :as_of ORDER BY case_id"), {"as_of": as_of}).all()
     events = conn.execute(text(
         "SELECT case_id, (at AT TIME ZONE :tz)::date AS on_day, type, detail FROM case_events "
-        "WHERE (at AT TIME ZONE :tz)::date <= :as_of ORDER BY case_id, at, id"),
+        "WHERE (at AT TIME ZONE :tz)::date <= :as_of ORDER BY case_id, on_day, id"),
         {"as_of": as_of, "tz": timezone}).all()
     files = {case_id: [EventFacts(e.on_day, e.type, e.detail) for e in group]
              for case_id, group in groupby(events, key=lambda e: e.case_id)}

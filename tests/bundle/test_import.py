@@ -569,3 +569,32 @@ def test_values_are_trimmed_and_a_bom_is_ignored(conn: Connection, tiny_bundle: 
     import_bundle(conn, tiny_bundle)
     row = conn.execute(text("SELECT channel FROM cases WHERE case_id = 'C1'")).scalar_one()
     assert row == "visit"
+
+
+def test_events_the_workflow_refuses_are_rejected_with_their_line(
+        conn: Connection, tiny_bundle: Path) -> None:
+    second_extension = [*EVENTS,
+                        {"case_id": "C1", "at": "2025-03-20", "type": "extended",
+                         "detail": "延期15日"},
+                        {"case_id": "C1", "at": "2025-03-25", "type": "extended",
+                         "detail": "延期10日"}]
+    write_csv(tiny_bundle / "case_events.csv", EVENT_HEADER, second_extension)
+
+    problem = only(refusal(conn, tiny_bundle), "case_events.csv")
+
+    assert (problem["line"], problem["column"]) == (13, "type")
+    assert problem["reason"] == ("refused by the case workflow: a case is extended once per "
+                                 "acceptance")
+
+
+def test_new_events_are_checked_against_the_stored_case_file(conn: Connection,
+                                                             tiny_bundle: Path) -> None:
+    import_bundle(conn, tiny_bundle)
+    write_csv(tiny_bundle / "case_events.csv", EVENT_HEADER,
+              [{"case_id": "C2", "at": "2025-04-02", "type": "closed", "detail": "resolved"}])
+
+    with pytest.raises(RejectedRows) as caught:
+        import_bundle(conn, tiny_bundle)
+
+    assert "the case is closed; reopen it first" in caught.value.rejects.iloc[0]["reason"]
+    assert counts(conn)["case_events"] == 10

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.policy import DeadlinePolicy, load_policy
 from gridrisk.cases.state import EventFacts, derive_state
 
@@ -36,16 +37,10 @@ def test_handling_deadline_counts_from_acceptance() -> None:
 
 
 @pytest.mark.parametrize(("detail", "days"), [("延期15日", 15), ("延期30日", 30),
-                                              ("情况复杂，申请延期", 30), ("延期45日", 30)])
+                                              ("情况复杂，申请延期", 30)])
 def test_one_extension_adds_what_it_names_up_to_30_days(detail: str, days: int) -> None:
     state = state_of((2, "accepted", None), (20, "extended", detail))
     assert state.handle_by == day(32 + days)
-
-
-def test_a_second_extension_adds_nothing() -> None:
-    state = state_of((2, "accepted", None), (20, "extended", "延期10日"),
-                     (35, "extended", "延期10日"))
-    assert state.handle_by == day(42)
 
 
 def test_review_does_not_stop_the_clock() -> None:
@@ -70,9 +65,13 @@ def test_not_accepted_closes() -> None:
 
 
 @pytest.mark.parametrize("kind", ["reopened", "refiled"])
-def test_reopened_or_refiled_after_closing_is_accepted_again(kind: str) -> None:
+def test_reopened_or_refiled_after_closing_awaits_acceptance_again(kind: str) -> None:
     state = state_of((2, "accepted", None), (20, "closed", "resolved"), (50, kind, None))
-    assert state.is_open and state.accepted_on == day(50) and state.handle_by == day(80)
+    assert state.is_open and state.accepted_on is None and state.handle_by is None
+    assert state.accept_by == day(65)
+    again = state_of((2, "accepted", None), (20, "closed", "resolved"), (50, kind, None),
+                     (53, "accepted", None))
+    assert again.handle_by == day(83)
 
 
 def test_refiled_while_open_keeps_the_deadline() -> None:
@@ -88,3 +87,35 @@ def test_policy_file_changes_derived_deadlines(tmp_path: Path) -> None:
                          policy=policy)
     assert state.handle_by == day(21)
     assert load_policy() == DeadlinePolicy()
+
+
+@pytest.mark.parametrize(("events", "reason"), [
+    ([(5, "closed", "resolved")], "closed only after it was accepted"),
+    ([(2, "accepted", None), (3, "extended", "延期10日"), (9, "extended", "延期10日")],
+     "extended once per acceptance"),
+    ([(2, "accepted", None), (3, "extended", "延期45日")], "at most 30 days"),
+    ([(2, "accepted", None), (3, "review_requested", None)], "only after a written opinion"),
+    ([(2, "accepted", None), (3, "opinion_issued", None), (4, "rereview_requested", None)],
+     "only after the review decision"),
+    ([(-1, "accepted", None)], "before the case was received on 2025-03-01"),
+    ([(2, "accepted", None), (3, "accepted", None)], "already accepted"),
+    ([(2, "accepted", None), (9, "closed", "resolved"), (12, "site_visit", None)],
+     "closed; reopen it first"),
+    ([(2, "accepted", None), (9, "closed", "resolved"), (12, "closed", "resolved")],
+     "closed; reopen it first"),
+    ([(2, "accepted", None), (3, "reopened", None)], "only a closed case is reopened"),
+    ([(2, "accepted", None), (3, "followed_up", "satisfied")], "after the case is closed"),
+    ([(2, "accepted", None), (3, "not_accepted", None)], "already accepted"),
+])
+def test_workflow_refuses(events: list[tuple[int, str, str | None]], reason: str) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        state_of(*events)
+    assert reason in refused.value.reason
+    assert refused.value.field == ("at" if "received" in reason else "type")
+
+
+def test_a_second_extension_after_a_new_acceptance_is_allowed() -> None:
+    state = state_of((2, "accepted", None), (3, "extended", "延期10日"),
+                     (9, "closed", "resolved"), (20, "reopened", None), (21, "accepted", None),
+                     (30, "extended", "延期10日"))
+    assert state.handle_by == day(61)
