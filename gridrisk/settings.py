@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         description="Local time zone: bundle dates without a time are midnight here.",
     )
     lang: str = Field(default="zh", description="Interface language: zh or en.")
+    policy_file: Path | None = Field(
+        default=None,
+        description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",
+    )
 
     @property
     def data_path(self) -> Path:

@@ -1,8 +1,9 @@
 """Exporting a region and everything under it back to a bundle that re-imports to the same rows.
 
 The region's ancestors come along (without their cases) so that the bundle imports into an
-empty database: a township needs its county. Complainant details are never exported (the
-bundle holds none)."""
+empty database: a township needs its county. A case file is written as corrected: an event
+that a later event corrects is left out (the bundle has no column to link the two).
+Complainant details are never exported (the bundle holds none)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,9 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
     events = _frame(conn, """
         SELECT e.case_id, e.at, e.at_is_date, e.type, e.level, e.parties, e.detail
         FROM case_events e JOIN cases c USING (case_id)
-        WHERE c.region_code IN (SELECT code FROM below) ORDER BY e.case_id, e.at, e.id""", code)
+        WHERE c.region_code IN (SELECT code FROM below)
+          AND NOT EXISTS (SELECT 1 FROM case_events k WHERE k.corrects = e.id)
+        ORDER BY e.case_id, e.at, e.id""", code)
     local = pd.to_datetime(events["at"], utc=True).dt.tz_convert(timezone)
     events["at"] = _iso_times(local).where(~events["at_is_date"].astype(bool),
                                            local.dt.strftime("%Y-%m-%d"))

@@ -147,10 +147,12 @@ def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
         text("SELECT case_id, received_on, complex FROM cases WHERE case_id = ANY(:ids)"),
         {"ids": case_ids}).all(), columns=["case_id", "received_on", "complex"])
     events = pd.DataFrame(conn.execute(text(
-        "SELECT case_id, (at AT TIME ZONE :tz)::date, type, detail, content_hash, occurrence "
-        "FROM case_events WHERE case_id = ANY(:ids) ORDER BY case_id, 2, id"),
+        "SELECT case_id, (at AT TIME ZONE :tz)::date, type, detail, content_hash, occurrence, "
+        "EXISTS (SELECT 1 FROM case_events c WHERE c.corrects = e.id) "
+        "FROM case_events e WHERE case_id = ANY(:ids) ORDER BY case_id, 2, id"),
         {"ids": list(cases["case_id"]), "tz": timezone}).all(),
-        columns=["case_id", "on_day", "type", "detail", "content_hash", "occurrence"])
+        columns=["case_id", "on_day", "type", "detail", "content_hash", "occurrence",
+                 "corrected"])
     return Known(regions=regions, cells=cells, cases=cases, events=events)
 
 

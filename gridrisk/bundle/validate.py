@@ -29,6 +29,7 @@ from gridrisk.bundle.parse import (
     require,
 )
 from gridrisk.cases.errors import TransitionRefused
+from gridrisk.cases.keys import event_keys
 from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cases.state import EventFacts, received
 from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
@@ -62,7 +63,7 @@ class Known:
     cells: gpd.GeoDataFrame  # code, region_code, geometry
     cases: pd.DataFrame  # case_id, received_on, complex (the ids the bundle refers to)
     #: the stored case files of those cases: case_id, on_day, type, detail, content_hash,
-    #: occurrence, in recorded order
+    #: occurrence, corrected (a later event corrects it), in recorded order
     events: pd.DataFrame
 
 
@@ -404,6 +405,7 @@ def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
     stored = known.events.assign(origin=0, row=-1)
     merged = pd.concat([stored, facts], ignore_index=True).drop_duplicates(
         ["case_id", "content_hash", "occurrence"], keep="first")
+    merged = merged.loc[~merged["corrected"].fillna(False).astype(bool)]
     merged = merged.sort_values(["case_id", "on_day", "origin"], kind="stable")
     both = pd.concat([cases[["case_id", "received_on", "complex"]],
                       known.cases[["case_id", "received_on", "complex"]]]
@@ -424,26 +426,6 @@ def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
                 if row >= 0:
                     refused[row] = refusal
     return pd.Series(refused, dtype=object)
-
-
-def event_keys(events: pd.DataFrame) -> pd.DataFrame:
-    """A re-import's upsert key: a hash of the event's content plus which repeat of it this
-    is, so two identical site visits on one day stay two events and re-importing adds
-    neither again. Text is hashed as Python strings, so the key does not depend on how pandas
-    stores them."""
-    content = pd.DataFrame({
-        "case_id": events["case_id"].astype(object),
-        "at": events["at"].astype("int64"),
-        "type": events["type"].astype(object),
-        "level": events["level"].fillna("").astype(object),
-        "parties": events["parties"].fillna(0).astype("int64"),
-        "detail": events["detail"].fillna("").astype(object),
-    })
-    digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
-    return pd.DataFrame({
-        "content_hash": digest.view(np.int64),
-        "occurrence": content.groupby(list(content.columns), sort=False).cumcount().to_numpy(),
-    }, index=events.index)
 
 
 def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,

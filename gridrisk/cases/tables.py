@@ -66,6 +66,9 @@ class CaseEvent(Base):
     level: Mapped[str | None] = mapped_column(Text)
     parties: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+    #: the earlier event this one corrects (events are never edited): derivation replays the
+    #: correction in its place
+    corrects: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), unique=True)
 
     __table_args__ = (
         UniqueConstraint("case_id", "content_hash", "occurrence"),

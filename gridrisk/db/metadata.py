@@ -3,8 +3,9 @@
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.cases.tables import Case, CaseEvent
 from gridrisk.db.base import Base
+from gridrisk.idempotency.tables import IdempotentWrite
 from gridrisk.regions.tables import Cell, Region
 from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
-TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun)
+TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite)

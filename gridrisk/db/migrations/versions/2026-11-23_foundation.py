@@ -28,6 +28,14 @@ $$ LANGUAGE plpgsql
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    op.create_table('idempotent_writes',
+    sa.Column('key', sa.Text(), nullable=False),
+    sa.Column('request_hash', sa.Text(), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('response', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_idempotent_writes'))
+    )
     op.create_table('import_runs',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -100,6 +108,9 @@ def upgrade() -> None:
     sa.Column('level', sa.Text(), nullable=True),
     sa.Column('parties', sa.Integer(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('corrects', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['corrects'], ['case_events.id'], name=op.f('fk_case_events_corrects_case_events')),
+    sa.UniqueConstraint('corrects', name=op.f('uq_case_events_corrects')),
     sa.CheckConstraint("level IS NULL OR level IN ('village', 'township', 'county', 'city', 'province', 'national')", name=op.f('ck_case_events_level')),
     sa.CheckConstraint("type IN ('accepted', 'not_accepted', 'site_visit', 'met_complainant', 'mediation', 'hearing', 'opinion_issued', 'review_requested', 'review_decided', 'rereview_requested', 'rereview_decided', 'extended', 'closed', 'followed_up', 'reopened', 'refiled', 'escalated')", name=op.f('ck_case_events_type')),
     sa.CheckConstraint('parties IS NULL OR parties >= 1', name=op.f('ck_case_events_parties')),
@@ -160,3 +171,4 @@ def downgrade() -> None:
     op.drop_index('ix_regions_geom', table_name='regions', postgresql_using='gist')
     op.drop_table('regions')
     op.drop_table('import_runs')
+    op.drop_table('idempotent_writes')

@@ -1,0 +1,150 @@
+"""What the API takes and gives for cases and their files. No complainant details exist here:
+a case names its matter, place and responsible official, never the person who raised it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
+from gridrisk.regions.vocab import Crs
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s]+$")]
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class CaseIn(BaseModel):
+    """A new case: a point (with the coordinate system the phone or system reports), or a
+    cell, or only a village; the cell is assigned on write."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "case_id": "XF20250301-0001", "received_on": "2025-03-01", "channel": "visit",
+        "category": "land_requisition", "parties": 6, "lon": 114.0362, "lat": 34.0213,
+        "crs": "gcj02", "complex": True, "responsible_unit": "城关镇人民政府",
+        "responsible_official": "王副镇长", "summary": "征地补偿款未足额发放",
+    }]})
+
+    case_id: Code | None = Field(None, description="the source system's id; generated "
+                                 "when empty")
+    received_on: date
+    channel: Channel
+    category: Category
+    parties: int = Field(ge=1, description="people raising it (collective when ≥ 5)")
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Crs.wgs84
+    cell_code: Code | None = None
+    region_code: Code | None = None
+    complex: bool = False
+    responsible_unit: Text | None = None
+    responsible_official: Text | None = None
+    summary: Text | None = None
+
+    @model_validator(mode="after")
+    def _located(self) -> Self:
+        if (self.lon is None) != (self.lat is None):
+            missing = "lat" if self.lat is None else "lon"
+            raise ValueError(f"{missing} is missing: lon and lat go together")
+        if self.lon is None and not self.cell_code and not self.region_code:
+            raise ValueError("no location: give lon/lat, a cell_code or a region_code")
+        return self
+
+
+class CaseEventIn(BaseModel):
+    """One entry of the case file. Never edited: a correction is a new event naming the one
+    it corrects in `corrects`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"at": "2025-03-03", "type": "accepted"},
+        {"at": "2025-03-20T15:30:00+08:00", "type": "extended", "detail": "延期15日：需现场测量"},
+        {"at": "2025-04-02", "type": "closed", "detail": "resolved"},
+        {"at": "2025-04-20", "type": "escalated", "level": "city", "parties": 8},
+    ]})
+
+    at: datetime | date = Field(description="a date (midnight local time) or a time with its "
+                                "offset; a time without offset is local time")
+    type: EventType
+    level: EventLevel | None = None
+    parties: int | None = Field(None, ge=1)
+    detail: Text | None = Field(None, description="for closed, the closure type; for "
+                                "followed_up, the satisfaction")
+    corrects: int | None = Field(None, description="id of the earlier event this corrects")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _date_or_time(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value)
+        return value
+
+    @model_validator(mode="after")
+    def _detail_names_its_code(self) -> Self:
+        for kind, codes, what in ((EventType.closed, ClosureType, "closure type"),
+                                  (EventType.followed_up, Satisfaction, "satisfaction")):
+            allowed = [c.value for c in codes]
+            if self.type == kind and self.detail not in allowed:
+                raise ValueError(f"detail: a {kind} event names its {what}: one of "
+                                 f"{', '.join(allowed)}")
+        return self
+
+
+class CaseEventOut(BaseModel):
+    id: int
+    at: datetime
+    at_is_date: bool
+    type: EventType
+    level: EventLevel | None
+    parties: int | None
+    detail: str | None
+    corrects: int | None
+    corrected_by: int | None = None
+
+
+class CaseStateOut(BaseModel):
+    """Derived from the case file by derive_state; never stored."""
+
+    is_open: bool
+    accept_by: date | None = Field(description="set while the case awaits acceptance")
+    accepted_on: date | None
+    handle_by: date | None = Field(description="last day of the handling period")
+    extended: bool
+    closed_on: date | None
+    closure_type: str | None
+    overdue_days: int = Field(description="days past the acceptance or handling deadline "
+                              "today; 0 when not overdue")
+    days_left: int | None = Field(description="days until the current deadline (negative "
+                                  "when overdue); None when closed")
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    received_on: date
+    channel: Channel
+    category: Category
+    parties: int
+    collective: bool
+    lon: float | None = Field(description="WGS84")
+    lat: float | None = Field(description="WGS84")
+    cell_code: str | None
+    region_code: str
+    complex: bool
+    responsible_unit: str | None
+    responsible_official: str | None
+    summary: str | None
+    version: int = Field(description="send it back in If-Match to change the case")
+    state: CaseStateOut
+
+
+class CaseFileOut(BaseModel):
+    case_id: str
+    version: int
+    events: list[CaseEventOut]
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,148 @@
+"""Reading the region tree and cells, and placing a point in its cell."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridrisk.errors import InvalidInput, NotFound
+from gridrisk.regions.coords import to_wgs84
+from gridrisk.regions.errors import PointOutsideCells, UnknownRegion
+from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
+from gridrisk.regions.vocab import CELL_HOLDERS, Crs
+
+REGION_COLUMNS = "code, name, level, parent_code, households"
+
+
+def list_regions(db: Session, *, parent: str | None) -> list[RegionOut]:
+    """The regions directly under `parent`, or the top of the tree."""
+    condition = "parent_code = :parent" if parent else "parent_code IS NULL"
+    if parent:
+        get_region(db, parent)
+    rows = db.execute(text(f"SELECT {REGION_COLUMNS} FROM regions WHERE {condition} "
+                           "ORDER BY code"), {"parent": parent}).mappings()
+    return [RegionOut(**row) for row in rows]
+
+
+def get_region(db: Session, code: str) -> RegionOut:
+    row = db.execute(text(f"SELECT {REGION_COLUMNS} FROM regions WHERE code = :code"),
+                     {"code": code}).mappings().first()
+    if row is None:
+        raise UnknownRegion(code)
+    return RegionOut(**row)
+
+
+def region_tree(db: Session, code: str) -> RegionNode:
+    """The region and everything under it, nested."""
+    root = get_region(db, code)
+    rows = db.execute(text(f"""
+        WITH RECURSIVE below AS (
+            SELECT {REGION_COLUMNS} FROM regions WHERE parent_code = :code
+            UNION ALL SELECT r.code, r.name, r.level, r.parent_code, r.households
+            FROM regions r JOIN below b ON r.parent_code = b.code)
+        SELECT * FROM below ORDER BY code"""), {"code": code}).mappings()
+    nodes = {root.code: RegionNode(**root.model_dump())}
+    for row in rows:
+        nodes[row["code"]] = RegionNode(**row)
+    for node in list(nodes.values())[1:]:
+        nodes[node.parent_code or ""].children.append(node)
+    return nodes[root.code]
+
+
+def region_feature(db: Session, code: str) -> Feature:
+    row = db.execute(text(f"SELECT {REGION_COLUMNS}, ST_AsGeoJSON(geom) AS geometry "
+                          "FROM regions WHERE code = :code"), {"code": code}).mappings().first()
+    if row is None:
+        raise UnknownRegion(code)
+    properties = {k: v for k, v in row.items() if k != "geometry"}
+    return Feature(id=code, geometry=json.loads(row["geometry"]), properties=properties)
+
+
+def cell_feature(db: Session, code: str) -> Feature:
+    row = db.execute(text("SELECT code, name, region_code, ST_AsGeoJSON(geom) AS geometry "
+                          "FROM cells WHERE code = :code"), {"code": code}).mappings().first()
+    if row is None:
+        raise NotFound(f"no cell with code {code}")
+    properties = {k: v for k, v in row.items() if k != "geometry"}
+    return Feature(id=code, geometry=json.loads(row["geometry"]), properties=properties)
+
+
+def region_cells(db: Session, code: str) -> list[CellOut]:
+    """The cells of a region and of every region under it."""
+    get_region(db, code)
+    rows = db.execute(text("""
+        WITH RECURSIVE below AS (
+            SELECT code FROM regions WHERE code = :code
+            UNION ALL SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
+        SELECT code, name, region_code FROM cells
+        WHERE region_code IN (SELECT code FROM below) ORDER BY code"""), {"code": code})
+    return [CellOut(**row) for row in rows.mappings()]
+
+
+def cell_at(db: Session, lon: float, lat: float, crs: Crs) -> CellOut:
+    """The cell holding a point; on a border shared by cells, the one whose code sorts first
+    (the importer's rule)."""
+    x, y = wgs84_point(lon, lat, crs)
+    row = db.execute(text(
+        "SELECT code, name, region_code FROM cells "
+        "WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
+        "ORDER BY code LIMIT 1"), {"x": x, "y": y}).mappings().first()
+    if row is None:
+        raise PointOutsideCells(lon, lat)
+    return CellOut(**row)
+
+
+def wgs84_point(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
+    x, y = to_wgs84(np.array([lon]), np.array([lat]), crs)
+    return float(x[0]), float(y[0])
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a written record sits: its WGS84 point (if any), cell and village."""
+
+    lon: float | None
+    lat: float | None
+    cell_code: str | None
+    region_code: str
+
+
+def place(db: Session, *, lon: float | None, lat: float | None, crs: Crs,
+          cell_code: str | None, region_code: str | None) -> Placement:
+    """Place a record by point, cell or village with the bundle's rules: a point must lie in
+    the cell named beside it; a village alone puts it in the village's only cell."""
+    x = y = None
+    if lon is not None and lat is not None:
+        x, y = wgs84_point(lon, lat, crs)
+    if cell_code:
+        cell = db.execute(text("SELECT region_code, ST_Intersects(geom, ST_SetSRID("
+                               "ST_MakePoint(:x, :y), 4326)) AS holds FROM cells "
+                               "WHERE code = :code"),
+                          {"code": cell_code, "x": x, "y": y}).mappings().first()
+        if cell is None:
+            raise InvalidInput("cell_code", f"unknown cell {cell_code}")
+        if x is not None and not cell["holds"]:
+            raise InvalidInput("lon", f"point ({lon}, {lat}) lies outside cell {cell_code}")
+        placed = Placement(x, y, cell_code, cell["region_code"])
+    elif x is not None and lon is not None and lat is not None:
+        cell_out = cell_at(db, lon, lat, crs)
+        placed = Placement(x, y, cell_out.code, cell_out.region_code)
+    else:
+        placed = Placement(None, None, _sole_cell(db, region_code or ""), region_code or "")
+    if region_code and placed.region_code != region_code:
+        raise InvalidInput("region_code", f"cell {placed.cell_code} belongs to "
+                           f"{placed.region_code}, not to {region_code}")
+    return placed
+
+
+def _sole_cell(db: Session, region_code: str) -> str | None:
+    region = get_region(db, region_code) if region_code else None
+    if region is None or region.level not in CELL_HOLDERS:
+        raise InvalidInput("region_code", f"{region_code} is not a village or community")
+    codes = db.execute(text("SELECT code FROM cells WHERE region_code = :code LIMIT 2"),
+                       {"code": region_code}).scalars().all()
+    return codes[0] if len(codes) == 1 else None
