@@ -1,0 +1,1 @@
+"""gridrisk's HTTP service: an app factory, one router per resource."""

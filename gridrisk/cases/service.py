@@ -27,7 +27,7 @@ from gridrisk.cases.schemas import (
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.cases.vocab import COLLECTIVE_PARTIES
 from gridrisk.errors import Conflict, InvalidInput, StaleVersion
-from gridrisk.regions.service import place
+from gridrisk.regions.service import POINT_OR_NULL, place
 
 CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_open",
                       "accept_by", "handle_by", "overdue_days"]
@@ -106,13 +106,12 @@ def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: st
     placed = place(db, lon=case.lon, lat=case.lat, crs=case.crs, cell_code=case.cell_code,
                    region_code=case.region_code)
     case_id = case.case_id or _new_case_id(db, case.received_on)
-    inserted = db.execute(text("""
+    inserted = db.execute(text(f"""
         INSERT INTO cases (case_id, received_on, channel, category, parties, geom,
                            region_code, cell_code, complex, responsible_unit,
                            responsible_official, summary)
         VALUES (:case_id, :received_on, :channel, :category, :parties,
-                CASE WHEN :lon IS NOT NULL
-                     THEN ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
+                {POINT_OR_NULL},
                 :region_code, :cell_code, :complex, :responsible_unit,
                 :responsible_official, :summary)
         ON CONFLICT (case_id) DO NOTHING RETURNING case_id"""), {

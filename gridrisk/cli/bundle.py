@@ -9,6 +9,7 @@ from rich.table import Table
 from gridrisk.bundle.errors import RejectedRows
 from gridrisk.bundle.export import export_region
 from gridrisk.bundle.service import ImportReport, import_bundle
+from gridrisk.cases.policy import load_policy
 from gridrisk.cli.common import console, engine, progress_bar, settings
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
@@ -32,7 +33,8 @@ def import_command(
     try:
         with engine().begin() as conn, progress_bar() as progress:
             report = import_bundle(conn, path, write_good_rows=write_good_rows,
-                                   timezone=settings().timezone, progress=progress)
+                                   timezone=settings().timezone,
+                                   policy=load_policy(settings().policy_file), progress=progress)
     except RejectedRows as exc:
         exc.rejects.to_csv(rejects, index=False)
         show_rejects(exc.rejects, rejects)

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cases.policy import load_policy
+from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, progress_bar, settings
@@ -56,7 +56,8 @@ def demo(
     console.print(f"演示数据：{bundle}")
     console.rule("2. 导入")
     with db.begin() as conn, progress_bar() as progress:
-        report = import_bundle(conn, bundle, timezone=config.timezone, progress=progress)
+        report = import_bundle(conn, bundle, timezone=config.timezone,
+                               policy=load_policy(config.policy_file), progress=progress)
     show_report(report)
     console.rule("3. 概况")
     with db.connect() as conn:
@@ -64,7 +65,8 @@ def demo(
         if as_of is None:
             console.print("数据库中没有信访事项")
             return
-        summary = township_summary(conn, as_of=as_of, policy=load_policy(),
+        summary = township_summary(conn, as_of=as_of, policy=load_policy(config.policy_file),
+                                   screening_policy=load_screening_policy(config.policy_file),
                                    timezone=config.timezone)
     show_summary(summary, as_of)
     console.print(f"\n数据库：{db.url.render_as_string(hide_password=True)}")

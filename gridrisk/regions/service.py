@@ -16,6 +16,9 @@ from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
 from gridrisk.regions.vocab import CELL_HOLDERS, Crs
 
 REGION_COLUMNS = "code, name, level, parent_code, households"
+#: a WGS84 point from :lon and :lat, or NULL when they are
+POINT_OR_NULL = ("CASE WHEN CAST(:lon AS float8) IS NOT NULL THEN ST_SetSRID(ST_MakePoint("
+                 "CAST(:lon AS float8), CAST(:lat AS float8)), 4326) END")
 
 
 def list_regions(db: Session, *, parent: str | None) -> list[RegionOut]:
@@ -120,7 +123,8 @@ def place(db: Session, *, lon: float | None, lat: float | None, crs: Crs,
         x, y = wgs84_point(lon, lat, crs)
     if cell_code:
         cell = db.execute(text("SELECT region_code, ST_Intersects(geom, ST_SetSRID("
-                               "ST_MakePoint(:x, :y), 4326)) AS holds FROM cells "
+                               "ST_MakePoint(CAST(:x AS float8), CAST(:y AS float8)), 4326)) "
+                               "AS holds FROM cells "
                                "WHERE code = :code"),
                           {"code": cell_code, "x": x, "y": y}).mappings().first()
         if cell is None:

@@ -1,32 +1,174 @@
-"""Screening coverage: which cells were screened at their cadence."""
+"""Screening records: recording them from the field, listing them, coverage by cadence, and
+turning a found dispute into a case."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.cases.schemas import CaseIn, CaseOut
+from gridrisk.cases.service import open_case
+from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.regions.service import POINT_OR_NULL, get_region, place
+from gridrisk.screening.schemas import (
+    CellCoverage,
+    CoverageOut,
+    DisputeToCase,
+    ScreeningIn,
+    ScreeningOut,
+    ScreeningPage,
+)
+from gridrisk.screening.vocab import Outcome
+
+RECORD_COLUMNS = """record_id, screened_at, worker, cell_code, found, category, severity,
+    parties, ST_X(geom) AS lon, ST_Y(geom) AS lat, outcome, case_id, summary"""
 
 
-def weekly_coverage(conn: Connection, *, as_of: date, weeks: int, timezone: str
-                    ) -> pd.DataFrame:
-    """Per cell, the full weeks (Monday to Sunday, local time) before `as_of` that were due
-    and those with at least one screening: columns code, region_code, due, done."""
-    result = conn.execute(text("""
-        WITH weeks AS (
-            SELECT generate_series(date_trunc('week', CAST(:as_of AS date)) - make_interval(
-                       weeks => :weeks), date_trunc('week', CAST(:as_of AS date))
-                       - interval '1 week', interval '1 week')::date AS week
-        ), done AS (
-            SELECT DISTINCT cell_code, date_trunc('week', screened_at AT TIME ZONE :tz)::date
-                   AS week
-            FROM screening_records
-            WHERE screened_at AT TIME ZONE :tz >= date_trunc('week', CAST(:as_of AS date))
-                  - make_interval(weeks => :weeks)
-        )
-        SELECT c.code, c.region_code, count(w.week) AS due, count(d.week) AS done
-        FROM cells c CROSS JOIN weeks w
-        LEFT JOIN done d ON d.cell_code = c.code AND d.week = w.week
-        GROUP BY c.code, c.region_code ORDER BY c.code"""),
-        {"as_of": as_of, "weeks": weeks, "tz": timezone})
-    return pd.DataFrame(result.all(), columns=["code", "region_code", "due", "done"])
+class RecordIdTaken(Conflict):
+    slug = "record-id-taken"
+    title = "Record id used for another record"
+
+
+def get_screening(db: Session, record_id: str) -> ScreeningOut:
+    row = db.execute(text(f"SELECT {RECORD_COLUMNS} FROM screening_records "
+                          "WHERE record_id = :id"), {"id": record_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no screening record {record_id}")
+    return ScreeningOut(**row)
+
+
+def record_screening(db: Session, record: ScreeningIn) -> tuple[ScreeningOut, bool]:
+    """Store a record; returns it and whether it is new. The same record sent again returns
+    the stored one; the same id with other content is a conflict."""
+    # the dispute's point may lie in a neighbouring cell, but it must lie in some cell
+    placed = place(db, lon=record.lon, lat=record.lat, crs=record.crs, cell_code=None,
+                   region_code=None) if record.lon is not None else None
+    if not db.execute(text("SELECT 1 FROM cells WHERE code = :c"),
+                      {"c": record.cell_code}).first():
+        raise InvalidInput("cell_code", f"unknown cell {record.cell_code}")
+    if record.case_id and not db.execute(text("SELECT 1 FROM cases WHERE case_id = :c"),
+                                         {"c": record.case_id}).first():
+        raise InvalidInput("case_id", f"unknown case {record.case_id}")
+    values = {**record.model_dump(exclude={"lon", "lat", "crs"}),
+              "lon": placed.lon if placed else None, "lat": placed.lat if placed else None}
+    inserted = db.execute(text(f"""
+        INSERT INTO screening_records (record_id, screened_at, worker, cell_code, found,
+            category, severity, parties, geom, outcome, case_id, summary)
+        VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
+            :parties, {POINT_OR_NULL},
+            :outcome, :case_id, :summary)
+        ON CONFLICT (record_id) DO NOTHING RETURNING record_id"""), values).scalar()
+    stored = get_screening(db, record.record_id)
+    if inserted is None and stored != ScreeningOut(**values):
+        raise RecordIdTaken(f"record {record.record_id} exists with other content; a new "
+                            "record needs a new id")
+    return stored, inserted is not None
+
+
+def list_screenings(db: Session, *, cell: str, start: date | None, end: date | None,
+                    timezone: str, limit: int, offset: int) -> ScreeningPage:
+    where = ["cell_code = :cell"]
+    if start:
+        where.append("(screened_at AT TIME ZONE :tz)::date >= :start")
+    if end:
+        where.append("(screened_at AT TIME ZONE :tz)::date <= :end")
+    params = {"cell": cell, "start": start, "end": end, "tz": timezone, "limit": limit,
+              "offset": offset}
+    condition = " AND ".join(where)
+    total = db.execute(text(f"SELECT count(*) FROM screening_records WHERE {condition}"),
+                       params).scalar_one()
+    rows = db.execute(text(f"SELECT {RECORD_COLUMNS} FROM screening_records WHERE "
+                           f"{condition} ORDER BY screened_at DESC, record_id "
+                           "LIMIT :limit OFFSET :offset"), params).mappings()
+    return ScreeningPage(items=[ScreeningOut(**r) for r in rows], total=total, limit=limit,
+                         offset=offset)
+
+
+def dispute_to_case(db: Session, record_id: str, request: DisputeToCase, *,
+                    policy: DeadlinePolicy, timezone: str) -> CaseOut:
+    """Open a case from a found dispute and mark the record as having become that case."""
+    record = get_screening(db, record_id)
+    if not record.found:
+        raise InvalidInput("record_id", f"record {record_id} found no dispute")
+    if record.case_id:
+        raise Conflict(f"record {record_id} became case {record.case_id} already")
+    assert record.category is not None
+    case = open_case(db, CaseIn(
+        case_id=request.case_id,
+        received_on=record.screened_at.astimezone(ZoneInfo(timezone)).date(),
+        channel=request.channel, category=record.category, parties=record.parties or 1,
+        lon=record.lon, lat=record.lat, cell_code=record.cell_code, complex=request.complex,
+        responsible_unit=request.responsible_unit,
+        responsible_official=request.responsible_official, summary=record.summary,
+    ), policy=policy, timezone=timezone)
+    db.execute(text("UPDATE screening_records SET outcome = :outcome, case_id = :case "
+                    "WHERE record_id = :id"),
+               {"outcome": Outcome.became_case.value, "case": case.case_id, "id": record_id})
+    return case
+
+
+# -- coverage -----------------------------------------------------------------------------
+
+
+def screening_slots(start: date, end: date, policy: ScreeningPolicy) -> pd.DataFrame:
+    """Each day of the period and the slot a screening on it fills: the day itself in a
+    designated daily period, else its week (Monday to Sunday)."""
+    days = pd.date_range(start, end, freq="D")
+    daily = pd.Series(False, index=days)
+    for period in policy.daily_periods:
+        daily |= (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
+    mondays = days - pd.to_timedelta(days.dayofweek, unit="D")
+    slot = pd.Series("W" + mondays.strftime("%Y-%m-%d"), index=days).where(
+        ~daily, "D" + days.strftime("%Y-%m-%d"))
+    return pd.DataFrame({"day": days.date, "slot": slot.to_numpy()})
+
+
+def coverage_frame(db: Session | Connection, *, region_code: str | None, start: date,
+                   end: date, policy: ScreeningPolicy, timezone: str) -> pd.DataFrame:
+    """Per cell (of the region, or all): columns cell_code, region_code, due, done, missed
+    (the slots without a screening)."""
+    slots = screening_slots(start, end, policy)
+    scope = """region_code IN (WITH RECURSIVE below AS (
+            SELECT code FROM regions WHERE code = :region UNION ALL
+            SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
+            SELECT code FROM below)""" if region_code else "TRUE"
+    params = {"region": region_code, "start": start, "end": end, "tz": timezone}
+    cells = pd.DataFrame(db.execute(text(
+        f"SELECT code, region_code FROM cells WHERE {scope} ORDER BY code"), params).all(),
+        columns=["cell_code", "region_code"])
+    screened = pd.DataFrame(db.execute(text(f"""
+        SELECT DISTINCT cell_code, (screened_at AT TIME ZONE :tz)::date AS day
+        FROM screening_records
+        WHERE cell_code IN (SELECT code FROM cells WHERE {scope})
+          AND (screened_at AT TIME ZONE :tz)::date BETWEEN :start AND :end"""),
+        params).all(), columns=["cell_code", "day"])
+    filled = screened.merge(slots, on="day")[["cell_code", "slot"]].drop_duplicates()
+    due = list(dict.fromkeys(slots["slot"]))
+    done = filled.groupby("cell_code")["slot"].agg(set)
+    cells["done"] = cells["cell_code"].map(done.map(len)).fillna(0).astype(int)
+    cells["due"] = len(due)
+    cells["missed"] = [[s for s in due if s not in done.get(code, set())]
+                       for code in cells["cell_code"]]
+    return cells
+
+
+def coverage(db: Session, *, region_code: str, start: date, end: date,
+             policy: ScreeningPolicy, timezone: str) -> CoverageOut:
+    if end < start:
+        raise InvalidInput("end", "the period ends before it starts")
+    if end - start > timedelta(days=366):
+        raise InvalidInput("end", "a coverage period is at most a year")
+    get_region(db, region_code)
+    cells = coverage_frame(db, region_code=region_code, start=start, end=end, policy=policy,
+                           timezone=timezone)
+    due, done = int(cells["due"].sum()), int(cells["done"].sum())
+    return CoverageOut(
+        region_code=region_code, start=start, end=end, due=due, done=done,
+        rate=done / due if due else None,
+        cells=[CellCoverage(**row) for row in cells.to_dict("records")],
+        missed_cells=cells.loc[cells["done"] < cells["due"], "cell_code"].tolist())

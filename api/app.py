@@ -1,0 +1,72 @@
+"""The app factory: settings and a database bind in, a FastAPI app out.
+
+`bind` is an Engine in production (pool_pre_ping: it reconnects by itself after the database
+comes back) or a Connection in tests (each request a savepoint the test rolls back)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Connection, Engine, create_engine
+
+from api import problems
+from api.routers import cases, health, regions, screenings
+from gridrisk import __version__
+from gridrisk.cases.policy import load_policy, load_screening_policy
+from gridrisk.db.engine import database_url
+from gridrisk.settings import Settings, get_settings
+
+DOC_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+DESCRIPTION = """网格化信访事项与矛盾纠纷排查：事项、卷宗、排查记录与网格。
+
+Errors are RFC 9457 problem+json naming the field and the reason. Writes from the field carry
+a client-generated id (the record id, or an `Idempotency-Key` header): a retry returns the
+first result. Changing a case takes its version in `If-Match`; a stale one gets 412."""
+
+
+def create_app(settings: Settings | None = None, *, bind: Engine | Connection | None = None
+               ) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="gridrisk", version=__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.bind = bind if bind is not None else create_engine(
+        database_url(settings), pool_pre_ping=True, pool_size=10, max_overflow=20)
+    app.state.policy = load_policy(settings.policy_file)
+    app.state.screening_policy = load_screening_policy(settings.policy_file)
+    problems.install(app)
+    for router in (health.router, regions.router, cases.router, screenings.router):
+        app.include_router(router)
+    _offline_docs(app)
+    return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """/docs and /redoc with their scripts served here: government networks are often
+    closed, so no CDN."""
+    app.mount("/assets/docs", StaticFiles(directory=DOC_ASSETS), name="doc-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="gridrisk API",
+            swagger_js_url="/assets/docs/swagger-ui-bundle.js",
+            swagger_css_url="/assets/docs/swagger-ui.css",
+            swagger_favicon_url="/assets/docs/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="gridrisk API",
+                              redoc_js_url="/assets/docs/redoc.standalone.js",
+                              redoc_favicon_url="/assets/docs/favicon.png",
+                              with_google_fonts=False)
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` and `gridrisk serve` (each worker builds its own)."""
+    return create_app()

@@ -1,0 +1,22 @@
+"""Whether the service and its database are up."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="服务与数据库状态",
+            responses={503: {"description": "the database is unreachable"}})
+def health(request: Request) -> JSONResponse:
+    """200 when the database answers, 503 (with Retry-After) when it does not; the service
+    reconnects by itself once the database is back."""
+    try:
+        with request.app.state.bind.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError:
+        return JSONResponse({"status": "degraded", "database": "unreachable"}, 503,
+                            headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok", "database": "ok"})

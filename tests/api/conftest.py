@@ -1,0 +1,33 @@
+"""The service over HTTP on the session's PostGIS: the tiny bundle imported in the test's
+transaction, each request a savepoint inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+from api.app import create_app
+from gridrisk.bundle.service import import_bundle
+from gridrisk.settings import Settings
+
+from ..bundle.conftest import write_tiny_bundle
+
+
+@pytest.fixture
+def client(conn: Connection, tmp_path: Path) -> Iterator[TestClient]:
+    import_bundle(conn, write_tiny_bundle(tmp_path / "tiny"))
+    with TestClient(create_app(Settings(data_dir=tmp_path), bind=conn)) as test_client:
+        yield test_client
+
+
+def problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    """The response is an RFC 9457 problem with this status; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body  # type: ignore[no-any-return]
