@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ STATUS = {StaleVersion: 412, NotFound: 404, Conflict: 409, InvalidInput: 422,
           Unavailable: 503}
 RETRY_AFTER_SECONDS = 5
 MEDIA_TYPE = "application/problem+json"
+FIELD_IN_REASON = re.compile(r"^([a-z_]+): (.+)$")
 
 
 def problem_body(status: int, slug: str, title: str, detail: str,
@@ -43,11 +45,20 @@ def gridrisk_problem(request: Request, exc: Exception) -> JSONResponse:
 
 def validation_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
-               "reason": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
+    errors = [_field_error(e) for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return JSONResponse(problem_body(422, "invalid-input", "Invalid input", detail, errors),
                         422, media_type=MEDIA_TYPE)
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    """A model-level check names its field as 'field: reason'; report it on that field."""
+    field = ".".join(str(p) for p in error["loc"] if p != "body")
+    reason = error["msg"].removeprefix("Value error, ")
+    named = FIELD_IN_REASON.match(reason)
+    if named and not field:
+        field, reason = named.group(1), named.group(2)
+    return {"field": field or "body", "reason": reason}
 
 
 def database_problem(request: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,6 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 
 from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep
 from api.idempotent import once
@@ -21,7 +20,7 @@ PROBLEMS = {404: {"description": "unknown case"},
 @router.post("", status_code=201, summary="登记信访事项", responses=PROBLEMS,
              response_model=CaseOut)
 def create_case(body: CaseIn, db: Db, settings: SettingsDep, policy: Policy,
-                key: IdempotencyKey) -> CaseOut | JSONResponse:
+                key: IdempotencyKey) -> CaseOut | Response:
     return once(db, key, "POST /cases", body, lambda: service.open_case(
         db, body, policy=policy, timezone=settings.timezone))
 
@@ -64,6 +63,6 @@ def get_case_file(case_id: str, db: Db) -> CaseFileOut:
              responses=PROBLEMS, response_model=CaseOut)
 def append_event(case_id: str, body: CaseEventIn, db: Db, settings: SettingsDep,
                  policy: Policy, version: IfMatch, key: IdempotencyKey
-                 ) -> CaseOut | JSONResponse:
+                 ) -> CaseOut | Response:
     return once(db, key, f"POST /cases/{case_id}/events", body, lambda: service.append_event(
         db, case_id, body, expected=version, policy=policy, timezone=settings.timezone))

@@ -3,8 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 
 from api.deps import Db, IdempotencyKey, Policy, ScreeningPolicyDep, SettingsDep
 from api.idempotent import once
@@ -58,7 +57,7 @@ def coverage(code: str, start: date, end: date, db: Db, settings: SettingsDep,
              responses={409: {"description": "the record became a case already"}},
              response_model=CaseOut)
 def dispute_to_case(record_id: str, body: DisputeToCase, db: Db, settings: SettingsDep,
-                    policy: Policy, key: IdempotencyKey) -> CaseOut | JSONResponse:
+                    policy: Policy, key: IdempotencyKey) -> CaseOut | Response:
     return once(db, key, f"POST /screenings/{record_id}/case", body,
                 lambda: service.dispute_to_case(db, record_id, body, policy=policy,
                                                 timezone=settings.timezone))

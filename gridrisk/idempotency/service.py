@@ -24,12 +24,12 @@ def request_hash(scope: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(db: Session, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
+def claim(db: Session, key: str, digest: str) -> tuple[int, str] | None:
     """None when this request may do the work (the key is now ours until commit); else the
     stored (status, response) of the first request."""
     claimed = db.execute(text(
         "INSERT INTO idempotent_writes (key, request_hash, status, response) "
-        "VALUES (:key, :hash, 0, '{}') ON CONFLICT (key) DO NOTHING RETURNING key"),
+        "VALUES (:key, :hash, 0, '') ON CONFLICT (key) DO NOTHING RETURNING key"),
         {"key": key, "hash": digest}).scalar()
     if claimed is not None:
         return None
@@ -40,8 +40,6 @@ def claim(db: Session, key: str, digest: str) -> tuple[int, dict[str, Any]] | No
     return stored.status, stored.response
 
 
-def remember(db: Session, key: str, status: int, response: dict[str, Any]) -> None:
-    db.execute(text("UPDATE idempotent_writes SET status = :status, "
-                    "response = CAST(:response AS jsonb) WHERE key = :key"),
-               {"key": key, "status": status, "response": json.dumps(response,
-                                                                      ensure_ascii=False)})
+def remember(db: Session, key: str, status: int, response: str) -> None:
+    db.execute(text("UPDATE idempotent_writes SET status = :status, response = :response "
+                    "WHERE key = :key"), {"key": key, "status": status, "response": response})

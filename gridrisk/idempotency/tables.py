@@ -2,10 +2,8 @@
 answer instead of making a second record."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import DateTime, Integer, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridrisk.db.base import Base
@@ -19,6 +17,7 @@ class IdempotentWrite(Base):
     #: fingerprint of the request body: the same key with another body is a conflict
     request_hash: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    #: the response body exactly as first sent, so a replay is byte for byte the same
+    response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())

@@ -122,7 +122,7 @@ def screening_slots(start: date, end: date, policy: ScreeningPolicy) -> pd.DataF
     daily = pd.Series(False, index=days)
     for period in policy.daily_periods:
         daily |= (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
-    mondays = days - pd.to_timedelta(days.dayofweek, unit="D")
+    mondays = days - pd.to_timedelta(days.day_of_week, unit="D")
     slot = pd.Series("W" + mondays.strftime("%Y-%m-%d"), index=days).where(
         ~daily, "D" + days.strftime("%Y-%m-%d"))
     return pd.DataFrame({"day": days.date, "slot": slot.to_numpy()})

@@ -185,7 +185,7 @@ def test_extension_moves_the_deadline_by_what_it_names(client: TestClient) -> No
      "only after a written opinion"),
     ([{"type": "accepted", "at": "2026-09-20"}], "at", "before the case was received"),
     ([{"type": "accepted", "at": "2099-01-01"}], "at", "in the future"),
-    ([{"type": "closed", "at": "2026-10-05"}], "body", "names its closure type"),
+    ([{"type": "closed", "at": "2026-10-05"}], "detail", "names its closure type"),
     ([{"type": "accepted", "at": "2026-10-02", "corrects": 999999}], "corrects",
      "is not in case N1"),
 ])

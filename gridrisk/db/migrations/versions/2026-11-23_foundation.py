@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('key', sa.Text(), nullable=False),
     sa.Column('request_hash', sa.Text(), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
-    sa.Column('response', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('response', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_idempotent_writes'))
     )

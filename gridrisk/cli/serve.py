@@ -1,0 +1,25 @@
+"""gridrisk serve: the HTTP service under uvicorn."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from gridrisk.cli.common import console, engine
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Start the HTTP service (the database is started and migrated first)."""
+    engine().dispose()  # start the embedded cluster and migrate once, before the workers
+    base = f"http://{host}:{port}"
+    console.print(f"服务地址：{base}    接口文档：{base}/docs    健康检查：{base}/health")
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
