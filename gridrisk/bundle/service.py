@@ -224,7 +224,7 @@ def _event_rows(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "case_id": events["case_id"], "content_hash": events["content_hash"],
         "occurrence": events["occurrence"],
-        "at": events["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+        "at": events["at"],
         "at_is_date": events["at_is_date"], "type": events["type"], "level": events["level"],
         "parties": events["parties"], "detail": events["detail"],
     })
@@ -233,7 +233,7 @@ def _event_rows(events: pd.DataFrame) -> pd.DataFrame:
 def _screening_rows(screenings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "record_id": screenings["record_id"],
-        "screened_at": screenings["screened_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+        "screened_at": screenings["screened_at"],
         "worker": screenings["worker"], "cell_code": screenings["cell_code"],
         "found": screenings["found"], "category": screenings["category"],
         "severity": screenings["severity"], "parties": screenings["parties"],
