@@ -3,16 +3,11 @@ with COPY and upserts, inside the caller's transaction."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import psycopg
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import shapely
 from sqlalchemy import Connection, text
 
@@ -35,10 +30,9 @@ from gridrisk.bundle.validate import (
     check_screenings,
 )
 from gridrisk.cases.policy import DeadlinePolicy, load_policy
+from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
-
-COPY_CHUNK_ROWS = 200_000
 
 
 @dataclass
@@ -91,7 +85,8 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: Deadl
     progress("读取文件", 1.0)
 
     bundle_cells = set(cell_rows["code"]) if cell_rows is not None else set()
-    referenced = (set(event_rows["case_id"]) | set(screening_rows["case_id"])) - {""}
+    referenced = (set(event_rows["case_id"].unique())
+                  | set(screening_rows["case_id"].unique())) - {""}
     known = load_known(conn, skip_cells=bundle_cells, case_ids=sorted(referenced),
                        timezone=timezone)
     progress("校验", 0.1)
@@ -177,17 +172,6 @@ def write_checked(conn: Connection, checked: Checked, *, progress: Progress
     return written
 
 
-def _ewkb(geoms: object) -> pd.Series:
-    return pd.Series(shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True))
-
-
-def _points_ewkb(frame: pd.DataFrame) -> pd.Series:
-    has = frame["lon"].notna().to_numpy()
-    points = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-    hexes = _ewkb(points).where(has, None)
-    return hexes.set_axis(frame.index)
-
-
 def _blank_to_null(values: pd.Series) -> pd.Series:
     return values.where(values.notna() & values.astype(str).ne(""), None)
 
@@ -196,14 +180,14 @@ def _region_rows(regions: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "code": regions["code"], "name": regions["name"], "level": regions["level"],
         "parent_code": regions["parent_code"], "households": regions["households"],
-        "geom": _ewkb(regions.geometry.to_numpy()).set_axis(regions.index),
+        "geom": polygons_ewkb(regions.geometry.to_numpy(), regions.index),
     })
 
 
 def _cell_rows(cells: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "code": cells["code"], "name": cells["name"], "region_code": cells["region_code"],
-        "geom": _ewkb(cells.geometry.to_numpy()).set_axis(cells.index),
+        "geom": polygons_ewkb(cells.geometry.to_numpy(), cells.index),
     })
 
 
@@ -211,7 +195,8 @@ def _case_rows(cases: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "case_id": cases["case_id"], "received_on": cases["received_on"].astype(str),
         "channel": cases["channel"], "category": cases["category"],
-        "parties": cases["parties"], "geom": _points_ewkb(cases),
+        "parties": cases["parties"],
+        "geom": points_ewkb(cases["lon"].to_numpy(), cases["lat"].to_numpy(), cases.index),
         "region_code": cases["region_code"], "cell_code": cases["cell_code"],
         "complex": cases["complex"],
         "responsible_unit": _blank_to_null(cases["responsible_unit"]),
@@ -237,87 +222,8 @@ def _screening_rows(screenings: pd.DataFrame) -> pd.DataFrame:
         "worker": screenings["worker"], "cell_code": screenings["cell_code"],
         "found": screenings["found"], "category": screenings["category"],
         "severity": screenings["severity"], "parties": screenings["parties"],
-        "geom": _points_ewkb(screenings), "outcome": screenings["outcome"],
+        "geom": points_ewkb(screenings["lon"].to_numpy(), screenings["lat"].to_numpy(),
+                            screenings.index),
+        "outcome": screenings["outcome"],
         "case_id": screenings["case_id"], "summary": _blank_to_null(screenings["summary"]),
     })
-
-
-def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str], *,
-                on_change: str | None) -> dict[str, int]:
-    """COPY `frame` into a staging table, then upsert it. A row that differs from the stored
-    one updates it (plus `on_change`); one that does not changes nothing, so re-importing
-    the same bundle writes nothing. `on_change=None` only inserts new keys.
-
-    A large batch takes PostgreSQL's bulk-load path: the table's secondary indexes and
-    foreign keys are dropped, the rows inserted, then the indexes rebuilt and the keys
-    re-checked in one pass each; all inside the caller's transaction, so a failure restores
-    them."""
-    columns = list(frame.columns)
-    listed = ", ".join(columns)
-    stage = f"stage_{table}"
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-        cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {listed} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {stage} ({listed}) FROM STDIN (FORMAT csv, NULL '')") as copy:
-            for chunk in _csv_chunks(frame):
-                copy.write(chunk)
-        if on_change is None:
-            conflict = f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
-        else:
-            others = [c for c in columns if c not in key]
-            sets = [f"{c} = EXCLUDED.{c}" for c in others] + ([on_change] if on_change else [])
-            mine = ", ".join(f"{table}.{c}" for c in others)
-            theirs = ", ".join(f"EXCLUDED.{c}" for c in others)
-            conflict = (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)} "
-                        f"WHERE ({mine}) IS DISTINCT FROM ({theirs})")
-        rebuild = _drop_secondary(cursor, table) if len(frame) >= BULK_ROWS else []
-        cursor.execute(
-            f"WITH written AS (INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} "
-            f"{conflict} RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-            "FROM written"
-        )
-        inserted, updated = cursor.fetchone() or (0, 0)
-        for statement in rebuild:
-            cursor.execute(statement)
-        cursor.execute(f"DROP TABLE {stage}")
-    return {"inserted": inserted, "updated": updated,
-            "unchanged": len(frame) - inserted - updated}
-
-
-#: from this many rows on, a write drops and rebuilds secondary indexes and foreign keys
-BULK_ROWS = 100_000
-
-
-def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
-    """Drop `table`'s non-unique indexes and its foreign keys; return what recreates them."""
-    cursor.execute(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique", [table])
-    indexes = cursor.fetchall()
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
-    foreign_keys = cursor.fetchall()
-    for name, _ in foreign_keys:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _, definition in indexes] + [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-        for name, definition in foreign_keys]
-
-
-def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
-    """The frame as CSV for COPY (no header; a missing value is an empty, unquoted field),
-    written by Arrow's C++ writer a chunk at a time."""
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    for start in range(0, len(frame), COPY_CHUNK_ROWS):
-        chunk = pa.Table.from_pandas(frame.iloc[start:start + COPY_CHUNK_ROWS],
-                                     preserve_index=False)
-        buffer = io.BytesIO()
-        pacsv.write_csv(chunk, buffer, write_options=options)
-        yield buffer.getvalue()

@@ -539,7 +539,7 @@ def schema_objects(conn: Connection) -> set[tuple[str, str]]:
 
 def test_bulk_path_restores_indexes_and_foreign_keys(conn: Connection, tiny_bundle: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gridrisk.bundle.service.BULK_ROWS", 1)
+    monkeypatch.setattr("gridrisk.db.bulk.BULK_ROWS", 1)
     before = schema_objects(conn)
 
     import_bundle(conn, tiny_bundle)

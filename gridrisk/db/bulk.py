@@ -1,0 +1,172 @@
+"""Bulk writes with COPY: new rows straight into the table, changed rows updated, and
+PostgreSQL's bulk-load path (drop and rebuild secondary indexes and foreign keys) when a
+write adds a large share of a table. Geometries travel as EWKB hex."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from sqlalchemy import Connection
+
+COPY_CHUNK_ROWS = 200_000
+#: a write takes the bulk-load path from this many new rows, and only when they are at least
+#: this share of the rows the table holds (rebuilding a large table's indexes for a few new
+#: rows would cost more than it saves)
+BULK_ROWS = 100_000
+BULK_SHARE = 0.25
+_HEX = np.array([f"{i:02x}" for i in range(256)], dtype="S2")
+#: little-endian EWKB point header with SRID 4326
+_POINT_HEADER = np.frombuffer(bytes.fromhex("0101000020e6100000"), dtype="u1")
+
+
+def points_ewkb(lon: np.ndarray, lat: np.ndarray, index: pd.Index) -> pd.Series:
+    """EWKB hex of WGS84 points, built in NumPy (shapely's encoder is 20× slower on a
+    million points); missing where lon is NaN."""
+    n = len(lon)
+    records = np.zeros(n, dtype=[("head", "u1", 9), ("x", "<f8"), ("y", "<f8")])
+    records["head"] = _POINT_HEADER
+    records["x"], records["y"] = lon, lat
+    text = _HEX[records.view("u1").reshape(n, 25)].tobytes()
+    present = ~np.isnan(np.asarray(lon, dtype=float))
+    offsets = np.arange(0, 50 * (n + 1), 50, dtype=np.int64)
+    validity = pa.array(present).buffers()[1] if n else None
+    array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text),
+                                             validity, null_count=int(n - present.sum()))
+    return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index)
+
+
+def polygons_ewkb(geoms: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True,
+                                    include_srid=True), index=index)
+
+
+def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str], *,
+                on_change: str | None) -> dict[str, int]:
+    """Write `frame` by its `key`: new rows are COPYed straight into the table; a stored row
+    that differs is updated (plus `on_change`), one that does not is left alone, so
+    re-importing the same bundle writes nothing. `on_change=None` never updates.
+
+    Many new rows take PostgreSQL's bulk-load path: the table's secondary indexes and foreign
+    keys are dropped, the rows copied, then the indexes rebuilt and the keys re-checked in one
+    pass each; all inside the caller's transaction, so a failure restores them. The table is
+    locked against concurrent writers for the transaction."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        stored = _stored_keys(cursor, table, frame, key)
+        fresh, known = frame.loc[~stored], frame.loc[stored]
+        rebuild = _drop_secondary(cursor, table) if _worth_bulk(cursor, table, len(fresh)) \
+            else []
+        _copy(cursor, table, fresh)
+        updated = 0
+        if on_change is not None and len(known):
+            updated = _update_changed(cursor, table, known, key, on_change)
+        for statement in rebuild:
+            cursor.execute(statement)
+    return {"inserted": len(fresh), "updated": updated,
+            "unchanged": len(known) - updated}
+
+
+def _worth_bulk(cursor: psycopg.Cursor, table: str, n_new: int) -> bool:
+    if n_new < BULK_ROWS:
+        return False
+    cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+                   [table])
+    held = (cursor.fetchone() or (0,))[0]
+    return n_new >= BULK_SHARE * held
+
+
+def _copy(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
+    """COPY the frame's columns; timestamps travel as naive UTC (the session reads them in
+    UTC), which Arrow writes ten times faster than with an offset."""
+    cursor.execute("SET LOCAL TimeZone = 'UTC'")
+    with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN "
+                     "(FORMAT csv, NULL '')") as copy:
+        for chunk in _csv_chunks(frame):
+            copy.write(chunk)
+
+
+def _stored_keys(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame, key: list[str]
+                 ) -> np.ndarray:
+    """Which rows of `frame` the table holds already (by key)."""
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+    if not frame.size or not (cursor.fetchone() or (False,))[0]:
+        return np.zeros(len(frame), dtype=bool)
+    cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
+    cursor.execute(f"CREATE TEMP TABLE keys_{table} AS SELECT {', '.join(key)} FROM {table} "
+                   "WITH NO DATA")
+    _copy(cursor, f"keys_{table}", frame[key])
+    cursor.execute(f"SELECT {', '.join(f'k.{c}' for c in key)} FROM keys_{table} k "
+                   f"JOIN {table} t USING ({', '.join(key)})")
+    stored = pd.DataFrame(cursor.fetchall(), columns=key)
+    cursor.execute(f"DROP TABLE keys_{table}")
+    if stored.empty:
+        return np.zeros(len(frame), dtype=bool)
+    keys = frame[key].astype(object)
+    return pd.MultiIndex.from_frame(keys).isin(
+        pd.MultiIndex.from_frame(stored.astype(keys.dtypes.to_dict())))
+
+
+def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key: list[str],
+                    on_change: str) -> int:
+    """Update the stored rows whose values differ; the number updated."""
+    stage = f"stage_{table}"
+    columns = list(known.columns)
+    others = [c for c in columns if c not in key]
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} "
+                   "WITH NO DATA")
+    _copy(cursor, stage, known)
+    sets = ", ".join([f"{c} = s.{c}" for c in others] + ([on_change] if on_change else []))
+    cursor.execute(
+        f"UPDATE {table} SET {sets} FROM {stage} s "
+        f"WHERE {' AND '.join(f'{table}.{c} = s.{c}' for c in key)} "
+        f"AND ({', '.join(f'{table}.{c}' for c in others)}) IS DISTINCT FROM "
+        f"({', '.join(f's.{c}' for c in others)})")
+    updated = cursor.rowcount
+    cursor.execute(f"DROP TABLE {stage}")
+    return updated
+
+
+def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
+    """Drop `table`'s non-unique indexes and its foreign keys; return what recreates them."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique", [table])
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+    foreign_keys = cursor.fetchall()
+    for name, _ in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes] + [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        for name, definition in foreign_keys]
+
+
+def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
+    """The frame as CSV for COPY (no header; a missing value is an empty, unquoted field),
+    written by Arrow's C++ writer a chunk at a time."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    naive = frame.assign(**{
+        column: frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        for column in frame.columns
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype)})
+    for start in range(0, len(naive), COPY_CHUNK_ROWS):
+        chunk = pa.Table.from_pandas(naive.iloc[start:start + COPY_CHUNK_ROWS],
+                                     preserve_index=False)
+        buffer = io.BytesIO()
+        pacsv.write_csv(chunk, buffer, write_options=options)
+        yield buffer.getvalue()
