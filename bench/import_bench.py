@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -84,7 +85,8 @@ SEGMENT_NOTES = {
     ("写入 cells", 0.2): "COPY + upsert cells",
     ("写入 cases", 0.4): "COPY + upsert cases",
     ("写入 case_events", 0.6): "COPY + insert case events",
-    ("写入 screening_records", 0.8): "COPY + upsert screening_records (keys, FKs, indexes)",
+    ("写入 screening_records", 0.8): "COPY + upsert screening_records (keys, FKs, indexes; "
+                                    "a large batch drops and rebuilds them)",
     ("写入", 1.0): "insert the import_runs row",
     ("完成", 1.0): "return",
 }
@@ -151,6 +153,28 @@ def segments(calls: list[dict[str, Any]], end: float) -> list[dict[str, Any]]:
         out.append({"from": f"{here['step']} {here['fraction']:.0%}",
                     "note": SEGMENT_NOTES.get(key, ""), "seconds": round(stop - here["t"], 3)})
     return out
+
+
+def code_state() -> dict[str, Any]:
+    """Which gridrisk was measured: the commit, files changed since, library versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True,
+                                  text=True, check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    versions = {}
+    for name in ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "changed": git("status", "--porcelain", "--", "gridrisk").splitlines(),
+            "versions": versions}
 
 
 # -- the bench bundle ------------------------------------------------------------------------
@@ -376,10 +400,50 @@ class ServerMemory:
                 "peak_backend_rss_mb": round(self.peak_backend_rss / 2**20, 1)}
 
 
-def import_in_child(label: str, url: str, bundle: Path, pgdata: Path,
-                    profile: Path | None = None) -> dict[str, Any]:
-    """Run `child` in a fresh interpreter; its figures, plus the children's peak RSS."""
+#: the bench cluster logs every statement that takes this long, to say where the server's
+#: share of the import goes (a bench-only setting; cheap, as few statements are that slow)
+SLOW_STATEMENT_MS = 100
+_DURATION = re.compile(r"duration: ([0-9.]+) ms\s+(?:statement|execute [^:]*):\s*(.*)")
+
+
+def log_slow_statements(engine: Any) -> None:
+    from sqlalchemy import text
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"ALTER SYSTEM SET log_min_duration_statement = {SLOW_STATEMENT_MS}"))
+        conn.execute(text("SELECT pg_reload_conf()"))
+
+
+def slow_statements(log: Path, offset: int) -> list[dict[str, Any]]:
+    """Statements the server logged as slow since `offset`: seconds and the statement's start."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(offset)
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    found = []
+    for match in _DURATION.finditer(tail):
+        statement = " ".join(match.group(2).split())
+        found.append({"seconds": round(float(match.group(1)) / 1000, 3),
+                      "statement": statement[:140] + ("…" if len(statement) > 140 else "")})
+    return found
+
+
+def _size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path else 0
+    except OSError:
+        return 0
+
+
+def import_in_child(label: str, url: str, bundle: Path, pgdata: Path, *,
+                    server_log: Path | None = None, profile: Path | None = None
+                    ) -> dict[str, Any]:
+    """Run `child` in a fresh interpreter; its figures, plus the children's peak RSS and the
+    server's slow statements meanwhile."""
     spec = {"url": url, "bundle": str(bundle), "profile": str(profile) if profile else None}
+    log_offset = _size(server_log)
     command = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
@@ -421,6 +485,7 @@ def import_in_child(label: str, url: str, bundle: Path, pgdata: Path,
         "rejects": result["rejects"],
         "warnings": result["warnings"],
         "server_memory": server.figures(),
+        "server_slow_statements": slow_statements(server_log, log_offset) if server_log else [],
     }
 
 
@@ -468,6 +533,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "bench": "import", "records": n, "scale": args.scale, "seed": args.seed,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
+        "code": code_state(),
+        # other work on the machine skews timings: 1-minute load average at each phase
+        "load_average": {"start": os.getloadavg()[0]},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     engine = None
@@ -475,6 +543,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _, start_s = timed("start the embedded cluster (durable)")(cluster.start)
         engine = create_engine(cluster.url)
         timed("upgrade the schema")(lambda: upgrade_to_head(engine))
+        log_slow_statements(engine)
 
         county = scratch / "county"
         with step_bars("generate") as progress:
@@ -519,8 +588,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "points_whose_first_cell_is_not_cell_code": best["other_cell"],
         }
 
+        results["load_average"]["before_import"] = os.getloadavg()[0]
         console.print("  gridrisk import of the bench bundle (child process) …")
-        imported = import_in_child("import", cluster.url, bundle, cluster.pgdata)
+        imported = import_in_child("import", cluster.url, bundle, cluster.pgdata,
+                                   server_log=cluster.log_file)
         county_rows = county_report.written["screening_records"]["inserted"]
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT count(*) FROM screening_records")).scalar_one()
@@ -536,8 +607,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["import"] = imported
         console.print(f"  import: [bold]{imported['seconds']:.2f} s[/]")
 
+        results["load_average"]["after_import"] = os.getloadavg()[0]
         console.print("  re-import of the same bundle (child process) …")
-        again = import_in_child("re-import", cluster.url, bundle, cluster.pgdata)
+        again = import_in_child("re-import", cluster.url, bundle, cluster.pgdata,
+                                server_log=cluster.log_file)
         again["wrote_nothing"] = all(
             t["inserted"] == 0 and t["updated"] == 0 for t in again["written"].values())
         results["reimport"] = again
@@ -550,7 +623,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 conn.execute(text("TRUNCATE screening_records"))
             console.print("  profiled import (pyinstrument, rolled back) …")
             profiled = import_in_child("profile", cluster.url, bundle, cluster.pgdata,
-                                       profile=profile)
+                                       server_log=cluster.log_file, profile=profile)
             results["profile"] = {"seconds": profiled["seconds"], "steps": profiled["steps"],
                                   "text": str(profile) + ".txt", "html": str(profile) + ".html"}
     finally:
@@ -614,6 +687,15 @@ def show(results: dict[str, Any]) -> None:
     for step, seconds in results["import"]["steps"].items():
         steps.add_row(step, f"{seconds:.2f}", f"{again.get(step, 0):.2f}")
     console.print(steps)
+    slow = sorted(results["import"]["server_slow_statements"], key=lambda r: -r["seconds"])
+    if slow:
+        statements = Table(title=f"the import's slowest server statements (≥ {SLOW_STATEMENT_MS}"
+                           " ms)")
+        statements.add_column("s", justify="right", min_width=6, no_wrap=True)
+        statements.add_column("statement", overflow="ellipsis", no_wrap=True, max_width=70)
+        for row in slow[:8]:
+            statements.add_row(f"{row['seconds']:.2f}", row["statement"])
+        console.print(statements)
     server = results["import"].get("server_memory")
     if server:
         console.print(f"PostgreSQL during the import: peak {server['peak_server_pss_mb']} MB "
