@@ -137,23 +137,36 @@ def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key
 
 
 def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
-    """Drop `table`'s non-unique indexes and its foreign keys; return what recreates them."""
-    cursor.execute(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique", [table])
-    indexes = cursor.fetchall()
+    """Drop `table`'s foreign keys, the keys and indexes no other table's foreign key needs;
+    return the statements that recreate them, keys first."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
     foreign_keys = cursor.fetchall()
     for name, _ in foreign_keys:
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') AND NOT EXISTS ("
+        "  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.conrelid)",
+        [table])
+    keys = cursor.fetchall()
+    for name, _ in keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique", [table])
+    indexes = cursor.fetchall()
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _, definition in indexes] + [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-        for name, definition in foreign_keys]
+    return [
+        *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition
+          in keys),
+        *(definition for _, definition in indexes),
+        *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition
+          in foreign_keys),
+    ]
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
