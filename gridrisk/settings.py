@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         description="Local time zone: bundle dates without a time are midnight here.",
     )
     lang: str = Field(default="zh", description="Interface language: zh or en.")
+    model_threads: int | None = Field(
+        default=None,
+        description="Threads for fitting and scoring the risk model; unset = every core. "
+        "On a machine shared with the database, 1 avoids OpenMP stalls.",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",
@@ -41,6 +46,11 @@ class Settings(BaseSettings):
     @property
     def data_path(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def models_path(self) -> Path:
+        """The model registry: trained models, their cards and reports."""
+        return self.data_path / "models"
 
 
 @lru_cache

@@ -11,6 +11,8 @@ from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.cli.model import train_demo_model
+from gridrisk.cli.serve import serve
 from gridrisk.reports.summary import township_summary
 from gridrisk.synthetic import SCALES, generate_bundle
 
@@ -43,8 +45,12 @@ def demo_data(
 def demo(
     seed: Annotated[int, typer.Option(help="seed of the demo county")] = 1,
     scale: Scale = "medium",
+    serve_after: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="start the HTTP service at the end")] = True,
+    port: Annotated[int, typer.Option(help="port of the HTTP service")] = 8000,
 ) -> None:
-    """The main job: start the database, generate and import the demo county, summarise."""
+    """The main job: start the database, generate and import the demo county, summarise,
+    train the risk model, then start the service."""
     _check_scale(scale)
     config = settings()
     bundle = config.data_path / "demo" / f"county-{scale}-seed{seed}"
@@ -71,6 +77,11 @@ def demo(
     show_summary(summary, as_of)
     console.print(f"\n数据库：{db.url.render_as_string(hide_password=True)}")
     console.print(f"数据目录：{config.data_path}")
+    console.rule("4. 风险模型（30 天预测期）")
+    train_demo_model()
+    if serve_after:
+        console.rule("5. 服务")
+        serve(host="127.0.0.1", port=port, workers=1)
 
 
 def show_summary(summary, as_of) -> None:  # type: ignore[no-untyped-def]

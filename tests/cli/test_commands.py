@@ -92,3 +92,18 @@ def test_db_commands_refuse_to_manage_an_external_server(env: dict[str, str],
     result = gridrisk("db", "stop", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "GRIDRISK_DATABASE_URL: is set" in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: Path) -> None:
+    result = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
+                      cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "导入完成（第 1 次导入）" in result.stdout
+    assert "各乡镇（街道）概况" in result.stdout and "合计" in result.stdout
+    bundle = Path(env["GRIDRISK_DATA_DIR"]) / "demo" / "county-small-seed3"
+    assert (bundle / "screenings.csv").exists()
+    again = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
+                     cwd=tmp_path)
+    assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout

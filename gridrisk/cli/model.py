@@ -1,0 +1,172 @@
+"""gridrisk model train|evaluate|list|promote|score: the escalation-risk model.
+
+The modelling libraries load inside the commands: every other gridrisk command starts
+without paying for scikit-learn, skops and matplotlib."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from gridrisk.cases.policy import load_policy
+from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gridrisk.scoring.service import Trained
+    from models.backtest import Backtest
+
+app = typer.Typer(no_args_is_help=True, help="信访事项升级风险模型：训练、评估、登记、评分")
+
+Horizon = Annotated[int, typer.Option("--horizon", help="预测期（天）：7、30 或 90")]
+ModelId = Annotated[str | None, typer.Option(
+    "--model", help="模型编号（默认：该预测期已启用的模型）")]
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(option, f"'{value}' is not a date like 2026-10-31") from exc
+
+
+@app.command()
+def train(
+    horizon: Horizon = 30,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="只用截至该日（含）的数据训练（默认：数据的最后一天）")] = None,
+) -> None:
+    """Backtest and train a model on what was known by --as-of; register it."""
+    trained = train_and_show(horizon_days=horizon, as_of=_day(as_of, "as_of"))
+    console.print(f"用 [bold]gridrisk model promote {trained.model_id}[/] 启用该模型")
+
+
+def train_and_show(*, horizon_days: int, as_of: date | None) -> Trained:
+    """Train, then print the backtest next to its baselines (also the demo's last step)."""
+    from gridrisk.scoring.service import train_model
+
+    config = settings()
+    with engine().connect() as conn, progress_bar() as progress:
+        trained = train_model(conn, registry_root=config.models_path, horizon_days=horizon_days,
+                              as_of=as_of, policy=load_policy(config.policy_file),
+                              timezone=config.timezone, threads=config.model_threads,
+                              progress=progress)
+    show_backtest(trained.backtest, title=f"模型 {trained.model_id} 回测（{horizon_days} 天预测期，"
+                  f"{len(trained.backtest.origins)} 个时点平均）")
+    console.print(f"模型与说明卡：{trained.folder}")
+    console.print(f"回测报告：{trained.folder / 'backtest' / 'report.md'}")
+    return trained
+
+
+def train_demo_model() -> None:
+    """The demo's model: trained on the whole county, promoted when it beats the baselines."""
+    from gridrisk.scoring.service import promote_model
+
+    trained = train_and_show(horizon_days=30, as_of=None)
+    if trained.backtest.beats_baselines():
+        promote_model(settings().models_path, trained.model_id, force=False)
+        console.print(f"已启用模型 {trained.model_id}；评分：gridrisk model score "
+                      f"--as-of {trained.card['as_of']} --out 风险排序.xlsx")
+
+
+def show_backtest(backtest: Backtest, *, title: str) -> None:
+    from models.backtest import BASE_RATE, BASELINES, METHOD_NAMES, MODEL
+
+    table = Table(title=title)
+    for column in ("方法", "P@50", "P@100", "P@200", "R@100", "AP", "Brier"):
+        table.add_column(column, justify="left" if column == "方法" else "right")
+    for method in [MODEL, *BASELINES, BASE_RATE]:
+        row = backtest.summary.loc[method]
+        table.add_row(METHOD_NAMES[method], *(
+            "—" if row[c] != row[c] else f"{row[c]:.3f}"
+            for c in ("precision_at_50", "precision_at_100", "precision_at_200",
+                      "recall_at_100", "average_precision", "brier")),
+            style="bold" if method == MODEL else None)
+    console.print(table)
+    verdict = "[green]优于全部基线[/]" if backtest.beats_baselines() else "[red]未优于最佳基线[/]"
+    console.print(f"{verdict}；Brier 为历史平均率预测的 {backtest.brier_ratio():.2f} 倍")
+
+
+@app.command()
+def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
+    """Evaluate a registered model, unchanged, on data newer than its training data."""
+    from gridrisk.scoring.service import evaluate_model
+
+    config = settings()
+    with engine().connect() as conn, progress_bar() as progress:
+        evaluated = evaluate_model(conn, registry_root=config.models_path, model_id=model,
+                                   horizon_days=horizon, policy=load_policy(config.policy_file),
+                                   timezone=config.timezone, threads=config.model_threads,
+                                   progress=progress)
+    show_backtest(evaluated.backtest, title=f"模型 {evaluated.model_id} 在新数据上的表现")
+    console.print(f"评估报告：{evaluated.report}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Registered models, newest first."""
+    from gridrisk.scoring.service import list_models
+    from models.backtest import BASELINES, MODEL
+
+    cards = list_models(settings().models_path)
+    if not cards:
+        console.print("尚无模型：用 gridrisk model train 训练")
+        return
+    table = Table(title="已登记的模型")
+    for column in ("编号", "预测期", "训练截至", "模型 P@100", "最佳基线 P@100", "优于基线",
+                   "启用"):
+        table.add_column(column)
+    for card in cards:
+        summary = {row["method"]: row for row in card["backtest"]["summary"]}
+        best = max(summary[name]["precision_at_100"] for name in BASELINES)
+        table.add_row(card["id"], f"{card['horizon_days']} 天", card["as_of"],
+                      f"{summary[MODEL]['precision_at_100']:.3f}", f"{best:.3f}",
+                      "是" if card["backtest"]["beats_baselines"] else "否",
+                      "●" if card["promoted"] else "")
+    console.print(table)
+
+
+@app.command()
+def promote(
+    model_id: Annotated[str, typer.Argument(help="模型编号")],
+    force: Annotated[bool, typer.Option("--force", help="即使未优于最佳基线也启用")] = False,
+) -> None:
+    """Use a model for its horizon; refused if it did not beat the baselines, unless --force."""
+    from gridrisk.scoring.service import promote_model
+
+    card = promote_model(settings().models_path, model_id, force=force)
+    console.print(f"已启用模型 {model_id}（{card['horizon_days']} 天预测期）")
+
+
+@app.command()
+def score(
+    as_of: Annotated[str, typer.Option("--as-of", help="评分日：对该日结束时在办的事项评分")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件：.csv 或 .xlsx")],
+    horizon: Horizon = 30,
+    model: ModelId = None,
+) -> None:
+    """Score every case open at --as-of; one row each, highest risk first, with reasons."""
+    from gridrisk.scoring.service import check_output, score_cases, write_scores
+
+    day = _day(as_of, "as_of")
+    assert day is not None
+    check_output(out)
+    config = settings()
+    started = datetime.now()
+    with engine().connect() as conn, progress_bar() as progress:
+        scores = score_cases(conn, registry_root=config.models_path, as_of=day,
+                             horizon_days=horizon, model_id=model,
+                             policy=load_policy(config.policy_file), timezone=config.timezone,
+                             threads=config.model_threads, progress=progress)
+    write_scores(scores, out)
+    seconds = (datetime.now() - started).total_seconds()
+    console.print(f"已为 {len(scores)} 件在办事项评分（{seconds:.1f} 秒），写入 {out}")
+    for row in scores.head(5).itertuples():
+        reasons = "；".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
+        console.print(f"  {row.rank}. {row.case_id}  {row.score:.2f}  {reasons}")

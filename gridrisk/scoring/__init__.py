@@ -1,0 +1,1 @@
+"""The escalation-risk model fed from the database: history frames, training, scoring."""

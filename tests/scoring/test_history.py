@@ -1,0 +1,64 @@
+"""The database as a models.History: derive_state's states after every event, as-of cuts
+that match what the database knew, cell neighbours from polygons."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, Engine
+
+from gridrisk.bundle.service import import_bundle
+from gridrisk.cases.state import EventFacts, derive_state
+from gridrisk.errors import InvalidInput
+from gridrisk.scoring.history import cell_neighbours, load_history, states_after_each_event
+from models.features import features_at
+from models.history import History
+
+from ..bundle.conftest import CELL_AN, CELL_AS, VILLAGE_B
+from .conftest import POLICY, TIMEZONE
+
+
+def test_the_state_after_each_event_is_derive_state_of_that_prefix(
+        county_history: History) -> None:
+    timeline = county_history.timeline
+    cases = county_history.cases.set_index("case_id")
+    for case_id in cases.index[::97]:
+        rows = timeline.loc[timeline["case_id"] == case_id].sort_values("seq")
+        facts = [EventFacts(r.on.date(), r.type, r.detail) for r in rows.iloc[1:].itertuples()]
+        received = cases.loc[case_id, "received_on"].date()
+        states = states_after_each_event(received, facts, is_complex=cases.loc[
+            case_id, "complex"], policy=POLICY)
+        for n, state in enumerate(states):
+            assert state == derive_state(received, facts[:n], is_complex=cases.loc[
+                case_id, "complex"], policy=POLICY)
+            row = rows.iloc[n]
+            assert bool(row["is_open"]) == state.is_open
+            assert (pd.NaT if state.handle_by is None else pd.Timestamp(state.handle_by)
+                    ) is row["handle_by"] or row["handle_by"] == pd.Timestamp(state.handle_by)
+
+
+@pytest.mark.parametrize("as_of", ["2025-09-30", "2026-03-15", "2026-08-01"])
+def test_features_from_the_database_as_of_a_day_equal_the_full_history_cut_there(
+        county: Engine, county_history: History, as_of: str) -> None:
+    with county.connect() as conn:
+        then = load_history(conn, policy=POLICY, timezone=TIMEZONE,
+                            until=date.fromisoformat(as_of))
+    pd.testing.assert_frame_equal(features_at(then, as_of),
+                                  features_at(county_history, as_of), check_exact=True)
+    pd.testing.assert_frame_equal(features_at(county_history.truncated(as_of), as_of),
+                                  features_at(county_history, as_of), check_exact=True)
+
+
+def test_neighbours_are_cells_that_share_a_border(conn: Connection, tiny_bundle) -> None:  # type: ignore[no-untyped-def]
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+    pairs = set(map(tuple, cell_neighbours(conn).to_numpy()))
+    assert {(CELL_AS, CELL_AN), (CELL_AN, CELL_AS), (CELL_AS, VILLAGE_B),
+            (VILLAGE_B, CELL_AN)} <= pairs
+    assert all((b, a) in pairs for a, b in pairs)
+
+
+def test_an_empty_database_says_to_import_first(conn: Connection) -> None:
+    with pytest.raises(InvalidInput, match="import a bundle first"):
+        load_history(conn, policy=POLICY, timezone=TIMEZONE)
