@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +10,7 @@ import pytest
 
 from gridrisk.scoring.service import SCORE_COLUMNS, Trained
 
-
-def gridrisk(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gridrisk", *args], capture_output=True,
-                          text=True, env={**os.environ, **env, "COLUMNS": "200"}, cwd=cwd,
-                          timeout=300, check=False)
+from ..cli.test_commands import gridrisk
 
 
 @pytest.fixture
