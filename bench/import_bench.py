@@ -31,8 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from gridrisk.cli.common import progress_bar
+from gridrisk.db.embedded import reachable_scratch
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -93,31 +94,6 @@ SEGMENT_NOTES = {
 
 
 # -- small helpers ---------------------------------------------------------------------------
-
-
-def reachable_scratch(prefix: str) -> Path:
-    """A folder the unprivileged server user can enter (as root the server runs as postgres)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
-
-
-@contextmanager
-def step_bars(title: str) -> Iterator[Callable[[str, float], None]]:
-    """A `progress(step, fraction)` callback drawing one Rich bar per step."""
-    with Progress(TextColumn(f"[dim]{title}[/] {{task.description:<24}}"), BarColumn(),
-                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  console=console, transient=True) as bars:
-        tasks: dict[str, Any] = {}
-
-        def report(step: str, fraction: float) -> None:
-            if step not in tasks:
-                for task in tasks.values():
-                    bars.update(task, completed=100)
-                tasks[step] = bars.add_task(step, total=100)
-            bars.update(tasks[step], completed=round(fraction * 100))
-
-        yield report
 
 
 def timed(label: str) -> Callable[[Callable[[], Any]], tuple[Any, float]]:
@@ -448,7 +424,7 @@ def import_in_child(label: str, url: str, bundle: Path, pgdata: Path, *,
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     with tempfile.TemporaryFile("w+") as stderr, ServerMemory(pgdata) as server, \
-            step_bars(label) as progress:
+            progress_bar(label, transient=True) as progress:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -546,13 +522,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log_slow_statements(engine)
 
         county = scratch / "county"
-        with step_bars("generate") as progress:
+        with progress_bar("generate", transient=True) as progress:
             start = time.perf_counter()
             counts = generate_bundle(county, seed=args.seed, scale=args.scale,
                                      progress=progress)
             generate_s = time.perf_counter() - start
         console.print(f"  generate the {args.scale} county: [bold]{generate_s:.2f} s[/]")
-        with step_bars("county import") as progress:
+        with progress_bar("county import", transient=True) as progress:
             start = time.perf_counter()
             with engine.begin() as conn:
                 county_report = import_bundle(conn, county, progress=progress)

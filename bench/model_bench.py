@@ -21,7 +21,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+from gridrisk.db.embedded import reachable_scratch
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -40,13 +41,6 @@ BRIER_RATIO_TARGET = 0.85
 TRAIN_SECONDS_TARGET = 60.0
 SCORE_SECONDS_TARGET = 5.0
 HORIZON = 30
-
-
-def reachable_scratch(prefix: str) -> Path:
-    """A folder the unprivileged server user can enter (as root the server runs as postgres)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
 
 
 def one_seed(seed: int, scratch: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from gridrisk.db.embedded import EmbeddedCluster
+from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.db.engine import upgrade_to_head
-
-
-def reachable_scratch(prefix: str) -> Path:
-    """A folder the unprivileged server user can enter (pytest's tmp_path is private to
-    root when tests run as root)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
 
 
 @pytest.fixture(scope="session")

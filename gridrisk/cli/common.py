@@ -8,6 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from gridrisk.db.engine import open_engine
+from gridrisk.progress import Progress as Progress_
 from gridrisk.settings import Settings, get_settings
 
 console = Console()
@@ -24,11 +25,12 @@ def engine() -> Engine:
 
 
 @contextmanager
-def progress_bar() -> Iterator[callable]:  # type: ignore[valid-type]
+def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progress_]:
     """A `progress(step, fraction)` callback drawing one bar per step."""
-    with Progress(TextColumn("{task.description:<18}"), BarColumn(),
+    label = f"[dim]{title}[/] " if title else ""
+    with Progress(TextColumn(label + "{task.description:<18}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  console=console, transient=False) as bars:
+                  console=console, transient=transient) as bars:
         tasks: dict[str, int] = {}
 
         def report(step: str, fraction: float) -> None:

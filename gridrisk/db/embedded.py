@@ -15,6 +15,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,14 @@ def postgis_installed(bin_dir: Path) -> bool:
         [str(bin_dir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
     ).stdout.strip() or f"/usr/share/postgresql/{pg_major(bin_dir)}"
     return any(Path(share, "extension").glob("postgis.control"))
+
+
+def reachable_scratch(prefix: str) -> Path:
+    """A temporary folder the unprivileged server user can enter, for clusters in tests and
+    benchmarks (a root-owned temporary folder is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
 
 
 def free_loopback_port() -> int:

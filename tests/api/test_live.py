@@ -19,12 +19,11 @@ from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
 from gridrisk.bundle.service import import_bundle
-from gridrisk.db.embedded import EmbeddedCluster
+from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.settings import Settings
 
 from ..bundle.conftest import write_tiny_bundle
-from ..conftest import reachable_scratch
 from .test_cases import NEW_CASE
 
 

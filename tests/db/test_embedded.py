@@ -7,9 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import create_engine, text
 
-from gridrisk.db.embedded import EmbeddedCluster
-
-from ..conftest import reachable_scratch
+from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 
 
 @pytest.mark.slow
