@@ -22,6 +22,9 @@ from gridrisk.db.engine import database_url
 from gridrisk.settings import Settings, get_settings
 
 DOC_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+#: as many connections as the threadpool runs requests (anyio's default limit), so a busy
+#: worker never opens and closes overflow connections per request
+POOL_SIZE = 40
 DESCRIPTION = """网格化信访事项与矛盾纠纷排查：事项、卷宗、排查记录与网格。
 
 Errors are RFC 9457 problem+json naming the field and the reason. Writes from the field carry
@@ -36,7 +39,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.bind = bind if bind is not None else create_engine(
-        database_url(settings), pool_pre_ping=True, pool_size=10, max_overflow=20)
+        database_url(settings), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0)
     app.state.policy = load_policy(settings.policy_file)
     app.state.screening_policy = load_screening_policy(settings.policy_file)
     problems.install(app)

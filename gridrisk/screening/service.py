@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
@@ -44,30 +45,39 @@ def get_screening(db: Session, record_id: str) -> ScreeningOut:
 
 def record_screening(db: Session, record: ScreeningIn) -> tuple[ScreeningOut, bool]:
     """Store a record; returns it and whether it is new. The same record sent again returns
-    the stored one; the same id with other content is a conflict."""
+    the stored one; the same id with other content is a conflict. One INSERT … RETURNING on
+    the common path: the foreign keys name an unknown cell or case."""
     # the dispute's point may lie in a neighbouring cell, but it must lie in some cell
     placed = place(db, lon=record.lon, lat=record.lat, crs=record.crs, cell_code=None,
                    region_code=None) if record.lon is not None else None
-    if not db.execute(text("SELECT 1 FROM cells WHERE code = :c"),
-                      {"c": record.cell_code}).first():
-        raise InvalidInput("cell_code", f"unknown cell {record.cell_code}")
-    if record.case_id and not db.execute(text("SELECT 1 FROM cases WHERE case_id = :c"),
-                                         {"c": record.case_id}).first():
-        raise InvalidInput("case_id", f"unknown case {record.case_id}")
     values = {**record.model_dump(exclude={"lon", "lat", "crs"}),
               "lon": placed.lon if placed else None, "lat": placed.lat if placed else None}
-    inserted = db.execute(text(f"""
-        INSERT INTO screening_records (record_id, screened_at, worker, cell_code, found,
-            category, severity, parties, geom, outcome, case_id, summary)
-        VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
-            :parties, {POINT_OR_NULL},
-            :outcome, :case_id, :summary)
-        ON CONFLICT (record_id) DO NOTHING RETURNING record_id"""), values).scalar()
+    try:
+        inserted = db.execute(text(f"""
+            INSERT INTO screening_records (record_id, screened_at, worker, cell_code, found,
+                category, severity, parties, geom, outcome, case_id, summary)
+            VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category,
+                :severity, :parties, {POINT_OR_NULL}, :outcome, :case_id, :summary)
+            ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""),
+            values).mappings().first()
+    except IntegrityError as exc:
+        raise _unknown_reference(exc, record) from exc
+    if inserted is not None:
+        return ScreeningOut(**inserted), True
     stored = get_screening(db, record.record_id)
-    if inserted is None and stored != ScreeningOut(**values):
+    if stored != ScreeningOut(**values):
         raise RecordIdTaken(f"record {record.record_id} exists with other content; a new "
                             "record needs a new id")
-    return stored, inserted is not None
+    return stored, False
+
+
+def _unknown_reference(exc: IntegrityError, record: ScreeningIn) -> Exception:
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "") or ""
+    if constraint.endswith("_cells"):
+        return InvalidInput("cell_code", f"unknown cell {record.cell_code}")
+    if constraint.endswith("_cases"):
+        return InvalidInput("case_id", f"unknown case {record.case_id}")
+    return exc
 
 
 def list_screenings(db: Session, *, cell: str, start: date | None, end: date | None,
