@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
+from cells import load_cells, points_in_cells
 from rich.console import Console
 from rich.table import Table
 
@@ -139,41 +139,6 @@ def code_state() -> dict[str, Any]:
 
 
 # -- the request bodies ----------------------------------------------------------------------
-
-
-def load_cells(engine: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Every cell in the database, sorted by code: codes and shapely geometries."""
-    from sqlalchemy import text
-
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT code, ST_AsBinary(geom) FROM cells ORDER BY code")
-                            ).all()
-    return (np.array([r[0] for r in rows], dtype=object),
-            shapely.from_wkb([bytes(r[1]) for r in rows]))
-
-
-def points_in_cells(rng: np.random.Generator, geoms: np.ndarray, cell: np.ndarray,
-                    decimals: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """A point inside `geoms[cell[i]]` for every i: uniform in the cell's bounding box, kept
-    when inside after rounding to `decimals` (what the JSON carries), redrawn otherwise."""
-    shapely.prepare(geoms)
-    bounds = shapely.bounds(geoms)
-    scale = 10.0 ** decimals
-    lon = np.full(len(cell), np.nan)
-    lat = np.full(len(cell), np.nan)
-    pending = np.arange(len(cell))
-    for _ in range(200):
-        if not len(pending):
-            break
-        box = bounds[cell[pending]]
-        x = np.round(rng.uniform(box[:, 0], box[:, 2]) * scale) / scale
-        y = np.round(rng.uniform(box[:, 1], box[:, 3]) * scale) / scale
-        inside = shapely.contains_xy(geoms[cell[pending]], x, y)
-        lon[pending[inside]], lat[pending[inside]] = x[inside], y[inside]
-        pending = pending[~inside]
-    if len(pending):
-        raise RuntimeError(f"{len(pending)} points found no place inside their cell")
-    return lon, lat
 
 
 def build_pool(codes: np.ndarray, geoms: np.ndarray, size: int, found_share: float,

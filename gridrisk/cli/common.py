@@ -4,11 +4,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as Bars
 from sqlalchemy import Engine
 
 from gridrisk.db.engine import open_engine
-from gridrisk.progress import Progress as Progress_
+from gridrisk.progress import Progress
 from gridrisk.settings import Settings, get_settings
 
 console = Console()
@@ -25,10 +26,10 @@ def engine() -> Engine:
 
 
 @contextmanager
-def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progress_]:
+def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progress]:
     """A `progress(step, fraction)` callback drawing one bar per step."""
     label = f"[dim]{title}[/] " if title else ""
-    with Progress(TextColumn(label + "{task.description:<18}"), BarColumn(),
+    with Bars(TextColumn(label + "{task.description:<18}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=console, transient=transient) as bars:
         tasks: dict[str, int] = {}

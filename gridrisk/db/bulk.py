@@ -139,20 +139,10 @@ def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key
 def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
     """Drop `table`'s foreign keys, the keys and indexes no other table's foreign key needs;
     return the statements that recreate them, keys first."""
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
-    foreign_keys = cursor.fetchall()
-    for name, _ in foreign_keys:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') AND NOT EXISTS ("
-        "  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.conrelid)",
-        [table])
-    keys = cursor.fetchall()
-    for name, _ in keys:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    foreign_keys = _drop_constraints(cursor, table, "contype = 'f'")
+    keys = _drop_constraints(
+        cursor, table, "contype IN ('p', 'u') AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+        "WHERE f.contype = 'f' AND f.confrelid = c.conrelid)")
     cursor.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid "
@@ -160,13 +150,18 @@ def _drop_secondary(cursor: psycopg.Cursor, table: str) -> list[str]:
     indexes = cursor.fetchall()
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    return [
-        *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition
-          in keys),
-        *(definition for _, definition in indexes),
-        *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition
-          in foreign_keys),
-    ]
+    return [*keys, *(definition for _, definition in indexes), *foreign_keys]
+
+
+def _drop_constraints(cursor: psycopg.Cursor, table: str, which: str) -> list[str]:
+    """Drop the table's constraints matching `which`; the statements that add them back."""
+    cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+                   f"WHERE conrelid = %s::regclass AND {which}", [table])
+    dropped = cursor.fetchall()
+    for name, _ in dropped:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+            for name, definition in dropped]
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:

@@ -1,0 +1,47 @@
+"""Cells and points inside them, shared by the benches that build request bodies or bundles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+
+
+def load_cells(engine: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Every cell in the database (villages without cells are their own cell there), sorted
+    by code: codes and shapely geometries."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, ST_AsBinary(geom) FROM cells ORDER BY code")
+                            ).all()
+    codes = np.array([r[0] for r in rows], dtype=object)
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    return codes, geoms
+
+
+def points_in_cells(rng: np.random.Generator, geoms: np.ndarray, cell: np.ndarray,
+                    decimals: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """A point strictly inside `geoms[cell[i]]` for every i: uniform in the cell's bounding
+    box, kept when inside, redrawn otherwise. Coordinates are rounded to `decimals` before the
+    test (n / 10**d is what parsing the written text gives back), so the written point is the
+    tested one."""
+    shapely.prepare(geoms)
+    bounds = shapely.bounds(geoms)
+    scale = 10.0 ** decimals
+    lon = np.full(len(cell), np.nan)
+    lat = np.full(len(cell), np.nan)
+    pending = np.arange(len(cell))
+    for _ in range(200):
+        if not len(pending):
+            break
+        box = bounds[cell[pending]]
+        x = np.round(rng.uniform(box[:, 0], box[:, 2]) * scale) / scale
+        y = np.round(rng.uniform(box[:, 1], box[:, 3]) * scale) / scale
+        inside = shapely.contains_xy(geoms[cell[pending]], x, y)
+        lon[pending[inside]], lat[pending[inside]] = x[inside], y[inside]
+        pending = pending[~inside]
+    if len(pending):
+        raise RuntimeError(f"{len(pending)} points found no place inside their cell")
+    return lon, lat
