@@ -46,12 +46,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cells import load_cells, points_in_cells
+from common import code_state, load_cells, points_in_cells
 from rich.console import Console
 from rich.table import Table
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
+#: the libraries whose versions move the figures
+PACKAGES = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "sqlalchemy",
+            "psycopg", "asyncpg")
 LUA_SCRIPT = BENCH_DIR / "http_ingest.lua"
 console = Console(width=None if sys.stdout.isatty() else 140)
 
@@ -110,32 +113,6 @@ def ensure_asyncpg() -> str:
         raise SystemExit("the bare baseline needs asyncpg (a bench-only dependency): "
                          f"{sys.executable} -m pip install asyncpg") from exc
     return str(asyncpg.__version__)
-
-
-def code_state() -> dict[str, Any]:
-    """Which gridrisk was measured: the commit, files changed since, library versions."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True,
-                                  text=True, check=False).stdout.strip()
-        except OSError:
-            return ""
-
-    versions = {}
-    for name in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
-                 "sqlalchemy", "psycopg", "asyncpg"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "changed": git("status", "--porcelain", "--", "gridrisk", "api").splitlines(),
-            "versions": versions,
-            "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if wrk.stdout or wrk.stderr
-            else None}
 
 
 # -- the request bodies ----------------------------------------------------------------------
@@ -937,7 +914,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "workers": args.workers, "bare_pool_per_worker": args.bare_pool,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "code": {**code_state(), "asyncpg": asyncpg_version},
+        "code": {**code_state(PACKAGES, "gridrisk", "api"), "asyncpg": asyncpg_version},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     engine = None

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from cells import load_cells, points_in_cells
+from common import code_state, load_cells, points_in_cells
 from rich.console import Console
 from rich.table import Table
 
@@ -52,6 +52,8 @@ console = Console()
 #: targets from the brief; reported, never asserted
 RATIO_TARGET = 5.0
 RSS_TARGET_MB = 4096.0
+#: the libraries whose versions move the figures
+PACKAGES = ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy")
 
 # Headers as written in the bundle spec (docs: /work/shared/spec/bundle.md), not taken from
 # gridrisk's own constants, so a drift between the two shows up here as rejected files.
@@ -130,28 +132,6 @@ def segments(calls: list[dict[str, Any]], end: float) -> list[dict[str, Any]]:
         out.append({"from": f"{here['step']} {here['fraction']:.0%}",
                     "note": SEGMENT_NOTES.get(key, ""), "seconds": round(stop - here["t"], 3)})
     return out
-
-
-def code_state() -> dict[str, Any]:
-    """Which gridrisk was measured: the commit, files changed since, library versions."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True,
-                                  text=True, check=False).stdout.strip()
-        except OSError:
-            return ""
-
-    versions = {}
-    for name in ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "changed": git("status", "--porcelain", "--", "gridrisk").splitlines(),
-            "versions": versions}
 
 
 # -- the bench bundle ------------------------------------------------------------------------
@@ -471,7 +451,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "bench": "import", "records": n, "scale": args.scale, "seed": args.seed,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "code": code_state(),
+        "code": code_state(PACKAGES, "gridrisk"),
         # other work on the machine skews timings: 1-minute load average at each phase
         "load_average": {"start": os.getloadavg()[0]},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -1,11 +1,39 @@
-"""Cells and points inside them, shared by the benches that build request bodies or bundles."""
+"""What several benches share: which code was measured, cells and points inside them."""
 
 from __future__ import annotations
 
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def code_state(packages: tuple[str, ...], *paths: str) -> dict[str, Any]:
+    """Which gridrisk was measured: the commit, files changed since under `paths`, the
+    versions of `packages`, and wrk's when it is installed."""
+    def run(*command: str) -> str:
+        try:
+            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                                  check=False)
+        except OSError:
+            return ""
+        return (done.stdout or done.stderr).strip()
+
+    versions: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {"commit": run("git", "rev-parse", "--short", "HEAD"),
+            "changed": run("git", "status", "--porcelain", "--", *paths).splitlines(),
+            "versions": versions,
+            "wrk": (run("wrk", "--version").splitlines() or [None])[0]}
 
 
 def load_cells(engine: Any) -> tuple[np.ndarray, np.ndarray]:
