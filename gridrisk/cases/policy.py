@@ -34,16 +34,16 @@ class ScreeningPolicy:
     daily_periods: tuple[DailyPeriod, ...] = field(default_factory=tuple)
 
 
-def _read(path: Path | None) -> dict:  # type: ignore[type-arg]
+def read_policy_file(path: Path | None) -> dict:  # type: ignore[type-arg]
     return tomllib.loads((path or DEFAULT_POLICY_FILE).read_text(encoding="utf-8"))
 
 
 def load_policy(path: Path | None = None) -> DeadlinePolicy:
-    return DeadlinePolicy(**_read(path).get("deadlines", {}))
+    return DeadlinePolicy(**read_policy_file(path).get("deadlines", {}))
 
 
 def load_screening_policy(path: Path | None = None) -> ScreeningPolicy:
-    section = _read(path).get("screening", {})
+    section = read_policy_file(path).get("screening", {})
     periods = tuple(DailyPeriod(**p) for p in section.get("daily_periods", []))
     return ScreeningPolicy(cell_cadence=section.get("cell_cadence", "weekly"),
                            daily_periods=periods)

@@ -2,10 +2,12 @@
 
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.cases.tables import Case, CaseEvent
+from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.db.base import Base
 from gridrisk.idempotency.tables import IdempotentWrite
 from gridrisk.regions.tables import Cell, Region
 from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
-TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite)
+TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
+          CycleCell, CycleCase, Assignment)

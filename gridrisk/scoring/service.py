@@ -103,7 +103,7 @@ def evaluate_model(conn: Connection, *, registry_root: Path, model_id: str | Non
                    threads: int | None = None, progress: Progress = no_progress) -> Evaluated:
     """The registered model, unchanged, on every as-of day after its training data whose
     label window has closed, next to the baselines; the report goes beside the model."""
-    model_id, model, card = _load(registry_root, model_id, horizon_days)
+    model_id, model, card = load_scoring_model(registry_root, model_id, horizon_days)
     progress("读取数据", 0.0)
     history = load_history(conn, policy=policy, timezone=timezone)
     progress("读取数据", 1.0)
@@ -128,27 +128,36 @@ def score_cases(conn: Connection, *, registry_root: Path, as_of: date, horizon_d
                 model_id: str | None, policy: DeadlinePolicy, timezone: str,
                 threads: int | None = None, progress: Progress = no_progress) -> pd.DataFrame:
     """One row per case open at the end of `as_of`: SCORE_COLUMNS, highest score first."""
-    model_id, model, card = _load(registry_root, model_id, horizon_days)
+    model_id, model, card = load_scoring_model(registry_root, model_id, horizon_days)
     progress("读取数据", 0.0)
     history = load_history(conn, policy=policy, timezone=timezone, until=as_of)
     progress("评分", 0.3)
     features = features_at(history, pd.Timestamp(as_of))
     if not len(features):
         return pd.DataFrame(columns=SCORE_COLUMNS)
-    scores = risk_scores(model, features, threads=threads)
-    reasons = top_reasons(model, features, card["reference"], above=card["base_rate"],
-                          threads=threads)
+    scored = score_features(model, card, features, threads=threads)
     progress("评分", 1.0)
     cases = history.cases.set_index("case_id")
     frame = pd.DataFrame({
-        "case_id": features.index.to_numpy(dtype=object), "score": scores.to_numpy(),
-        **{f"reason_{i}": reasons[f"reason_{i}"].to_numpy() for i in (1, 2, 3)},
+        "case_id": features.index.to_numpy(dtype=object), **{
+            c: scored[c].to_numpy() for c in ("score", "reason_1", "reason_2", "reason_3")},
         "cell_code": cases.loc[features.index, "cell_code"].to_numpy(dtype=object),
         "responsible_unit": cases.loc[features.index, "responsible_unit"].to_numpy(
             dtype=object)})
     frame = frame.sort_values(["score", "case_id"], ascending=[False, True], ignore_index=True)
     frame["rank"] = range(1, len(frame) + 1)
     return frame[SCORE_COLUMNS]
+
+
+def score_features(model: Any, card: dict[str, Any], features: pd.DataFrame, *,
+                   threads: int | None = None) -> pd.DataFrame:
+    """score and reason_1..3 on the features' index: what a case's row in any ranking
+    shows. Each row depends on its own features only, so parts of a frame score alike."""
+    scores = risk_scores(model, features, threads=threads)
+    reasons = top_reasons(model, features, card["reference"], above=card["base_rate"],
+                          threads=threads)
+    return pd.DataFrame({"score": scores, **{f"reason_{i}": reasons[f"reason_{i}"]
+                                             for i in (1, 2, 3)}}, index=features.index)
 
 
 def check_output(path: Path) -> None:
@@ -181,8 +190,10 @@ def promote_model(registry_root: Path, model_id: str, *, force: bool) -> dict[st
         raise Conflict(f"{exc}; use --force to promote it all the same") from exc
 
 
-def _load(registry_root: Path, model_id: str | None, horizon_days: int
-          ) -> tuple[str, Any, dict[str, Any]]:
+def load_scoring_model(registry_root: Path, model_id: str | None, horizon_days: int
+                       ) -> tuple[str, Any, dict[str, Any]]:
+    """The named model, or the one promoted for the horizon, refused when it was trained on
+    other features than this version computes."""
     check_horizon(horizon_days)
     try:
         chosen = model_id or registry.promoted_model(registry_root, horizon_days)

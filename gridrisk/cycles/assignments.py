@@ -1,0 +1,101 @@
+"""Assignments after a cycle proposes them: a supervisor accepts, reassigns or drops each; the
+assignee records the outcome. Proposed → accepted → done, or proposed/accepted → dropped;
+a decision on an assignment that has moved on is refused (409), never applied twice."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
+from gridrisk.cycles.vocab import AssignmentStatus
+from gridrisk.errors import Conflict, InvalidInput, NotFound
+
+Db = Session | Connection
+ASSIGNMENT = """SELECT *, (status = 'accepted' AND due_on < :today) AS overdue
+                FROM assignments"""
+#: which statuses each decision may start from
+DECISIONS = {"accept": {AssignmentStatus.proposed},
+             "reassign": {AssignmentStatus.proposed, AssignmentStatus.accepted},
+             "drop": {AssignmentStatus.proposed, AssignmentStatus.accepted}}
+
+
+def _today(timezone: str) -> date:
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def list_assignments(db: Db, *, cycle_id: int | None = None, cell_code: str | None = None,
+                     assignee: str | None = None, status: str | None = None,
+                     overdue: bool | None = None, timezone: str = "Asia/Shanghai",
+                     limit: int = 500) -> list[AssignmentOut]:
+    """Filtered assignments in priority order; `assignee` also matches proposals made to
+    that worker and not yet decided."""
+    if status is not None and status not in AssignmentStatus.__members__:
+        raise InvalidInput("status", f"'{status}' is not one of "
+                           f"{', '.join(AssignmentStatus.__members__)}")
+    rows = db.execute(text(ASSIGNMENT + """
+        WHERE (CAST(:cycle AS int) IS NULL OR cycle_id = :cycle)
+          AND (CAST(:cell AS text) IS NULL OR cell_code = :cell)
+          AND (CAST(:who AS text) IS NULL OR assignee = :who
+               OR (assignee IS NULL AND status = 'proposed' AND proposed_to = :who))
+          AND (CAST(:status AS text) IS NULL OR status = :status)
+          AND (CAST(:overdue AS bool) IS NULL
+               OR (status = 'accepted' AND due_on < :today) = :overdue)
+        ORDER BY cycle_id DESC, priority LIMIT :limit"""), {
+        "cycle": cycle_id, "cell": cell_code, "who": assignee, "status": status,
+        "overdue": overdue, "today": _today(timezone), "limit": limit}).mappings().all()
+    return [AssignmentOut(**row) for row in rows]
+
+
+def get_assignment(db: Db, assignment_id: int, *, timezone: str = "Asia/Shanghai",
+                   lock: bool = False) -> AssignmentOut:
+    row = db.execute(text(ASSIGNMENT + " WHERE id = :id" + (" FOR UPDATE" if lock else "")),
+                     {"id": assignment_id, "today": _today(timezone)}).mappings().first()
+    if row is None:
+        raise NotFound(f"no assignment {assignment_id}")
+    return AssignmentOut(**row)
+
+
+def decide(db: Db, assignment_id: int, decision: AssignmentDecision, *,
+           timezone: str = "Asia/Shanghai") -> AssignmentOut:
+    current = get_assignment(db, assignment_id, timezone=timezone, lock=True)
+    if current.status not in DECISIONS[decision.action]:
+        raise Conflict(f"assignment {assignment_id} is {current.status.value}: it cannot be "
+                       f"{decision.action}ed now")
+    changes: dict[str, Any] = {"note": decision.note}
+    if decision.action == "drop":
+        changes["status"] = AssignmentStatus.dropped.value
+    else:
+        assignee = decision.assignee or (current.proposed_to if decision.action == "accept"
+                                         else None)
+        if assignee is None:
+            raise InvalidInput("assignee", "name the grid worker who takes it on" + (
+                "" if decision.action == "reassign" else
+                ": the cycle found no worker for this cell"))
+        changes.update(status=AssignmentStatus.accepted.value, assignee=assignee)
+    return _update(db, assignment_id, changes, timezone)
+
+
+def record_outcome(db: Db, assignment_id: int, outcome: AssignmentOutcome, *,
+                   timezone: str = "Asia/Shanghai") -> AssignmentOut:
+    current = get_assignment(db, assignment_id, timezone=timezone, lock=True)
+    if current.status != AssignmentStatus.accepted:
+        raise Conflict(f"assignment {assignment_id} is {current.status.value}: only an "
+                       "accepted assignment gets an outcome")
+    return _update(db, assignment_id, {
+        "status": AssignmentStatus.done.value, "outcome": outcome.outcome,
+        "note": outcome.note if outcome.note is not None else current.note}, timezone,
+        done=True)
+
+
+def _update(db: Db, assignment_id: int, changes: dict[str, Any], timezone: str, *,
+            done: bool = False) -> AssignmentOut:
+    columns = ", ".join(f"{k} = :{k}" for k in changes)
+    stamp = "done_at = now()" if done else "decided_at = now()"
+    db.execute(text(f"UPDATE assignments SET {columns}, {stamp}, version = version + 1"
+                    " WHERE id = :id"), {**changes, "id": assignment_id})
+    return get_assignment(db, assignment_id, timezone=timezone)
