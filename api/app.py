@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
-from api.routers import cases, health, regions, screenings
+from api.routers import assignments, cases, cycles, health, regions, screenings
 from gridrisk import __version__
 from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.db.engine import database_url
@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.policy = load_policy(settings.policy_file)
     app.state.screening_policy = load_screening_policy(settings.policy_file)
     problems.install(app)
-    for router in (health.router, regions.router, cases.router, screenings.router):
+    for router in (health.router, regions.router, cases.router, screenings.router,
+                   cycles.router, assignments.router):
         app.include_router(router)
     _offline_docs(app)
     return app

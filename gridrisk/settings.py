@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="Threads for fitting and scoring the risk model; unset = every core. "
         "On a machine shared with the database, 1 avoids OpenMP stalls.",
     )
+    dask_address: str | None = Field(
+        default=None,
+        description="Dask scheduler for `--engine dask` cycles (tcp://host:8786); unset = a "
+        "LocalCluster on this machine's cores.",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",

@@ -6,13 +6,14 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import bundle, database, demo, model, serve
+from gridrisk.cli import bundle, cycle, database, demo, model, serve
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="gridrisk: 网格化信访事项与矛盾纠纷排查风险管理")
 app.add_typer(database.app, name="db")
 app.add_typer(model.app, name="model")
+app.add_typer(cycle.app, name="cycle")
 bundle.register(app)
 demo.register(app)
 serve.register(app)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from rich.console import Console
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
@@ -9,6 +10,7 @@ from rich.progress import Progress as Bars
 from sqlalchemy import Engine
 
 from gridrisk.db.engine import open_engine
+from gridrisk.errors import InvalidInput
 from gridrisk.progress import Progress
 from gridrisk.settings import Settings, get_settings
 
@@ -44,3 +46,12 @@ def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progre
         yield report
         for task in tasks.values():
             bars.update(task, completed=100)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(option, f"'{value}' is not a date like 2026-10-31") from exc

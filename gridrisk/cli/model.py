@@ -13,8 +13,7 @@ import typer
 from rich.table import Table
 
 from gridrisk.cases.policy import load_policy
-from gridrisk.cli.common import console, engine, progress_bar, settings
-from gridrisk.errors import InvalidInput
+from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
 
 if TYPE_CHECKING:
     from gridrisk.scoring.service import Trained
@@ -27,15 +26,6 @@ ModelId = Annotated[str | None, typer.Option(
     "--model", help="模型编号（默认：该预测期已启用的模型）")]
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(option, f"'{value}' is not a date like 2026-10-31") from exc
-
-
 @app.command()
 def train(
     horizon: Horizon = 30,
@@ -43,7 +33,7 @@ def train(
         "--as-of", help="只用截至该日（含）的数据训练（默认：数据的最后一天）")] = None,
 ) -> None:
     """Backtest and train a model on what was known by --as-of; register it."""
-    trained = train_and_show(horizon_days=horizon, as_of=_day(as_of, "as_of"))
+    trained = train_and_show(horizon_days=horizon, as_of=parse_day(as_of, "as_of"))
     console.print(f"用 [bold]gridrisk model promote {trained.model_id}[/] 启用该模型")
 
 
@@ -154,7 +144,7 @@ def score(
     """Score every case open at --as-of; one row each, highest risk first, with reasons."""
     from gridrisk.scoring.service import check_output, score_cases, write_scores
 
-    day = _day(as_of, "as_of")
+    day = parse_day(as_of, "as_of")
     assert day is not None
     check_output(out)
     config = settings()

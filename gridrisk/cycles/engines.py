@@ -27,12 +27,17 @@ def score_part(model: Any, card: dict[str, Any], part: pd.DataFrame, threads: in
     """Scores with reasons per case (index case_id) and AGGREGATE_COLUMNS per cell (index
     cell_code) for one part of the open cases (FEATURES + FACT_COLUMNS)."""
     scored = score_features(model, card, part[FEATURES], threads=threads)
-    totals = part[["cell_code", "overdue", "due_soon", "is_collective"]].assign(
-        score=scored["score"]).groupby("cell_code").agg(
+    return scored, cell_totals(part, scored["score"])
+
+
+def cell_totals(cases: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
+    """AGGREGATE_COLUMNS per cell: the sum of the probabilities is the number of
+    escalations to expect within the horizon."""
+    return cases[["cell_code", "overdue", "due_soon", "is_collective"]].assign(
+        score=scores).groupby("cell_code").agg(
         expected_escalations=("score", "sum"), n_open=("score", "size"),
         n_overdue=("overdue", "sum"), n_due_soon=("due_soon", "sum"),
         n_collective=("is_collective", "sum"))
-    return scored, totals
 
 
 def run_engine(engine: Engine, model: Any, card: dict[str, Any], cases: pd.DataFrame, *,

@@ -20,6 +20,7 @@ class CyclePolicy:
     follow_up_days: int = 30
     tasks_per_worker_per_day: int = 4
     trend_cycles: int = 12
+    scheduled: tuple[str, ...] = ("daily", "weekly", "monthly")
     daily_at: str = "06:30"
     weekly_on: str = "monday"
     monthly_on: int = 1
@@ -32,6 +33,9 @@ class CyclePolicy:
         if self.weekly_on not in WEEKDAYS:
             raise InvalidInput("cycles.weekly_on", f"'{self.weekly_on}' is not one of "
                                f"{', '.join(WEEKDAYS)}")
+        unknown = [c for c in self.scheduled if c not in ("daily", "weekly", "monthly")]
+        if unknown:
+            raise InvalidInput("cycles.scheduled", f"unknown cadence(s) {', '.join(unknown)}")
         if not 1 <= self.monthly_on <= 28:
             raise InvalidInput("cycles.monthly_on", "a day of the month from 1 to 28")
         self.run_time()
@@ -52,4 +56,6 @@ def load_cycle_policy(path: Path | None = None) -> CyclePolicy:
     unknown = set(section) - set(CyclePolicy.__dataclass_fields__)
     if unknown:
         raise InvalidInput("cycles", f"unknown setting(s) {', '.join(sorted(unknown))}")
+    if "scheduled" in section:
+        section = {**section, "scheduled": tuple(section["scheduled"])}
     return CyclePolicy(**section)

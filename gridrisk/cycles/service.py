@@ -47,6 +47,7 @@ from gridrisk.regions.errors import UnknownRegion
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
+from gridrisk.settings import Settings
 from models.features import DISPUTE_DAYS, features_at
 from models.history import History, day_number
 
@@ -94,6 +95,12 @@ class CycleInputs:
     timezone: str
     threads: int | None = None
     dask_address: str | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> CycleInputs:
+        return cls(registry_root=settings.models_path, policy_file=settings.policy_file,
+                   timezone=settings.timezone, threads=settings.model_threads,
+                   dask_address=settings.dask_address)
 
 
 def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None = None,
@@ -261,10 +268,9 @@ def _cell_results(cells: gpd.GeoDataFrame, totals: pd.DataFrame, coverage: pd.Da
         frame.index).fillna(0).astype(int)
     households = frame["households"].astype(float)
     per_1000 = 1000 / households.where(households > 0)
-    frame["households"] = households.round(1)
-    frame["escalations_per_1000"] = (frame["expected_escalations"] * per_1000).round(4)
-    frame["open_per_1000"] = (frame["n_open"] * per_1000).round(4)
-    frame["expected_escalations"] = frame["expected_escalations"].round(6)
+    frame["households"] = households
+    frame["escalations_per_1000"] = frame["expected_escalations"] * per_1000
+    frame["open_per_1000"] = frame["n_open"] * per_1000
     return frame
 
 
@@ -303,7 +309,7 @@ def _worklist(cases: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
         ["score", "case_id"], ascending=[False, True], ignore_index=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame["rank_in_cell"] = frame.groupby("cell_code").cumcount() + 1
-    frame["score"] = frame["score"].astype(float).round(6)
+    frame["score"] = frame["score"].astype(float)
     return frame[CASE_COLUMNS]
 
 
@@ -468,7 +474,7 @@ def compare_cycles(db: Db, before: int, after: int, *, min_score: float | None =
             "SELECT cell_code, hotspot, expected_escalations FROM cycle_cells"
             " WHERE cycle_id = :id"), {"id": cycle.id}).all(),
             columns=["cell_code", "hotspot", "expected"]).set_index("cell_code")
-    both = cells[a.id].join(cells[b.id], how="outer", lsuffix="_a", rsuffix="_b")
+    both = cells[a.id].join(cells[b.id], how="outer", suffixes=("_a", "_b"))
     hot_a = is_hot(both["hotspot_a"].fillna("none"))
     hot_b = is_hot(both["hotspot_b"].fillna("none"))
     both["rise"] = both["expected_b"].fillna(0) - both["expected_a"].fillna(0)

@@ -1,0 +1,234 @@
+"""gridrisk cycle run|list|show|compare|worklist|assignments|decide|outcome|schedule: the
+planner's screening cycles and the supervisors' follow-up."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
+from gridrisk.cycles import assignments as assignment_service
+from gridrisk.cycles import service
+from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
+from gridrisk.cycles.vocab import Cadence
+from gridrisk.errors import GridriskError
+
+app = typer.Typer(no_args_is_help=True, help="排查周期：评分、热点、工作清单、分派")
+
+HOTSPOT_NAMES = {"hot_99": "热点 99%", "hot_95": "热点 95%", "hot_90": "热点 90%", "none": "—",
+                 "cold_90": "冷点 90%", "cold_95": "冷点 95%", "cold_99": "冷点 99%"}
+TREND_NAMES = {"new": "新增", "persistent": "持续", "intensifying": "加剧", "diminishing": "减弱",
+               "sporadic": "零星", "": ""}
+KIND_NAMES = {"investigation": "风险核查", "follow_up": "回访", "screening": "补排查"}
+STATUS_NAMES = {"proposed": "待定", "accepted": "已接受", "dropped": "已撤销", "done": "已完成"}
+CycleId = Annotated[int | None, typer.Option("--cycle", help="周期编号（默认：最近一次）")]
+
+
+@app.command()
+def run(
+    cadence: Annotated[str, typer.Option(help="daily（7 天）、weekly（30 天）或 monthly（90 天）")],
+    as_of: Annotated[str | None, typer.Option(help="截至日期（默认：数据的最新一天）")] = None,
+    region: Annotated[str | None, typer.Option(help="区域代码（默认：最上级区域）")] = None,
+    engine_name: Annotated[str, typer.Option("--engine", help="local 或 dask（按乡镇分区）")]
+    = "local",
+    model: Annotated[str | None, typer.Option(help="模型编号（默认：该预测期已启用的模型）")]
+    = None,
+    top: Annotated[int, typer.Option(help="列出的重点网格数")] = 10,
+) -> None:
+    """Run a screening cycle and show its top cells."""
+    config = settings()
+    with engine().begin() as conn, progress_bar("排查周期") as progress:
+        cycle = service.run_cycle(
+            conn, service.CycleInputs.of(config), cadence=cadence,
+            as_of=parse_day(as_of, "as_of"), region_code=region, engine=engine_name,
+            model_id=model, progress=progress)
+    with engine().connect() as conn:
+        show_cycle(cycle, service.cycle_cells(conn, cycle.id, limit=top))
+
+
+def show_cycle(cycle: CycleOut, cells: list[service.CycleCellOut]) -> None:
+    totals = cycle.notes["totals"]
+    console.print(
+        f"周期 [bold]{cycle.id}[/]（{cycle.cadence.value}，截至 {cycle.as_of}，"
+        f"{cycle.horizon_days} 天预测期，模型 {cycle.model_id}）：{cycle.n_cells} 个网格，"
+        f"在办 {totals['open']} 件，超期 {totals['overdue']} 件，预计升级 "
+        f"{totals['expected_escalations']:.1f} 件，热点网格 {totals['hot_cells']} 个；"
+        f"用时 {cycle.seconds:.1f} 秒")
+    table = Table(title="重点网格")
+    for column in ("网格", "乡镇（街道）", "预计升级", "在办", "超期", "临期", "群体", "漏报",
+                   "每千户", "热点", "趋势"):
+        table.add_column(column, justify="left" if column in ("网格", "乡镇（街道）", "热点",
+                                                               "趋势") else "right")
+    for cell in cells:
+        table.add_row(f"{cell.cell_name} {cell.cell_code}", cell.township or "",
+                      f"{cell.expected_escalations:.2f}", str(cell.n_open), str(cell.n_overdue),
+                      str(cell.n_due_soon), str(cell.n_collective),
+                      str(cell.n_missed_screenings),
+                      "—" if cell.escalations_per_1000 is None
+                      else f"{cell.escalations_per_1000:.2f}",
+                      HOTSPOT_NAMES[cell.hotspot.value], TREND_NAMES[cell.trend.value])
+    console.print(table)
+    deferred = cycle.notes.get("deferred_tasks") or {}
+    if deferred:
+        console.print("超出网格员能力、顺延到下一周期的任务：" + "，".join(
+            f"{KIND_NAMES[k]} {n}" for k, n in deferred.items()))
+
+
+def _cycle_id(conn, cycle: int | None) -> int:  # type: ignore[no-untyped-def]
+    return cycle if cycle is not None else service.latest_cycle(conn).id
+
+
+@app.command("list")
+def list_(cadence: Annotated[str | None, typer.Option(help="只列出该周期类型")] = None,
+          limit: Annotated[int, typer.Option(help="最多列出")] = 20) -> None:
+    """The latest cycles."""
+    with engine().connect() as conn:
+        cycles = service.list_cycles(conn, cadence=cadence, limit=limit)
+    table = Table(title="排查周期")
+    for column in ("编号", "类型", "截至", "区域", "模型", "网格", "在办", "热点", "输入指纹"):
+        table.add_column(column)
+    for c in cycles:
+        table.add_row(str(c.id), c.cadence.value, str(c.as_of), c.region_code, c.model_id,
+                      str(c.n_cells), str(c.n_cases), str(c.notes["totals"]["hot_cells"]),
+                      c.input_fingerprint)
+    console.print(table)
+
+
+@app.command()
+def show(cycle: CycleId = None, region: Annotated[str | None, typer.Option(
+        help="只看该区域的网格")] = None, top: int = 10) -> None:
+    """A cycle's summary and its top cells."""
+    with engine().connect() as conn:
+        chosen = service.get_cycle(conn, _cycle_id(conn, cycle))
+        show_cycle(chosen, service.cycle_cells(conn, chosen.id, region_code=region, limit=top))
+
+
+@app.command()
+def compare(after: Annotated[int, typer.Argument(help="较新的周期")],
+            before: Annotated[int, typer.Argument(help="较早的周期")]) -> None:
+    """What changed between two cycles."""
+    with engine().connect() as conn:
+        change = service.compare_cycles(conn, before, after)
+    for name, (a, b) in change.totals.items():
+        console.print(f"{name}: {a:g} → {b:g}")
+    console.print(f"新出现的热点：{', '.join(change.new_hotspots) or '无'}")
+    console.print(f"已消退的热点：{', '.join(change.cooled_hotspots) or '无'}")
+    console.print(f"新进入高风险的事项：{', '.join(change.newly_high_risk) or '无'}")
+    console.print(f"已不在办的事项：{len(change.no_longer_open)} 件")
+
+
+@app.command()
+def worklist(cell: Annotated[str, typer.Argument(help="网格代码")], cycle: CycleId = None
+             ) -> None:
+    """A cell's worklist: its open cases by risk, with reasons and deadlines."""
+    with engine().connect() as conn:
+        found = service.worklist(conn, _cycle_id(conn, cycle), cell)
+    table = Table(title=f"{found.cell.cell_name}（{cell}）工作清单，周期 {found.cycle_id}")
+    for column in ("名次", "事项", "风险", "原因", "期限", "责任单位", "包案领导"):
+        table.add_column(column)
+    for case in found.cases:
+        due = "—" if case.days_left is None else (
+            f"超期 {-case.days_left} 天" if case.days_left < 0 else f"剩 {case.days_left} 天")
+        table.add_row(str(case.rank_in_cell), case.case_id, f"{case.score:.0%}",
+                      "；".join(case.reasons), f"{case.deadline_on}（{due}）",
+                      case.responsible_unit, case.responsible_official or "")
+    console.print(table)
+
+
+@app.command()
+def assignments(
+    cycle: CycleId = None,
+    cell: Annotated[str | None, typer.Option(help="网格代码")] = None,
+    assignee: Annotated[str | None, typer.Option(help="网格员编号")] = None,
+    status: Annotated[str | None, typer.Option(help="proposed、accepted、dropped 或 done")]
+    = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列出逾期未完成的")] = False,
+) -> None:
+    """Proposed and decided assignments; --overdue lists accepted ones past their day in
+    every cycle."""
+    config = settings()
+    with engine().connect() as conn:
+        found = assignment_service.list_assignments(
+            conn, cycle_id=None if overdue and cycle is None else _cycle_id(conn, cycle),
+            cell_code=cell, assignee=assignee, status=status, overdue=overdue or None,
+            timezone=config.timezone)
+    table = Table(title="逾期分派" if overdue else "分派")
+    for column in ("编号", "网格", "类型", "事项", "原因", "建议给", "承办人", "期限", "状态"):
+        table.add_column(column)
+    for a in found:
+        table.add_row(str(a.id), a.cell_code, KIND_NAMES[a.kind.value], a.case_id or "",
+                      a.reason, a.proposed_to or "—", a.assignee or "", str(a.due_on),
+                      STATUS_NAMES[a.status.value] + ("（逾期）" if a.overdue else ""))
+    console.print(table)
+
+
+@app.command()
+def decide(
+    assignment: Annotated[int, typer.Argument(help="分派编号")],
+    action: Annotated[str, typer.Argument(help="accept、reassign 或 drop")],
+    assignee: Annotated[str | None, typer.Option(help="承办网格员（reassign 必填）")] = None,
+    note: Annotated[str | None, typer.Option(help="备注")] = None,
+) -> None:
+    """A supervisor's decision on a proposed assignment."""
+    config = settings()
+    decision = AssignmentDecision(action=action, assignee=assignee, note=note)
+    with engine().begin() as conn:
+        done = assignment_service.decide(conn, assignment, decision, timezone=config.timezone)
+    console.print(f"分派 {done.id}：{STATUS_NAMES[done.status.value]}，承办人 "
+                  f"{done.assignee or '—'}")
+
+
+@app.command()
+def outcome(assignment: Annotated[int, typer.Argument(help="分派编号")],
+            text: Annotated[str, typer.Argument(help="办理结果")],
+            note: Annotated[str | None, typer.Option(help="备注")] = None) -> None:
+    """The assignee records what was done."""
+    config = settings()
+    with engine().begin() as conn:
+        done = assignment_service.record_outcome(
+            conn, assignment, AssignmentOutcome(outcome=text, note=note),
+            timezone=config.timezone)
+    console.print(f"分派 {done.id} 已完成：{done.outcome}")
+
+
+@app.command()
+def schedule(show: Annotated[int, typer.Option(
+        help="只列出接下来的 N 次运行，不运行")] = 0) -> None:
+    """Run cycles at the policy file's times until stopped (see docs/cycles.md for a systemd
+    timer or cron instead)."""
+    from gridrisk.cycles.policy import load_cycle_policy
+    from gridrisk.cycles.schedule import as_of_for, upcoming
+
+    config = settings()
+    policy = load_cycle_policy(config.policy_file)
+    zone = ZoneInfo(config.timezone)
+    runs = upcoming(datetime.now(zone), policy)
+    if show:
+        for _, (when, cadences) in zip(range(show), runs, strict=False):
+            console.print(f"{when:%Y-%m-%d %H:%M}  " + ", ".join(c.value for c in cadences)
+                          + f"（截至 {as_of_for(when)}）")
+        return
+    for when, cadences in runs:
+        console.print(f"下次运行：{when:%Y-%m-%d %H:%M}（{', '.join(c.value for c in cadences)}）")
+        time.sleep(max(0.0, (when - datetime.now(zone)).total_seconds()))
+        for cadence in cadences:
+            _scheduled_run(cadence, when)
+
+
+def _scheduled_run(cadence: Cadence, when: datetime) -> None:
+    """One scheduled cycle; a failure is reported and the schedule goes on."""
+    from gridrisk.cycles.schedule import as_of_for
+
+    try:
+        with engine().begin() as conn:
+            cycle = service.run_cycle(conn, service.CycleInputs.of(settings()),
+                                      cadence=cadence.value, as_of=as_of_for(when))
+        console.print(f"周期 {cycle.id}（{cadence.value}，截至 {cycle.as_of}）完成，"
+                      f"用时 {cycle.seconds:.1f} 秒")
+    except GridriskError as exc:
+        console.print(f"[red]{cadence.value} 周期未能运行[/]：{exc}")
