@@ -1,0 +1,57 @@
+"""A cycle's results as the GeoDataFrames maps/ draws (maps/columns.py): cells with their
+totals and hotspots, open cases at their points (or their cell's when they have none), and
+the region outlines. No complainant detail is read, so none can reach a map."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import text
+
+from gridrisk.cycles.service import CYCLE_CELLS, REGIONS_BELOW, Db, get_cycle
+
+#: risk bands: high from the cycle's investigation score, medium from half of it
+BAND_EDGES = (0.5, 1.0)
+
+
+def _frame(db: Db, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+    rows = db.execute(text(sql), params).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows])
+    if frame.empty:
+        return gpd.GeoDataFrame(frame, geometry=[], crs=4326)
+    geometry = shapely.from_wkb(frame.pop("wkb").map(bytes).to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)
+
+
+def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """cells, cases and outlines of a cycle, limited to `region_code` (default: the
+    cycle's region)."""
+    cycle = get_cycle(db, cycle_id)
+    region = region_code or cycle.region_code
+    params = {"id": cycle_id, "region": region}
+    scope = " AND l.region_code IN (" + REGIONS_BELOW + " SELECT code FROM below)"
+    cells = _frame(db, CYCLE_CELLS.replace(
+        "SELECT c.*,", "SELECT c.*, ST_AsBinary(l.geom) AS wkb,") + scope, params)
+    cases = _frame(db, f"""
+        SELECT k.case_id, k.cell_code, k.category, k.score, k.rank_in_cell AS rank,
+               k.overdue, k.collective, k.deadline_on AS handle_by, k.reason_1, k.reason_2,
+               k.reason_3, k.responsible_unit,
+               ST_AsBinary(COALESCE(c.geom, ST_PointOnSurface(l.geom))) AS wkb
+        FROM cycle_cases k JOIN cases c USING (case_id) JOIN cells l ON l.code = k.cell_code
+        WHERE k.cycle_id = :id {scope} ORDER BY k.rank""", params)
+    outlines = _frame(db, REGIONS_BELOW + """
+        SELECT r.code AS region_code, r.name, r.level, ST_AsBinary(r.geom) AS wkb
+        FROM regions r JOIN below b USING (code)
+        WHERE r.level IN ('county', 'township') ORDER BY r.code""", params)
+    threshold = float(cycle.notes.get("policy", {}).get("investigate_min_score", 0.3))
+    if len(cases):
+        cases["band"] = pd.cut(cases["score"], [-1, threshold * BAND_EDGES[0],
+                                                threshold * BAND_EDGES[1], 2],
+                               labels=["low", "medium", "high"], right=False).astype(str)
+        cases["handle_by"] = pd.to_datetime(cases["handle_by"])
+    else:
+        cases = cases.assign(band=pd.Series(dtype=object))
+    cells["households"] = cells["households"].round().astype("Int64")
+    return cells, cases, outlines
