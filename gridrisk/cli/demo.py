@@ -11,8 +11,10 @@ from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.cli.cycle import show_cycle
 from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
+from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
 from gridrisk.reports.summary import township_summary
 from gridrisk.synthetic import SCALES, generate_bundle
 
@@ -50,7 +52,7 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the HTTP service")] = 8000,
 ) -> None:
     """The main job: start the database, generate and import the demo county, summarise,
-    train the risk model, then start the service."""
+    train the risk model, run a weekly screening cycle, then start the service."""
     _check_scale(scale)
     config = settings()
     bundle = config.data_path / "demo" / f"county-{scale}-seed{seed}"
@@ -78,9 +80,17 @@ def demo(
     console.print(f"\n数据库：{db.url.render_as_string(hide_password=True)}")
     console.print(f"数据目录：{config.data_path}")
     console.rule("4. 风险模型（30 天预测期）")
-    train_demo_model()
+    model_id = train_demo_model()
+    console.rule("5. 每周排查周期")
+    with db.begin() as conn, progress_bar("排查周期") as progress:
+        cycle = run_cycle(conn, CycleInputs.of(config), cadence="weekly", as_of=as_of,
+                          model_id=model_id, progress=progress)
+    with db.connect() as conn:
+        show_cycle(cycle, cycle_cells(conn, cycle.id, limit=10))
+    console.print(f"工作清单：gridrisk cycle worklist 网格代码 --cycle {cycle.id}；"
+                  f"分派建议：gridrisk cycle assignments --cycle {cycle.id}")
     if serve_after:
-        console.rule("5. 服务")
+        console.rule("6. 服务")
         serve(host="127.0.0.1", port=port, workers=1)
 
 

@@ -54,8 +54,9 @@ def train_and_show(*, horizon_days: int, as_of: date | None) -> Trained:
     return trained
 
 
-def train_demo_model() -> None:
-    """The demo's model: trained on the whole county, promoted when it beats the baselines."""
+def train_demo_model() -> str:
+    """The demo's model: trained on the whole county, promoted when it beats the baselines;
+    returns its id."""
     from gridrisk.scoring.service import promote_model
 
     trained = train_and_show(horizon_days=30, as_of=None)
@@ -63,6 +64,7 @@ def train_demo_model() -> None:
         promote_model(settings().models_path, trained.model_id, force=False)
         console.print(f"已启用模型 {trained.model_id}；评分：gridrisk model score "
                       f"--as-of {trained.card['as_of']} --out 风险排序.xlsx")
+    return trained.model_id
 
 
 def show_backtest(backtest: Backtest, *, title: str) -> None:

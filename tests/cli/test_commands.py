@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,24 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     assert "各乡镇（街道）概况" in result.stdout and "合计" in result.stdout
     bundle = Path(env["GRIDRISK_DATA_DIR"]) / "demo" / "county-small-seed3"
     assert (bundle / "screenings.csv").exists()
+    assert "每周排查周期" in result.stdout and "重点网格" in result.stdout
     again = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
                      cwd=tmp_path)
     assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout
+
+    # the cycle commands on what the demo left behind
+    listed = gridrisk("cycle", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0 and "weekly" in listed.stdout
+    cell = re.search(r"(\d{12,14})", result.stdout.split("重点网格")[1]).group(1)
+    worklist = gridrisk("cycle", "worklist", cell, env=env, cwd=tmp_path)
+    assert worklist.returncode == 0 and "工作清单" in worklist.stdout and "%" in worklist.stdout
+    proposals = gridrisk("cycle", "assignments", "--status", "proposed", env=env, cwd=tmp_path)
+    assignment = re.search(r"│\s*(\d+)\s*│", proposals.stdout).group(1)
+    accepted = gridrisk("cycle", "decide", assignment, "accept", env=env, cwd=tmp_path)
+    assert accepted.returncode == 0 and "已接受" in accepted.stdout
+    twice = gridrisk("cycle", "decide", assignment, "accept", env=env, cwd=tmp_path)
+    assert twice.returncode == 1 and "cannot be accepted now" in twice.stderr
+    done = gridrisk("cycle", "outcome", assignment, "已走访", env=env, cwd=tmp_path)
+    assert done.returncode == 0 and "已完成" in done.stdout
+    wrong = gridrisk("cycle", "run", "--cadence", "hourly", env=env, cwd=tmp_path)
+    assert wrong.returncode == 1 and "cadence" in wrong.stderr
