@@ -15,11 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
-from api.routers import assignments, cases, cycles, health, regions, screenings
+from api.routers import assignments, cases, cycles, health, regions, screenings, tiles
 from gridrisk import __version__
 from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.db.engine import database_url
 from gridrisk.settings import Settings, get_settings
+from maps.assets import ASSET_URL, ASSETS_DIR
 
 DOC_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 #: as many connections as the threadpool runs requests (anyio's default limit), so a busy
@@ -44,8 +45,9 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.screening_policy = load_screening_policy(settings.policy_file)
     problems.install(app)
     for router in (health.router, regions.router, cases.router, screenings.router,
-                   cycles.router, assignments.router):
+                   cycles.router, assignments.router, tiles.router):
         app.include_router(router)
+    app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     _offline_docs(app)
     return app
 

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
         description="Dask scheduler for `--engine dask` cycles (tcp://host:8786); unset = a "
         "LocalCluster on this machine's cores.",
     )
+    tile_url: str = Field(
+        default="",
+        description="Base-map tile URL template ({z}/{x}/{y}) on a server the users' network "
+        "reaches; empty = maps draw region outlines on a plain background.",
+    )
+    tile_attribution: str = Field(
+        default="", description="Credit for the base-map tiles, shown on the map."
+    )
+    map_max_cells: int = Field(
+        default=1500, ge=1,
+        description="Above this many cells a map draws them from vector tiles "
+        "(/tiles/cells/...) instead of embedding them in the page.",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",

@@ -14,6 +14,10 @@ from sqlalchemy.engine import make_url
 from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.db.engine import upgrade_to_head
 
+#: shared by several test directories: the small demo county with its trained model, and
+#: headless Chromium
+pytest_plugins = ["tests.county", "tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[EmbeddedCluster]:

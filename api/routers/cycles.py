@@ -56,6 +56,12 @@ def worklist(cycle_id: int, cell_code: str, db: Db) -> Worklist:
     return service.worklist(db, cycle_id, cell_code)
 
 
+@router.get("/{cycle_id}/compare", summary="与同类型的上一周期比较", responses=PROBLEMS)
+def compare_with_previous(cycle_id: int, db: Db) -> CycleComparison:
+    """What changed since the previous cycle of the same region and cadence."""
+    return service.compare_cycles(db, service.previous_cycle(db, cycle_id).id, cycle_id)
+
+
 @router.get("/{cycle_id}/compare/{before_id}", summary="与较早周期比较", responses=PROBLEMS)
 def compare(cycle_id: int, before_id: int, db: Db) -> CycleComparison:
     return service.compare_cycles(db, before_id, cycle_id)

@@ -74,3 +74,20 @@ LEVELLED_EVENTS = (EventType.refiled, EventType.escalated, EventType.review_requ
                    EventType.rereview_requested)
 
 COLLECTIVE_PARTIES = 5
+
+
+#: English names of the categories; the Chinese ones are the risk model's (models/reasons.py)
+CATEGORY_NAMES_EN = {
+    "land_requisition": "land requisition and demolition", "wages_labour": "wages and labour",
+    "housing_property": "housing and property rights",
+    "property_management": "property management", "social_security": "social security",
+    "medical": "medical disputes", "environment": "environment", "veterans": "veterans",
+    "financial_loss": "financial losses", "court_related": "court-related", "other": "other",
+}
+
+
+def category_labels(lang: str) -> dict[str, str]:
+    """Category code → name in the interface language (zh or en)."""
+    from models.reasons import CATEGORY_NAMES
+
+    return dict(CATEGORY_NAMES_EN if lang == "en" else CATEGORY_NAMES)

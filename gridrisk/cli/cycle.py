@@ -109,15 +109,25 @@ def show(cycle: CycleId = None, region: Annotated[str | None, typer.Option(
 
 
 @app.command()
-def compare(after: Annotated[int, typer.Argument(help="较新的周期")],
-            before: Annotated[int, typer.Argument(help="较早的周期")]) -> None:
-    """What changed between two cycles."""
+def compare(after: Annotated[int | None, typer.Argument(help="较新的周期（默认：最近一次）")]
+            = None,
+            before: Annotated[int | None, typer.Argument(
+                help="较早的周期（默认：同类型的上一次）")] = None) -> None:
+    """What changed between two cycles (default: the latest and the one before it)."""
     with engine().connect() as conn:
-        change = service.compare_cycles(conn, before, after)
+        after_id = _cycle_id(conn, after)
+        before_id = before if before is not None else service.previous_cycle(conn, after_id).id
+        change = service.compare_cycles(conn, before_id, after_id)
+    console.print(f"周期 {change.after} 与周期 {change.before} 相比：")
+    names = {"expected_escalations": "预计升级", "open": "在办", "overdue": "超期",
+             "hot_cells": "热点网格"}
     for name, (a, b) in change.totals.items():
-        console.print(f"{name}: {a:g} → {b:g}")
+        console.print(f"  {names[name]}：{a:g} → {b:g}")
     console.print(f"新出现的热点：{', '.join(change.new_hotspots) or '无'}")
     console.print(f"已消退的热点：{', '.join(change.cooled_hotspots) or '无'}")
+    for cell in change.biggest_rises[:5]:
+        console.print(f"  {cell.cell_code} 预计升级 {cell.expected_before:.2f} → "
+                      f"{cell.expected_after:.2f}")
     console.print(f"新进入高风险的事项：{', '.join(change.newly_high_risk) or '无'}")
     console.print(f"已不在办的事项：{len(change.no_longer_open)} 件")
 

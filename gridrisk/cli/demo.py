@@ -12,6 +12,7 @@ from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.cli.cycle import show_cycle
+from gridrisk.cli.maps import map_
 from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
 from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
@@ -52,7 +53,8 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the HTTP service")] = 8000,
 ) -> None:
     """The main job: start the database, generate and import the demo county, summarise,
-    train the risk model, run a weekly screening cycle, then start the service."""
+    train the risk model, run a weekly screening cycle and write its map, then start the
+    service."""
     _check_scale(scale)
     config = settings()
     bundle = config.data_path / "demo" / f"county-{scale}-seed{seed}"
@@ -89,6 +91,7 @@ def demo(
         show_cycle(cycle, cycle_cells(conn, cycle.id, limit=10))
     console.print(f"工作清单：gridrisk cycle worklist 网格代码 --cycle {cycle.id}；"
                   f"分派建议：gridrisk cycle assignments --cycle {cycle.id}")
+    map_(config.data_path / "maps" / f"cycle-{cycle.id}.html", cycle=cycle.id)
     if serve_after:
         console.rule("6. 服务")
         serve(host="127.0.0.1", port=port, workers=1)

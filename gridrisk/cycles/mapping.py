@@ -16,10 +16,8 @@ BAND_EDGES = (0.5, 1.0)
 
 
 def _frame(db: Db, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
-    rows = db.execute(text(sql), params).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows])
-    if frame.empty:
-        return gpd.GeoDataFrame(frame, geometry=[], crs=4326)
+    result = db.execute(text(sql), params)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     geometry = shapely.from_wkb(frame.pop("wkb").map(bytes).to_numpy())
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)
 
@@ -46,12 +44,9 @@ def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None
         FROM regions r JOIN below b USING (code)
         WHERE r.level IN ('county', 'township') ORDER BY r.code""", params)
     threshold = float(cycle.notes.get("policy", {}).get("investigate_min_score", 0.3))
-    if len(cases):
-        cases["band"] = pd.cut(cases["score"], [-1, threshold * BAND_EDGES[0],
-                                                threshold * BAND_EDGES[1], 2],
-                               labels=["low", "medium", "high"], right=False).astype(str)
-        cases["handle_by"] = pd.to_datetime(cases["handle_by"])
-    else:
-        cases = cases.assign(band=pd.Series(dtype=object))
+    cases["band"] = pd.cut(cases["score"].astype(float), [
+        -1, threshold * BAND_EDGES[0], threshold * BAND_EDGES[1], 2],
+        labels=["low", "medium", "high"], right=False).astype(str)
+    cases["handle_by"] = pd.to_datetime(cases["handle_by"])
     cells["households"] = cells["households"].round().astype("Int64")
     return cells, cases, outlines

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from gridrisk.cases.policy import ScreeningPolicy, load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cycles import plan
+from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.engines import run_engine
 from gridrisk.cycles.hotspots import hotspots
 from gridrisk.cycles.policy import CyclePolicy, load_cycle_policy
@@ -444,8 +445,6 @@ def cycle_cells(db: Db, cycle_id: int, *, region_code: str | None = None,
 
 
 def worklist(db: Db, cycle_id: int, cell_code: str) -> Worklist:
-    from gridrisk.cycles.assignments import list_assignments
-
     row = db.execute(text(CYCLE_CELLS + " AND c.cell_code = :cell"),
                      {"id": cycle_id, "cell": cell_code}).mappings().first()
     if row is None:
@@ -459,6 +458,21 @@ def worklist(db: Db, cycle_id: int, cell_code: str) -> Worklist:
         cases=[WorklistCase(**c, reasons=[r for r in (c["reason_1"], c["reason_2"],
                                                        c["reason_3"]) if r]) for c in cases],
         assignments=list_assignments(db, cycle_id=cycle_id, cell_code=cell_code))
+
+
+def previous_cycle(db: Db, cycle_id: int) -> CycleOut:
+    """The latest cycle of the same region and cadence before this one (by as-of day, then
+    by run)."""
+    cycle = get_cycle(db, cycle_id)
+    found = db.execute(text(
+        "SELECT id FROM cycles WHERE region_code = :region AND cadence = :cadence"
+        " AND (as_of, id) < (:as_of, :id) ORDER BY as_of DESC, id DESC LIMIT 1"),
+        {"region": cycle.region_code, "cadence": cycle.cadence.value, "as_of": cycle.as_of,
+         "id": cycle.id}).scalar()
+    if found is None:
+        raise NotFound(f"no {cycle.cadence.value} cycle of {cycle.region_code} ran before "
+                       f"cycle {cycle_id}")
+    return get_cycle(db, found)
 
 
 def compare_cycles(db: Db, before: int, after: int, *, min_score: float | None = None,

@@ -1,19 +1,9 @@
 """Cycles and assignments over HTTP, on the small demo county with a promoted 30-day model."""
-# ruff: noqa: F811  (fixtures imported from the cycles tests)
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from ..cycles.conftest import (  # noqa: F401  (fixtures)
-    county,
-    county_client,
-    county_conn,
-    county_url,
-    cycle_data_dir,
-    data_dir,
-    trained,
-)
 from .conftest import problem
 
 AS_OF = "2026-08-31"
@@ -78,6 +68,8 @@ def test_compare_and_refusals(county_client: TestClient) -> None:
     change = county_client.get(f"/cycles/{later['id']}/compare/{earlier['id']}").json()
     assert change["before"] == earlier["id"] and change["after"] == later["id"]
     assert set(change["totals"]) == {"expected_escalations", "open", "overdue", "hot_cells"}
+    assert county_client.get(f"/cycles/{later['id']}/compare").json() == change
+    problem(county_client.get(f"/cycles/{earlier['id']}/compare"), 404)
     body = problem(county_client.post("/cycles", json={"cadence": "hourly"}), 422)
     assert body["errors"][0]["field"].endswith("cadence")
     body = problem(county_client.post("/cycles", json={"cadence": "monthly",

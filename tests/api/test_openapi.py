@@ -11,7 +11,10 @@ def test_every_request_body_has_examples(client: TestClient) -> None:
         for path, methods in spec["paths"].items() for method, operation in methods.items()
         if "requestBody" in operation
     ]
-    assert len(bodies) == 4
+    assert {(path, method) for path, method, _ in bodies} >= {
+        ("/cases", "post"), ("/cases/{case_id}/events", "post"), ("/screenings", "post"),
+        ("/cycles", "post"), ("/assignments/{assignment_id}/decision", "post"),
+        ("/assignments/{assignment_id}/outcome", "post")}
     for path, method, schema in bodies:
         name = schema["$ref"].rsplit("/", 1)[-1]
         assert schemas[name].get("examples"), f"{method.upper()} {path}: {name} has no example"

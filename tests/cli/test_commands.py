@@ -14,6 +14,9 @@ import pytest
 from ..bundle.conftest import CASES, COUNTY, write_tiny_bundle
 from ..bundle.test_import import rewrite_cases
 
+#: a script, style sheet or image loaded from another host
+REMOTE = re.compile(r"""<(script|link|img)[^>]*(src|href)=["']?(https?:)?//""")
+
 
 def gridrisk(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gridrisk", *args], capture_output=True,
@@ -106,6 +109,11 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     bundle = Path(env["GRIDRISK_DATA_DIR"]) / "demo" / "county-small-seed3"
     assert (bundle / "screenings.csv").exists()
     assert "每周排查周期" in result.stdout and "重点网格" in result.stdout
+    maps = list((Path(env["GRIDRISK_DATA_DIR"]) / "maps").glob("cycle-*.html"))
+    assert len(maps) == 1 and "地图已写入" in result.stdout
+    page = maps[0].read_text(encoding="utf-8")
+    assert "L.map(" in page and "热点" in page
+    assert REMOTE.search(page) is None
     again = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
                      cwd=tmp_path)
     assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout
@@ -124,5 +132,7 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     assert twice.returncode == 1 and "cannot be accepted now" in twice.stderr
     done = gridrisk("cycle", "outcome", assignment, "已走访", env=env, cwd=tmp_path)
     assert done.returncode == 0 and "已完成" in done.stdout
+    compared = gridrisk("cycle", "compare", env=env, cwd=tmp_path)  # the two demo runs
+    assert compared.returncode == 0 and "新出现的热点：无" in compared.stdout
     wrong = gridrisk("cycle", "run", "--cadence", "hourly", env=env, cwd=tmp_path)
     assert wrong.returncode == 1 and "cadence" in wrong.stderr

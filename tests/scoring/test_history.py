@@ -17,7 +17,7 @@ from models.features import features_at
 from models.history import History
 
 from ..bundle.conftest import CELL_AN, CELL_AS, VILLAGE_B
-from .conftest import POLICY, TIMEZONE
+from ..county import POLICY, TIMEZONE
 
 
 def test_the_state_after_each_event_is_derive_state_of_that_prefix(

@@ -23,7 +23,7 @@ from gridrisk.scoring.service import (
 from models.backtest import K_VALUES
 from models.columns import personal_detail_columns
 
-from .conftest import POLICY, TIMEZONE, TRAINED_TO
+from ..county import POLICY, TIMEZONE, TRAINED_TO
 
 
 def test_the_backtest_reports_metrics_next_to_both_baselines(trained: Trained) -> None:
