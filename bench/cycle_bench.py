@@ -64,6 +64,25 @@ def county(cluster: Any, name: str, scale: str, seed: int, cache: Path) -> tuple
     return url, seconds
 
 
+def promoted_model(url: str, registry: Path) -> Any:
+    """CycleInputs whose registry holds a 30-day model trained on the county at `url`, and
+    promoted."""
+    from sqlalchemy import create_engine
+
+    from gridrisk.cases.policy import DeadlinePolicy
+    from gridrisk.cycles.service import CycleInputs
+    from gridrisk.scoring.service import promote_model, train_model
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        trained = train_model(conn, registry_root=registry, horizon_days=30, as_of=None,
+                              policy=DeadlinePolicy(), timezone="Asia/Shanghai", threads=1)
+    engine.dispose()
+    promote_model(registry, trained.model_id, force=True)
+    return CycleInputs(registry_root=registry, policy_file=None, timezone="Asia/Shanghai",
+                       threads=1)
+
+
 def timed_cycles(url: str, inputs: Any, engine_name: str, repeats: int) -> dict[str, Any]:
     from sqlalchemy import create_engine
 
@@ -91,12 +110,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--engines", default="local,dask")
     args = parser.parse_args(argv)
 
-    from sqlalchemy import create_engine
-
-    from gridrisk.cases.policy import DeadlinePolicy
-    from gridrisk.cycles.service import CycleInputs
     from gridrisk.db.embedded import EmbeddedCluster
-    from gridrisk.scoring.service import promote_model, train_model
 
     scratch = reachable_scratch("gridrisk-cycle-bench-")
     cache = OUT_DIR / "counties"
@@ -107,15 +121,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     try:
         medium_url, result["medium_import_seconds"] = county(cluster, "medium", "medium",
                                                               args.seed, cache)
-        registry = scratch / "models"
-        engine = create_engine(medium_url)
-        with engine.connect() as conn:
-            trained = train_model(conn, registry_root=registry, horizon_days=30, as_of=None,
-                                  policy=DeadlinePolicy(), timezone="Asia/Shanghai", threads=1)
-        engine.dispose()
-        promote_model(registry, trained.model_id, force=True)
-        inputs = CycleInputs(registry_root=registry, policy_file=None,
-                             timezone="Asia/Shanghai", threads=1)
+        inputs = promoted_model(medium_url, scratch / "models")
         engines = args.engines.split(",")
         runs: dict[str, dict[str, Any]] = {}
         for name in engines:

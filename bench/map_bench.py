@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from common import code_state
-from cycle_bench import county
+from cycle_bench import county, promoted_model
 from rich.console import Console
 
 from gridrisk.db.embedded import reachable_scratch
@@ -136,10 +136,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     from sqlalchemy import create_engine
 
     from api.app import create_app
-    from gridrisk.cases.policy import DeadlinePolicy
-    from gridrisk.cycles.service import CycleInputs
     from gridrisk.db.embedded import EmbeddedCluster
-    from gridrisk.scoring.service import promote_model, train_model
     from gridrisk.settings import Settings
 
     scratch = reachable_scratch("gridrisk-map-bench-")
@@ -151,15 +148,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         cache = OUT_DIR / "counties"
         medium_url, _ = county(cluster, "medium", "medium", args.seed, cache)
         large_url, _ = county(cluster, "large", "large", args.seed, cache)
-        registry = scratch / "data" / "models"
-        engine = create_engine(medium_url)
-        with engine.connect() as conn:
-            trained = train_model(conn, registry_root=registry, horizon_days=30, as_of=None,
-                                  policy=DeadlinePolicy(), timezone="Asia/Shanghai", threads=1)
-        engine.dispose()
-        promote_model(registry, trained.model_id, force=True)
-        inputs = CycleInputs(registry_root=registry, policy_file=None,
-                             timezone="Asia/Shanghai", threads=1)
+        inputs = promoted_model(medium_url, scratch / "data" / "models")
         medium_cycle, large_cycle = (weekly_cycle(u, inputs) for u in (medium_url, large_url))
 
         console.print("medium map …")
