@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
-from api.routers import assignments, cases, cycles, health, regions, screenings, tiles
+from api.routers import assignments, cases, cycles, health, pages, regions, screenings, tiles
 from gridrisk import __version__
 from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.db.engine import database_url
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
                    cycles.router, assignments.router, tiles.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
+    app.include_router(pages.router)
+    app.mount(pages.STATIC_URL, StaticFiles(directory=pages.STATIC_DIR), name="page-assets")
     _offline_docs(app)
     return app
 

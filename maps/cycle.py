@@ -81,7 +81,8 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
               tile_url: str = "", tile_attribution: str = "",
               asset_url: str | None = ASSET_URL, tile_endpoint: str | None = None,
               max_embedded_cells: int = MAX_EMBEDDED_CELLS,
-              category_labels: Mapping[str, str] | None = None) -> str:
+              category_labels: Mapping[str, str] | None = None,
+              cell_url: str | None = None) -> str:
     """The whole HTML page of a cycle's map.
 
     Frames follow maps/columns.py. `asset_url` is where the API serves maps/assets; None
@@ -90,6 +91,8 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
     `max_embedded_cells` and a `tile_endpoint` (a template such as
     /tiles/cells/{z}/{x}/{y}.mvt?cycle=7) the cells come from vector tiles instead of being
     embedded. `category_labels` names case categories; a category without one shows its code.
+    `cell_url` (a template such as /pages/cycles/7/cells/{cell_code}) puts a link to the
+    cell's page in its popup, opened in the whole window when the map sits in a frame.
     """
     text = labels(lang)
     cells = in_wgs84(cells, CELL_COLUMNS, frame_name="cells")
@@ -107,7 +110,7 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
                                   | (cells["hotspot"] != "none")]
     else:
         cells_with_popups = cells
-    popups = Popups(cells_with_popups, cases, text, category_labels or {})
+    popups = Popups(cells_with_popups, cases, text, category_labels or {}, cell_url=cell_url)
 
     west, south, east, north = cells.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
@@ -257,17 +260,22 @@ class Popups(MacroElement):
                 var first = c[3].length ? "<ol>" + c[3].map(function (i) {
                     return "<li>" + caseHtml(i) + "</li>";
                 }).join("") + "</ol>" : "<br>" + t.no_cases;
+                var link = data.cell_url ? "<div class=\\"gridrisk-worklist\\"><a target="
+                    + "\\"_top\\" href=\\"" + data.cell_url.replace("{cell_code}",
+                    encodeURIComponent(code)) + "\\">" + t.open_worklist + "</a></div>" : "";
                 return "<div class=\\"gridrisk-popup\\"><b>" + c[0] + "</b> <small>" + c[1]
-                    + "</small><table>" + rows + "</table><b>" + t.top_cases + "</b>" + first
-                    + "</div>";
+                    + "</small>" + link + "<table>" + rows + "</table><b>" + t.top_cases
+                    + "</b>" + first + "</div>";
             }
+            // a popup taller than the map's window scrolls inside it
+            L.Popup.prototype.options.maxHeight = Math.max(160, window.innerHeight - 90);
             return {cellHtml: cellHtml, caseHtml: caseHtml};
         })({{ this.data }});
         {% endmacro %}
     """)
 
     def __init__(self, cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, text: dict[str, str],
-                 categories: Mapping[str, str]) -> None:
+                 categories: Mapping[str, str], *, cell_url: str | None = None) -> None:
         super().__init__()
         self._name = "Popups"
         top = cases.sort_values(["cell_code", "rank"]).groupby("cell_code").head(TOP_CASES)
@@ -280,7 +288,8 @@ class Popups(MacroElement):
                      "reasons": text["reasons"] + text["colon"],
                      "unit": text["responsible_unit"] + text["colon"],
                      **{key: text[key] for key in ("score", "handle_by", "top_cases",
-                                                   "no_cases")}},
+                                                   "no_cases", "open_worklist")}},
+            "cell_url": escape(cell_url) if cell_url else None,
             "cells": {cell.cell_code: [escape(str(cell.cell_name)), escape(str(cell.township)),
                                        _cell_figures(cell, text), first.get(cell.cell_code, [])]
                       for cell in cells.itertuples(index=False)},

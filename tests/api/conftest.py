@@ -15,6 +15,7 @@ from gridrisk.bundle.service import import_bundle
 from gridrisk.settings import Settings
 
 from ..bundle.conftest import write_tiny_bundle
+from .pages_county import pages_county  # noqa: F401  (a fixture of the page tests)
 
 
 @pytest.fixture

@@ -149,3 +149,11 @@ def test_large_regions_draw_cells_from_vector_tiles(cells: gpd.GeoDataFrame,
                                 max_embedded_cells=1))["cells"] == {}
     # no endpoint: embedded whatever the size
     assert "vectorGrid" not in cycle_map(cells, cases, max_embedded_cells=1)
+
+
+def test_cell_popups_link_to_the_cell_page_when_asked(cells: gpd.GeoDataFrame,
+                                                      cases: gpd.GeoDataFrame) -> None:
+    assert popup_data(cycle_map(cells, cases))["cell_url"] is None
+    data = popup_data(cycle_map(cells, cases, cell_url="/pages/cycles/7/cells/{cell_code}"))
+    assert data["cell_url"] == "/pages/cycles/7/cells/{cell_code}"
+    assert data["text"]["open_worklist"] == "查看工作清单"
