@@ -150,9 +150,16 @@ class Classes:
 
     @classmethod
     def of(cls, values: pd.Series, k: int = 5) -> Classes:
+        """Up to `k` classes; cells expecting nothing get a class of their own, so that a
+        county where most cells are quiet still shows the spread among the rest."""
         known = values.dropna().to_numpy(dtype=float)
         if known.size == 0:
             return cls([], 0.0)
+        positive = known[known > 0]
+        if 0 < positive.size < known.size:
+            edges = np.unique(np.quantile(positive, np.linspace(0, 1, k)))
+            return cls([0.0, *[float(e) for e in edges[1:]]] if len(edges) > 1
+                       else [0.0, float(edges[0])], 0.0)
         edges = np.unique(np.quantile(known, np.linspace(0, 1, k + 1)))
         return cls([float(e) for e in edges[1:]] or [float(edges[0])], float(edges[0]))
 
@@ -165,7 +172,7 @@ class Classes:
 
     def ranges(self) -> list[tuple[str, str]]:
         lows = [self.lowest, *self.uppers[:-1]]
-        return [(colour, f"{low:.2f} – {high:.2f}")
+        return [(colour, f"{high:g}" if low == high else f"{low:.2f} – {high:.2f}")
                 for colour, low, high in zip(self.colours, lows, self.uppers, strict=True)]
 
     def js(self) -> str:
@@ -201,7 +208,7 @@ class Legend(MacroElement):
             "PingFang SC", sans-serif; }
         .gridrisk-legend { background: rgba(255, 255, 255, 0.92); padding: 6px 10px;
             border-radius: 4px; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 12px;
-            line-height: 1.5; max-height: 70vh; overflow-y: auto; }
+            line-height: 1.5; max-height: 45vh; overflow-y: auto; }
         .gridrisk-legend h4 { margin: 0 0 4px; font-size: 13px; }
         .gridrisk-legend h5 { margin: 6px 0 2px; font-size: 12px; }
         .gridrisk-legend i { display: inline-block; width: 14px; height: 12px;
@@ -215,7 +222,7 @@ class Legend(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
-            var legend = L.control({position: "bottomright"});
+            var legend = L.control({position: "bottomleft"});  // the layers are top right
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "gridrisk-legend");
                 div.innerHTML = {{ this.html }};

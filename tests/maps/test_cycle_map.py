@@ -7,11 +7,12 @@ import json
 import re
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from maps.assets import ASSETS_DIR
 from maps.columns import CASE_COLUMNS, MissingColumns
-from maps.cycle import cycle_map
+from maps.cycle import Classes, cycle_map
 
 from .conftest import CATEGORY_LABELS
 
@@ -157,3 +158,9 @@ def test_cell_popups_link_to_the_cell_page_when_asked(cells: gpd.GeoDataFrame,
     data = popup_data(cycle_map(cells, cases, cell_url="/pages/cycles/7/cells/{cell_code}"))
     assert data["cell_url"] == "/pages/cycles/7/cells/{cell_code}"
     assert data["text"]["open_worklist"] == "查看工作清单"
+
+
+def test_cells_expecting_nothing_get_a_class_of_their_own() -> None:
+    classes = Classes.of(pd.Series([0.0] * 80 + [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 3, 5]))
+    assert classes.ranges()[0][1] == "0" and len(classes.ranges()) == 5
+    assert classes.colour(0.0) != classes.colour(0.05) != classes.colour(5.0)
