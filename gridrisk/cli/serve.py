@@ -20,6 +20,8 @@ def serve(
     """Start the HTTP service (the database is started and migrated first)."""
     engine().dispose()  # start the embedded cluster and migrate once, before the workers
     base = f"http://{host}:{port}"
-    console.print(f"服务地址：{base}    接口文档：{base}/docs    健康检查：{base}/health")
+    console.print(f"风险地图与工作清单：{base}/\n"
+                  f"网格员页面：{base}/pages/worker?worker=网格员编号\n"
+                  f"接口文档：{base}/docs    健康检查：{base}/health")
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")
