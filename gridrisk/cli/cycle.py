@@ -59,19 +59,17 @@ def show_cycle(cycle: CycleOut, cells: list[service.CycleCellOut]) -> None:
         f"在办 {totals['open']} 件，超期 {totals['overdue']} 件，预计升级 "
         f"{totals['expected_escalations']:.1f} 件，热点网格 {totals['hot_cells']} 个；"
         f"用时 {cycle.seconds:.1f} 秒")
-    table = Table(title="重点网格")
-    for column in ("网格", "乡镇（街道）", "预计升级", "在办", "超期", "临期", "群体", "漏报",
-                   "每千户", "热点", "趋势"):
-        table.add_column(column, justify="left" if column in ("网格", "乡镇（街道）", "热点",
-                                                               "趋势") else "right")
+    table = Table(title="重点网格（预计升级最多）")
+    for column in ("网格", "乡镇", "预计升级", "在办", "超期", "群体", "漏报", "热点"):
+        table.add_column(column, justify="left" if column in ("网格", "乡镇", "热点")
+                         else "right",
+                         overflow="fold")
     for cell in cells:
-        table.add_row(f"{cell.cell_name} {cell.cell_code}", cell.township or "",
+        trend = TREND_NAMES[cell.trend.value]
+        table.add_row(f"{cell.cell_name}\n[dim]{cell.cell_code}[/]", cell.township or "",
                       f"{cell.expected_escalations:.2f}", str(cell.n_open), str(cell.n_overdue),
-                      str(cell.n_due_soon), str(cell.n_collective),
-                      str(cell.n_missed_screenings),
-                      "—" if cell.escalations_per_1000 is None
-                      else f"{cell.escalations_per_1000:.2f}",
-                      HOTSPOT_NAMES[cell.hotspot.value], TREND_NAMES[cell.trend.value])
+                      str(cell.n_collective), str(cell.n_missed_screenings),
+                      HOTSPOT_NAMES[cell.hotspot.value] + (f"\n（{trend}）" if trend else ""))
     console.print(table)
     deferred = cycle.notes.get("deferred_tasks") or {}
     if deferred:
