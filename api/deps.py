@@ -3,15 +3,21 @@ the policy, and the headers that make writes safe to retry and to race."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import InvalidInput
 from gridrisk.settings import Settings
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -20,6 +26,52 @@ def get_db(request: Request) -> Iterator[Session]:
     with Session(bind=request.app.state.bind, join_transaction_mode="create_savepoint",
                  expire_on_commit=False) as session, session.begin():
         yield session
+
+
+class AsyncDb:
+    """Writes served on the event loop, each in a transaction of its own (asyncpg), committed
+    before `run` returns, so before the response leaves. Under the tests' Connection bind:
+    a savepoint of it, run in place, that the test rolls back."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        self.database = (AsyncDatabase(bind.url.render_as_string(hide_password=False))
+                         if isinstance(bind, Engine) else None)
+
+    async def run(self, write: Callable[[AsyncExecutor, In], Awaitable[Out]], arg: In) -> Out:
+        """`write(executor, arg)`, committed; `write` must be safe to repeat (see
+        `AsyncDatabase.transaction`)."""
+        if self.database is not None:
+            return await self.database.transaction(write, arg)
+        assert isinstance(self.bind, Connection)
+        with self.bind.begin_nested():
+            return await write(ConnectionExecutor(self.bind), arg)
+
+    async def close(self) -> None:
+        if self.database is not None:
+            await self.database.close()
+
+
+async def get_async_db(request: Request) -> AsyncDb:
+    """A coroutine: FastAPI runs a plain function dependency in the threadpool."""
+    state = request.app.state
+    db: AsyncDb | None = getattr(state, "async_db", None)
+    if db is None:
+        db = state.async_db = AsyncDb(state.bind)
+    return db
+
+
+@asynccontextmanager
+async def async_db_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Closes the async pool when the app stops (a router's lifespan: the app factory need
+    not know)."""
+    try:
+        yield
+    finally:
+        db: AsyncDb | None = getattr(app.state, "async_db", None)
+        if db is not None:
+            app.state.async_db = None
+            await db.close()
 
 
 def get_settings(request: Request) -> Settings:
@@ -52,6 +104,7 @@ def idempotency_key(idempotency_key: Annotated[str | None, Header(
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
+AsyncDbDep = Annotated[AsyncDb, Depends(get_async_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Policy = Annotated[DeadlinePolicy, Depends(get_policy)]
 ScreeningPolicyDep = Annotated[ScreeningPolicy, Depends(get_screening_policy)]

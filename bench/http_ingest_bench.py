@@ -652,10 +652,11 @@ def summarise_profile(raw: Path) -> dict[str, Any]:
     asleep, so a sample is a thread running or waiting for a CPU (on 2 busy cores, often the
     latter: a thread woken from its wait for PostgreSQL or for a queue still needs a core).
     Samples are sorted into: threadpool threads without a request (in their queue's wait),
-    the event loop (in native code: uvloop I/O, httptools, epoll; or in Python), and threads
-    handling a request. Each request sample is charged to the deepest frame of the project's
+    the event loop (in native code: uvloop I/O, httptools, epoll; or in Python), threads
+    handling a request, and the event loop running an async endpoint (a stack through the
+    project's code). Each request sample is charged to the deepest frame of the project's
     own code (with its line: which statement of record_screening, say), and the part in
-    psycopg's wait (the round trips) is counted apart."""
+    the driver (psycopg's wait; asyncpg, mostly its socket writes) is counted apart."""
     kinds: collections.Counter[str] = collections.Counter()
     phases: collections.Counter[str] = collections.Counter()
     phase_wait: collections.Counter[str] = collections.Counter()
@@ -677,14 +678,16 @@ def summarise_profile(raw: Path) -> dict[str, Any]:
         if in_threadpool and leaf_name in ("Condition.wait", "Queue.get"):
             kinds["threadpool thread idle"] += count
             continue
-        if not in_threadpool:
+        handling = in_threadpool or any(f[1].startswith(_PROJECT) for f in frames)
+        if not handling:
             if leaf_name in ("Runner.run", "run_until_complete", "BaseEventLoop.run_forever"):
                 kinds["event loop in native code (uvloop I/O, httptools, idle wait)"] += count
             else:
                 kinds["event loop running Python"] += count
                 loop_python[f"{leaf_name} ({leaf_path})"] += count
             continue
-        kinds["threadpool thread handling a request"] += count
+        kinds["threadpool thread handling a request" if in_threadpool
+              else "event loop handling a request (async endpoint)"] += count
         for key in set(names):
             inclusive[key] += count
         own = [f for f in frames if f[1].startswith(_PROJECT)]
@@ -697,9 +700,11 @@ def summarise_profile(raw: Path) -> dict[str, Any]:
             phase = (f"{framework[-1][0]} ({framework[-1][1]})" if framework
                      else f"{leaf_name} ({leaf_path})")
         phases[phase] += count
-        if leaf_path.startswith("psycopg/") and "wait" in leaf_name.lower():
+        if (leaf_path.startswith("psycopg/") and "wait" in leaf_name.lower()) or (
+                leaf_path.startswith("asyncpg/")):
             phase_wait[phase] += count
-    request = kinds["threadpool thread handling a request"]
+    request = (kinds["threadpool thread handling a request"]
+               + kinds["event loop handling a request (async endpoint)"])
     generic = ("threading.py", "anyio/", "contextlib.py", "<sqlalchemy generated")
     return {
         "samples": total,
@@ -721,32 +726,24 @@ def summarise_profile(raw: Path) -> dict[str, Any]:
 
 
 def variant_server(name: str, url: str, data_dir: Path, port: int, workers: int, log: Path,
-                   *, pool_size: int, max_overflow: int, pre_ping: bool, one_hop: bool,
-                   lean: bool = False) -> Server:
+                   *, async_pool: int, gc_freeze: bool) -> Server:
     """gridrisk's code served another way (bench/gridrisk_variant_app.py)."""
     env = {**os.environ, "GRIDRISK_DATABASE_URL": url, "GRIDRISK_DATA_DIR": str(data_dir),
-           "VARIANT_POOL_SIZE": str(pool_size), "VARIANT_MAX_OVERFLOW": str(max_overflow),
-           "VARIANT_PRE_PING": "1" if pre_ping else "0",
-           "VARIANT_ONE_HOP": "1" if one_hop else "0", "VARIANT_LEAN": "1" if lean else "0"}
+           "VARIANT_ASYNC_POOL": str(async_pool), "VARIANT_GC_FREEZE": "1" if gc_freeze else "0"}
     command = [sys.executable, "-m", "uvicorn", "gridrisk_variant_app:app_factory", "--factory",
                "--app-dir", str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--log-level", "warning"]
     return Server(name, command, env, port, log, workers)
 
 
-#: what-if runs: gridrisk's code with another pool (api/app.py has pool_size=10,
-#: max_overflow=20, pool_pre_ping=True), and behind an endpoint that makes one threadpool
-#: trip per request instead of four (see bench/gridrisk_variant_app.py)
+#: what-if runs of gridrisk's own app (bench/gridrisk_variant_app.py): POST /screenings's
+#: asyncpg pool smaller or larger than gridrisk's (gridrisk.db.engine.ASYNC_POOL_SIZE, 10 per
+#: worker), and the worker without gc.freeze() after start-up (api/app.py), so that the
+#: collector's full passes walk every object the imports built
 VARIANTS = {
-    "gridrisk-pool40": {"pool_size": 40, "max_overflow": 0, "pre_ping": True,
-                        "one_hop": False},
-    "gridrisk-pool40-noping": {"pool_size": 40, "max_overflow": 0, "pre_ping": False,
-                               "one_hop": False},
-    "gridrisk-pool40-onehop": {"pool_size": 40, "max_overflow": 0, "pre_ping": True,
-                               "one_hop": True},
-    # all of the above, and one INSERT … RETURNING instead of 3–4 statements (a prototype)
-    "gridrisk-lean": {"pool_size": 40, "max_overflow": 0, "pre_ping": False,
-                      "one_hop": True, "lean": True},
+    "gridrisk-apool5": {"async_pool": 5, "gc_freeze": True},
+    "gridrisk-apool20": {"async_pool": 20, "gc_freeze": True},
+    "gridrisk-nofreeze": {"async_pool": 10, "gc_freeze": False},
 }
 
 
@@ -805,6 +802,7 @@ def diagnostic_run(server: Server, connections: int, *, engine: Any, args: argpa
         conn.execute(reset_stats)
     sessions_before = sessions(engine)
     spy = None
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
     raw = OUT_DIR / f"http-ingest-{server.name}-{connections}-pyspy.txt"
     if server.name.startswith("gridrisk") and Path(py_spy).exists() and server.proc:
         spy = subprocess.Popen(
@@ -1138,10 +1136,10 @@ def show_diagnosis(diagnosis: dict[str, Any]) -> None:
         kinds = ", ".join(f"{k} {v:.0%}" for k, v in spy["kinds"].items())
         prof = Table(title=f"{run['server']} @ {run['connections']}: where request threads' "
                      f"time goes (py-spy, {spy['request_samples']:,} of {spy['samples']:,} "
-                     f"samples; {spy['request_waiting_on_postgres']:.0%} in psycopg's wait)",
+                     f"samples; {spy['request_waiting_on_postgres']:.0%} in the driver)",
                      caption=kinds)
         prof.add_column("share", justify="right")
-        prof.add_column("in psycopg's wait", justify="right")
+        prof.add_column("in the driver", justify="right")
         prof.add_column("deepest gridrisk/api frame", overflow="ellipsis", no_wrap=True,
                         max_width=90)
         for row in spy["request_phases"][:8]:

@@ -5,7 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Db, IdempotencyKey, Policy, ScreeningPolicyDep, SettingsDep
+from api.deps import (
+    AsyncDbDep,
+    Db,
+    IdempotencyKey,
+    Policy,
+    ScreeningPolicyDep,
+    SettingsDep,
+    async_db_lifespan,
+)
 from api.idempotent import once
 from gridrisk.cases.schemas import CaseOut
 from gridrisk.screening import service
@@ -17,17 +25,18 @@ from gridrisk.screening.schemas import (
     ScreeningPage,
 )
 
-router = APIRouter(tags=["screenings"])
+router = APIRouter(tags=["screenings"], lifespan=async_db_lifespan)
 
 
-@router.post("/screenings", status_code=201, summary="上报排查记录", responses={
-    409: {"description": "the record id is taken by a record with other content"},
-    422: {"description": "invalid input, or a point outside every cell"}})
-def record_screening(body: ScreeningIn, db: Db) -> ScreeningOut:
+@router.post("/screenings", status_code=201, summary="上报排查记录", response_model=ScreeningOut,
+             responses={
+                 409: {"description": "the record id is taken by a record with other content"},
+                 422: {"description": "invalid input, or a point outside every cell"}})
+async def record_screening(body: ScreeningIn, db: AsyncDbDep) -> Response:
     """Sending the same record again (same record_id, same content) returns the stored one
     and writes nothing."""
-    record, _ = service.record_screening(db, body)
-    return record
+    record, _ = await db.run(service.record_screening, body)
+    return Response(record.model_dump_json(), 201, media_type="application/json")
 
 
 @router.get("/screenings/{record_id}", summary="排查记录")

@@ -45,6 +45,11 @@ class Problems:
             "reason": reasons,
         }))
 
+    def extend(self, other: Problems) -> None:
+        """Record another's problems after this one's (checks run out of order keep the
+        report's order)."""
+        self._parts.extend(other._parts)
+
     def frame(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame(columns=REJECT_COLUMNS)

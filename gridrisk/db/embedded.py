@@ -71,7 +71,10 @@ def free_loopback_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether the server could listen on `port`: it sets SO_REUSEADDR, so a port whose last
+    connections linger in TIME_WAIT after a restart is still free to it (and kept)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.cases.schemas import CaseIn, CaseOut
 from gridrisk.cases.service import open_case
+from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
-from gridrisk.regions.service import POINT_OR_NULL, get_region, place
+from gridrisk.regions.errors import PointOutsideCells
+from gridrisk.regions.service import get_region, wgs84_point
 from gridrisk.screening.schemas import (
     CellCoverage,
     CoverageOut,
@@ -28,6 +29,24 @@ from gridrisk.screening.vocab import Outcome
 
 RECORD_COLUMNS = """record_id, screened_at, worker, cell_code, found, category, severity,
     parties, ST_X(geom) AS lon, ST_Y(geom) AS lat, outcome, case_id, summary"""
+SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM screening_records WHERE record_id = :id"
+_INSERT_INTO = """INSERT INTO screening_records (record_id, screened_at, worker, cell_code,
+    found, category, severity, parties, geom, outcome, case_id, summary)"""
+#: a record without a point; nothing when its record_id is stored; the foreign keys refuse an
+#: unknown cell or case
+INSERT_RECORD = f"""{_INSERT_INTO}
+    VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
+        :parties, NULL, :outcome, :case_id, :summary)
+    ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""
+#: the same with a WGS84 point, and nothing when the point lies outside every cell (a separate
+#: statement, so that each keeps one cached plan)
+INSERT_RECORD_AT_POINT = f"""{_INSERT_INTO}
+    SELECT :record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
+        :parties, point.geom, :outcome, :case_id, :summary
+    FROM (SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)
+          AS geom) AS point
+    WHERE EXISTS (SELECT FROM cells WHERE ST_Intersects(cells.geom, point.geom))
+    ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""
 
 
 class RecordIdTaken(Conflict):
@@ -36,48 +55,47 @@ class RecordIdTaken(Conflict):
 
 
 def get_screening(db: Session, record_id: str) -> ScreeningOut:
-    row = db.execute(text(f"SELECT {RECORD_COLUMNS} FROM screening_records "
-                          "WHERE record_id = :id"), {"id": record_id}).mappings().first()
+    row = db.execute(text(SELECT_RECORD), {"id": record_id}).mappings().first()
     if row is None:
         raise NotFound(f"no screening record {record_id}")
     return ScreeningOut(**row)
 
 
-def record_screening(db: Session, record: ScreeningIn) -> tuple[ScreeningOut, bool]:
+async def record_screening(db: AsyncExecutor, record: ScreeningIn
+                           ) -> tuple[ScreeningOut, bool]:
     """Store a record; returns it and whether it is new. The same record sent again returns
-    the stored one; the same id with other content is a conflict. One INSERT … RETURNING on
-    the common path: the foreign keys name an unknown cell or case."""
-    # the dispute's point may lie in a neighbouring cell, but it must lie in some cell
-    placed = place(db, lon=record.lon, lat=record.lat, crs=record.crs, cell_code=None,
-                   region_code=None) if record.lon is not None else None
-    values = {**record.model_dump(exclude={"lon", "lat", "crs"}),
-              "lon": placed.lon if placed else None, "lat": placed.lat if placed else None}
+    the stored one; the same id with other content is a conflict; a point must lie in some
+    cell (a dispute may lie in a neighbouring cell). One INSERT … RETURNING on the common
+    path: the foreign keys name an unknown cell or case. Safe to repeat (a retry after a
+    dropped connection finds its own row)."""
+    values = record.model_dump(exclude={"lon", "lat", "crs"})
+    if record.lon is not None and record.lat is not None:
+        values["lon"], values["lat"] = wgs84_point(record.lon, record.lat, record.crs)
+        insert = INSERT_RECORD_AT_POINT
+    else:
+        values["lon"] = values["lat"] = None
+        insert = INSERT_RECORD
     try:
-        inserted = db.execute(text(f"""
-            INSERT INTO screening_records (record_id, screened_at, worker, cell_code, found,
-                category, severity, parties, geom, outcome, case_id, summary)
-            VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category,
-                :severity, :parties, {POINT_OR_NULL}, :outcome, :case_id, :summary)
-            ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""),
-            values).mappings().first()
-    except IntegrityError as exc:
-        raise _unknown_reference(exc, record) from exc
+        inserted = await db.fetchrow(insert, values)
+    except MissingReference as exc:
+        raise _unknown_reference(exc.constraint, record) from exc
     if inserted is not None:
         return ScreeningOut(**inserted), True
-    stored = get_screening(db, record.record_id)
-    if stored != ScreeningOut(**values):
+    stored = await db.fetchrow(SELECT_RECORD, {"id": record.record_id})
+    if stored is None:  # nothing inserted, nothing stored: the point is outside every cell
+        assert record.lon is not None and record.lat is not None
+        raise PointOutsideCells(record.lon, record.lat)
+    found = ScreeningOut(**stored)
+    if found != ScreeningOut(**values):
         raise RecordIdTaken(f"record {record.record_id} exists with other content; a new "
                             "record needs a new id")
-    return stored, False
+    return found, False
 
 
-def _unknown_reference(exc: IntegrityError, record: ScreeningIn) -> Exception:
-    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "") or ""
-    if constraint.endswith("_cells"):
-        return InvalidInput("cell_code", f"unknown cell {record.cell_code}")
+def _unknown_reference(constraint: str, record: ScreeningIn) -> InvalidInput:
     if constraint.endswith("_cases"):
         return InvalidInput("case_id", f"unknown case {record.case_id}")
-    return exc
+    return InvalidInput("cell_code", f"unknown cell {record.cell_code}")
 
 
 def list_screenings(db: Session, *, cell: str, start: date | None, end: date | None,
