@@ -4,9 +4,7 @@ edits, and the database going away and coming back."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,7 +12,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
@@ -24,27 +21,15 @@ from gridrisk.db.engine import upgrade_to_head
 from gridrisk.settings import Settings
 
 from ..bundle.conftest import write_tiny_bundle
+from ..live import serving
 from .test_cases import NEW_CASE
 
 
 @contextmanager
 def live(engine: Engine, tmp_path: Path) -> Iterator[httpx.Client]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(Settings(data_dir=tmp_path), bind=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(Settings(data_dir=tmp_path), bind=engine)) as base, \
+            httpx.Client(base_url=base, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture

@@ -8,14 +8,10 @@ test-artifacts/screenshots/ (tests/browser.py)."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
@@ -26,6 +22,7 @@ from gridrisk.cycles.schemas import AssignmentOut
 from gridrisk.cycles.service import cycle_cells
 
 from ..browser import SCREENSHOTS, Tab
+from ..live import serving
 from .pages_county import PagesCounty
 
 pytestmark = pytest.mark.slow
@@ -38,19 +35,8 @@ SEND_TIMEOUT_MS = 25_000
 
 @pytest.fixture(scope="module")
 def server(pages_county: PagesCounty) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(pages_county.settings(), bind=pages_county.engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(pages_county.settings(), bind=pages_county.engine)) as base:
+        yield base
 
 
 def proposals(county: PagesCounty) -> list[AssignmentOut]:
