@@ -110,7 +110,8 @@ def contributions(model: Pipeline, features: pd.DataFrame, reference: dict[str, 
     """Per case and REASON_FEATURES feature: score minus the score with that feature set to
     its reference; 0 where the value could not be worded as a reason, and for cases scoring
     below `above` (a reason says why a case ranks above the usual: below the base rate there
-    is nothing to explain, and skipping those cases saves most of the work)."""
+    is nothing to explain, and skipping those cases saves most of the work). The column
+    "score" holds each case's own score (the model's predict_proba), computed on the way."""
     preprocess, classify = model.named_steps["features"], model.named_steps["classifier"]
     positions = transformed_columns(model)
     out = np.zeros((len(features), len(REASON_FEATURES)))
@@ -130,19 +131,20 @@ def contributions(model: Pipeline, features: pd.DataFrame, reference: dict[str, 
             moved = transformed[rows]
             moved[:, columns] = typical[columns]
             out[rows, j] = score[rows] - classify.predict_proba(moved)[:, 1]
-    return pd.DataFrame(out, index=features.index, columns=REASON_FEATURES)
+    return pd.DataFrame(out, index=features.index, columns=REASON_FEATURES).assign(score=score)
 
 
 def top_reasons(model: Pipeline, features: pd.DataFrame, reference: dict[str, object], *,
                 above: float = 0.0, threads: int | None = None) -> pd.DataFrame:
-    """reason_1..3 (plain words, "" when nothing more stands out) and the feature behind
-    each (reason_feature_1..3), on the features' index; only cases scoring `above` or more
-    get any (see contributions)."""
+    """score (as risk_scores gives it: the features pass the preprocessing once for both),
+    reason_1..3 (plain words, "" when nothing more stands out) and the feature behind each
+    (reason_feature_1..3), on the features' index; only cases scoring `above` or more get
+    any (see contributions)."""
     table = contributions(model, features, reference, above=above, threads=threads)
-    values = table.to_numpy()
+    values = table[REASON_FEATURES].to_numpy()
     order = np.argsort(-values, axis=1, kind="stable")[:, :N_REASONS]
     names = np.asarray(REASON_FEATURES, dtype=object)
-    out = pd.DataFrame(index=features.index)
+    out = pd.DataFrame({"score": table["score"]}, index=features.index)
     for i in range(N_REASONS):
         which = order[:, i] if len(values) else np.zeros(0, dtype=int)
         strong = values[np.arange(len(values)), which] >= MIN_CONTRIBUTION

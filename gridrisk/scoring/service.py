@@ -22,7 +22,7 @@ from models import registry
 from models.backtest import Backtest, evaluate_fixed, run_backtest
 from models.examples import examples_at, snapshot_days
 from models.features import FEATURES, features_at
-from models.pipeline import TooLittleData, fit_risk_model, risk_scores
+from models.pipeline import TooLittleData, fit_risk_model
 from models.reasons import REASON_FEATURES, reference_values, top_reasons
 from models.report import write_report
 
@@ -153,11 +153,12 @@ def score_features(model: Any, card: dict[str, Any], features: pd.DataFrame, *,
                    threads: int | None = None) -> pd.DataFrame:
     """score and reason_1..3 on the features' index: what a case's row in any ranking
     shows. Each row depends on its own features only, so parts of a frame score alike."""
-    scores = risk_scores(model, features, threads=threads)
-    reasons = top_reasons(model, features, card["reference"], above=card["base_rate"],
-                          threads=threads)
-    return pd.DataFrame({"score": scores, **{f"reason_{i}": reasons[f"reason_{i}"]
-                                             for i in (1, 2, 3)}}, index=features.index)
+    if not len(features):
+        return pd.DataFrame(columns=["score", "reason_1", "reason_2", "reason_3"],
+                            index=features.index)
+    scored = top_reasons(model, features, card["reference"], above=card["base_rate"],
+                         threads=threads)
+    return scored[["score", "reason_1", "reason_2", "reason_3"]]
 
 
 def check_output(path: Path) -> None:

@@ -17,6 +17,7 @@ def test_setting_the_named_feature_to_its_reference_lowers_the_score(fitted: Fit
     reasons = top_reasons(fitted.model, features, fitted.reference, threads=1)
     table = contributions(fitted.model, features, fitted.reference, threads=1)
     score = risk_scores(fitted.model, features, threads=1)
+    np.testing.assert_allclose(reasons["score"], score)  # one pass gives both
     named = [(case_id, slot, feature) for slot in (1, 2, 3)
              for case_id, feature in reasons[f"reason_feature_{slot}"].items() if feature]
     assert len({feature for _, _, feature in named}) >= 3
