@@ -433,15 +433,16 @@ def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: 
                      cases: pd.DataFrame, case_rejects: Rejected, known: Known,
                      index: CellIndex, *, timezone: str, now: pd.Timestamp
                      ) -> tuple[pd.DataFrame, Problems]:
-    """The points go to their cells (shapely, which lets go of the GIL) in a thread of their
-    own while the other columns are checked; the problems are recorded in the same order as
-    if one ran after the other."""
+    """A dispute's point must lie in some cell; that is tested (shapely, which lets go of the
+    GIL) in a thread of its own while the other columns are checked; the problems are
+    recorded in the same order as if one ran after the other."""
     found_problems, point_problems = Problems("screenings.csv"), Problems("screenings.csv")
     found = parse_bool(rows, "found", found_problems, default=None)
     has_point, lon, lat = _points(rows, point_problems, allowed=found)
     with ThreadPoolExecutor(1) as pool:
-        at_point = pool.submit(index.assign, lon[has_point.to_numpy()],
-                               lat[has_point.to_numpy()])
+        with_point = has_point.to_numpy()
+        in_a_cell = pool.submit(index.in_some_cell, lon[with_point], lat[with_point],
+                                rows["cell_code"].to_numpy(dtype=object)[with_point])
         problems = Problems("screenings.csv")
         require(rows, "record_id", problems)
         flag_duplicates(rows, "record_id", problems)
@@ -465,7 +466,7 @@ def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: 
         outcome = parse_enum(rows, "outcome", Outcome, problems, required=False)
         problems.extend(point_problems)
         outside = np.zeros(len(rows), dtype=bool)
-        outside[has_point.to_numpy()] = at_point.result() == ""
+        outside[with_point] = ~in_a_cell.result()
     problems.add(rows, outside, "lon",
                  _located(lon, lat, outside, rows.index, "is outside every cell"))
     known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]).unique())
