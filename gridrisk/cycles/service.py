@@ -393,11 +393,13 @@ def _records(frame: pd.DataFrame, **constant: Any) -> list[dict[str, Any]]:
 # -- reading cycles ----------------------------------------------------------------------
 
 
+CYCLES = """SELECT id, cadence, as_of, region_code, horizon_days, model_id, engine,
+                     input_fingerprint, started_at, seconds, n_cells, n_cases, notes
+              FROM cycles"""
+
+
 def get_cycle(db: Db, cycle_id: int) -> CycleOut:
-    row = db.execute(text(
-        "SELECT id, cadence, as_of, region_code, horizon_days, model_id, engine,"
-        " input_fingerprint, started_at, seconds, n_cells, n_cases, notes"
-        " FROM cycles WHERE id = :id"), {"id": cycle_id}).mappings().first()
+    row = db.execute(text(CYCLES + " WHERE id = :id"), {"id": cycle_id}).mappings().first()
     if row is None:
         raise NotFound(f"no screening cycle {cycle_id}")
     return CycleOut(**row)
@@ -405,12 +407,13 @@ def get_cycle(db: Db, cycle_id: int) -> CycleOut:
 
 def list_cycles(db: Db, *, region_code: str | None = None, cadence: str | None = None,
                 limit: int = 50) -> list[CycleOut]:
-    ids = db.execute(text(
-        "SELECT id FROM cycles WHERE (CAST(:region AS text) IS NULL OR region_code = :region)"
+    """The latest cycles first (by as-of day, then by run)."""
+    rows = db.execute(text(
+        CYCLES + " WHERE (CAST(:region AS text) IS NULL OR region_code = :region)"
         " AND (CAST(:cadence AS text) IS NULL OR cadence = :cadence)"
         " ORDER BY as_of DESC, id DESC LIMIT :limit"),
-        {"region": region_code, "cadence": cadence, "limit": limit}).scalars().all()
-    return [get_cycle(db, i) for i in ids]
+        {"region": region_code, "cadence": cadence, "limit": limit}).mappings().all()
+    return [CycleOut(**row) for row in rows]
 
 
 def latest_cycle(db: Db, *, cadence: str | None = None) -> CycleOut:
