@@ -96,6 +96,6 @@ def _update(db: Db, assignment_id: int, changes: dict[str, Any], timezone: str, 
             done: bool = False) -> AssignmentOut:
     columns = ", ".join(f"{k} = :{k}" for k in changes)
     stamp = "done_at = now()" if done else "decided_at = now()"
-    db.execute(text(f"UPDATE assignments SET {columns}, {stamp}, version = version + 1"
+    db.execute(text(f"UPDATE assignments SET {columns}, {stamp}"
                     " WHERE id = :id"), {**changes, "id": assignment_id})
     return get_assignment(db, assignment_id, timezone=timezone)

@@ -380,7 +380,7 @@ def _store(db: Db, *, cycle: dict[str, Any], cells: pd.DataFrame, cases: pd.Data
         db.execute(insert(CycleCase), _records(cases, cycle_id=cycle_id))
     if len(proposed):
         db.execute(insert(Assignment), _records(
-            proposed, cycle_id=cycle_id, status=AssignmentStatus.proposed.value, version=1))
+            proposed, cycle_id=cycle_id, status=AssignmentStatus.proposed.value))
     return int(cycle_id)
 
 

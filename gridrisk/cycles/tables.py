@@ -125,7 +125,6 @@ class Assignment(Base):
     note: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (
         CheckConstraint(in_check("kind", AssignmentKind), name="kind"),

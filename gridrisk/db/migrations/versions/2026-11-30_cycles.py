@@ -77,7 +77,6 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("kind = 'screening' OR case_id IS NOT NULL", name=op.f('ck_assignments_case_task')),
     sa.CheckConstraint("kind IN ('investigation', 'follow_up', 'screening')", name=op.f('ck_assignments_kind')),
     sa.CheckConstraint("status <> 'accepted' OR assignee IS NOT NULL", name=op.f('ck_assignments_accepted_assignee')),
