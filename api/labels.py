@@ -4,8 +4,9 @@ Chinese and are shown as they are."""
 
 from __future__ import annotations
 
+from gridrisk.cases.vocab import category_labels
 from maps.labels import labels as map_labels
-from models.reasons import CATEGORY_NAMES, CLOSURE_NAMES
+from models.reasons import CLOSURE_NAMES
 
 LANGS = ("zh", "en")
 
@@ -282,7 +283,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 CODES: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
-        "category": CATEGORY_NAMES,
+        "category": category_labels("zh"),
         "channel": {"visit": "来访", "letter": "来信", "phone": "来电", "online": "网上信访",
                     "reception": "领导接访", "screening": "排查发现", "referral": "上级交办"},
         "event": {"accepted": "受理", "not_accepted": "不予受理", "site_visit": "实地走访",
@@ -306,13 +307,7 @@ CODES: dict[str, dict[str, dict[str, str]]] = {
         "cadence": {"daily": "每日", "weekly": "每周", "monthly": "每月"},
     },
     "en": {
-        "category": {"land_requisition": "Land requisition", "wages_labour": "Wages and labour",
-                     "housing_property": "Housing ownership",
-                     "property_management": "Property management",
-                     "social_security": "Social security", "medical": "Medical",
-                     "environment": "Environment", "veterans": "Veterans",
-                     "financial_loss": "Financial losses", "court_related": "Court-related",
-                     "other": "Other"},
+        "category": category_labels("en"),
         "channel": {"visit": "Visit", "letter": "Letter", "phone": "Phone", "online": "Online",
                     "reception": "Reception day", "screening": "Screening",
                     "referral": "Referral from above"},

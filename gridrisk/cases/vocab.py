@@ -78,11 +78,11 @@ COLLECTIVE_PARTIES = 5
 
 #: English names of the categories; the Chinese ones are the risk model's (models/reasons.py)
 CATEGORY_NAMES_EN = {
-    "land_requisition": "land requisition and demolition", "wages_labour": "wages and labour",
-    "housing_property": "housing and property rights",
-    "property_management": "property management", "social_security": "social security",
-    "medical": "medical disputes", "environment": "environment", "veterans": "veterans",
-    "financial_loss": "financial losses", "court_related": "court-related", "other": "other",
+    "land_requisition": "Land requisition", "wages_labour": "Wages and labour",
+    "housing_property": "Housing ownership", "property_management": "Property management",
+    "social_security": "Social security", "medical": "Medical", "environment": "Environment",
+    "veterans": "Veterans", "financial_loss": "Financial losses",
+    "court_related": "Court-related", "other": "Other",
 }
 
 
