@@ -200,8 +200,9 @@ def load_scoring_model(registry_root: Path, model_id: str | None, horizon_days: 
         chosen = model_id or registry.promoted_model(registry_root, horizon_days)
         model, card = registry.load_model(registry_root, chosen)
     except registry.ModelNotFound as exc:
-        raise NotFound(f"{exc}: train one (gridrisk model train) and promote it, or name "
-                       "one with --model") from exc
+        raise NotFound(f"{exc}: train one (gridrisk model train --horizon {horizon_days}) "
+                       "and promote it (gridrisk model promote ID), or name one with --model"
+                       ) from exc
     except registry.UntrustedModel as exc:
         raise InvalidInput("model", str(exc)) from exc
     if card["horizon_days"] != horizon_days:
