@@ -132,6 +132,11 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     assert twice.returncode == 1 and "cannot be accepted now" in twice.stderr
     done = gridrisk("cycle", "outcome", assignment, "已走访", env=env, cwd=tmp_path)
     assert done.returncode == 0 and "已完成" in done.stdout
+    english = gridrisk("map", "--lang", "en", "english.html", env=env, cwd=tmp_path)
+    assert english.returncode == 0, english.stderr
+    assert "Expected escalations" in (tmp_path / "english.html").read_text(encoding="utf-8")
+    wrong_file = gridrisk("map", "map.png", env=env, cwd=tmp_path)
+    assert wrong_file.returncode == 1 and "must end in .html" in wrong_file.stderr
     compared = gridrisk("cycle", "compare", env=env, cwd=tmp_path)  # the two demo runs
     assert compared.returncode == 0 and "新出现的热点：无" in compared.stdout
     wrong = gridrisk("cycle", "run", "--cadence", "hourly", env=env, cwd=tmp_path)
