@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
@@ -332,6 +332,7 @@ def worker_page(db: Db, view: ViewDep, settings: SettingsDep,
     t = view.t
     config = {
         "worker": worker, "lang": view.lang, "tile_url": settings.tile_url,
+        "service_worker": "/pages/worker-sw.js",
         "tile_attribution": settings.tile_attribution,
         "cells": {c.cell_code: {"name": c.cell_name, "lon": c.lon, "lat": c.lat}
                   for c in cells},
@@ -347,6 +348,13 @@ def worker_page(db: Db, view: ViewDep, settings: SettingsDep,
         here=view.link("/pages/worker", worker=worker),
         categories=[c.value for c in Category], severities=[s.value for s in Severity],
         outcomes=[o.value for o in Outcome if o != Outcome.became_case])
+
+
+@router.get("/pages/worker-sw.js")
+def worker_service_worker() -> FileResponse:
+    """worker-sw.js served under /pages/, so its scope covers the worker page."""
+    return FileResponse(STATIC_DIR / "worker-sw.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/pages/assignments/{assignment_id}/outcome")

@@ -292,6 +292,12 @@
         if (e.key === QUEUE_KEY || e.key === LOG_KEY) show();
     });
     window.setInterval(function () { if (queue().length) send(); }, RETRY_MS);
+    // the page itself then opens with no connection (worker-sw.js); browsers allow this on
+    // https and on localhost only, and the queue works without it
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+        navigator.serviceWorker.register(config.service_worker, {scope: "/pages/"})
+            .catch(function () {});
+    }
     window.gridriskQueue = {send: send, length: function () { return queue().length; }};
     show();
     send();

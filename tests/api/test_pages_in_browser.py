@@ -245,6 +245,29 @@ def test_a_record_made_offline_is_sent_once_when_the_connection_returns(
     tab.assert_offline()
 
 
+def test_the_phone_page_opens_with_no_connection_once_visited(
+        tab: Tab, server: str, pages_county: PagesCounty) -> None:
+    page = open_phone_page(tab, server, a_worker(pages_county))
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # the first visit came before the service worker: this one goes through it
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    expect(page.locator(".cell-card").first).to_be_visible()
+    page.context.set_offline(True)
+    page.reload()  # in the field, no signal: the kept page, its styles and scripts
+    card = page.locator(".cell-card").first
+    expect(card).to_be_visible()
+    card.locator(".cell-pick").click()
+    card.get_by_role("button", name="无异常（排查无事）").click()
+    expect(page.locator("#queue-status")).to_have_text("待发送 1 条")
+    record = page.evaluate(f"JSON.parse(localStorage.getItem('{QUEUE_KEY}'))")[0]
+    assert rows_with_id(pages_county, record["record_id"]) == 0
+    shot(page, "worker_opened_offline")
+    page.context.set_offline(False)
+    expect(page.locator("#queue-status")).to_have_text("全部已发送", timeout=SEND_TIMEOUT_MS)
+    assert rows_with_id(pages_county, record["record_id"]) == 1
+    tab.assert_offline()
+
+
 def test_a_dispute_is_logged_with_a_position_tapped_on_the_map(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
     page = open_phone_page(tab, server, a_worker(pages_county))
