@@ -18,6 +18,7 @@ PROBLEMS = {404: {"description": "unknown assignment"},
 @router.get("", summary="分派列表")
 def list_assignments(
     db: Db, settings: SettingsDep, cycle: int | None = None, cell: str | None = None,
+    region: Annotated[str | None, Query(description="only cells under this region")] = None,
     assignee: Annotated[str | None, Query(description=(
         "a grid worker: assigned to them, or proposed to them and not yet decided"))] = None,
     status: AssignmentStatus | None = None,
@@ -25,7 +26,8 @@ def list_assignments(
     = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> list[AssignmentOut]:
-    return service.list_assignments(db, cycle_id=cycle, cell_code=cell, assignee=assignee,
+    return service.list_assignments(db, cycle_id=cycle, cell_code=cell, region_code=region,
+                                    assignee=assignee,
                                     status=status, overdue=overdue, limit=limit,
                                     timezone=settings.timezone)
 

@@ -27,7 +27,7 @@ from gridrisk.cases.schemas import (
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.cases.vocab import COLLECTIVE_PARTIES
 from gridrisk.errors import Conflict, InvalidInput, StaleVersion
-from gridrisk.regions.service import POINT_OR_NULL, place
+from gridrisk.regions.service import POINT_OR_NULL, REGIONS_UNDER, place
 
 CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_open",
                       "accept_by", "handle_by", "overdue_days"]
@@ -205,10 +205,7 @@ def list_cases(db: Session, *, policy: DeadlinePolicy, timezone: str,
     """Cases filtered by place, subject and unit in SQL, then by their derived state."""
     conditions, params = ["TRUE"], {}
     if region:
-        conditions.append("""c.region_code IN (WITH RECURSIVE below AS (
-            SELECT code FROM regions WHERE code = :region UNION ALL
-            SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
-            SELECT code FROM below)""")
+        conditions.append(f"c.region_code IN {REGIONS_UNDER}")
         params["region"] = region
     for column, value in (("cell_code", cell), ("category", category),
                           ("responsible_unit", responsible_unit)):

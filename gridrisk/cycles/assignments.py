@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
 from gridrisk.cycles.vocab import AssignmentStatus
 from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.regions.service import REGIONS_UNDER
 
 Db = Session | Connection
 ASSIGNMENT = """SELECT *, (status = 'accepted' AND due_on < :today) AS overdue
@@ -29,24 +30,27 @@ def _today(timezone: str) -> date:
 
 
 def list_assignments(db: Db, *, cycle_id: int | None = None, cell_code: str | None = None,
-                     assignee: str | None = None, status: str | None = None,
-                     overdue: bool | None = None, timezone: str = "Asia/Shanghai",
-                     limit: int = 500) -> list[AssignmentOut]:
-    """Filtered assignments in priority order; `assignee` also matches proposals made to
-    that worker and not yet decided."""
+                     region_code: str | None = None, assignee: str | None = None,
+                     status: str | None = None, overdue: bool | None = None,
+                     timezone: str = "Asia/Shanghai", limit: int = 500) -> list[AssignmentOut]:
+    """Filtered assignments in priority order; `region_code` keeps those in cells under the
+    region; `assignee` also matches proposals made to that worker and not yet decided."""
     if status is not None and status not in AssignmentStatus.__members__:
         raise InvalidInput("status", f"'{status}' is not one of "
                            f"{', '.join(AssignmentStatus.__members__)}")
-    rows = db.execute(text(ASSIGNMENT + """
+    rows = db.execute(text(ASSIGNMENT + f"""
         WHERE (CAST(:cycle AS int) IS NULL OR cycle_id = :cycle)
           AND (CAST(:cell AS text) IS NULL OR cell_code = :cell)
+          AND (CAST(:region AS text) IS NULL OR cell_code IN (
+               SELECT code FROM cells WHERE region_code IN {REGIONS_UNDER}))
           AND (CAST(:who AS text) IS NULL OR assignee = :who
                OR (assignee IS NULL AND status = 'proposed' AND proposed_to = :who))
           AND (CAST(:status AS text) IS NULL OR status = :status)
           AND (CAST(:overdue AS bool) IS NULL
                OR (status = 'accepted' AND due_on < :today) = :overdue)
         ORDER BY cycle_id DESC, priority LIMIT :limit"""), {
-        "cycle": cycle_id, "cell": cell_code, "who": assignee, "status": status,
+        "cycle": cycle_id, "cell": cell_code, "region": region_code, "who": assignee,
+        "status": status,
         "overdue": overdue, "today": _today(timezone), "limit": limit}).mappings().all()
     return [AssignmentOut(**row) for row in rows]
 

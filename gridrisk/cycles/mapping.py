@@ -9,7 +9,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
-from gridrisk.cycles.service import CYCLE_CELLS, REGIONS_BELOW, Db, get_cycle
+from gridrisk.cycles.service import CYCLE_CELLS, Db, get_cycle
+from gridrisk.regions.service import REGIONS_UNDER
 
 #: risk bands: high from the cycle's investigation score, medium from half of it
 BAND_EDGES = (0.5, 1.0)
@@ -29,7 +30,7 @@ def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None
     cycle = get_cycle(db, cycle_id)
     region = region_code or cycle.region_code
     params = {"id": cycle_id, "region": region}
-    scope = " AND l.region_code IN (" + REGIONS_BELOW + " SELECT code FROM below)"
+    scope = f" AND l.region_code IN {REGIONS_UNDER}"
     cells = _frame(db, CYCLE_CELLS.replace(
         "SELECT c.*,", "SELECT c.*, ST_AsBinary(l.geom) AS wkb,") + scope, params)
     cases = _frame(db, f"""
@@ -39,11 +40,11 @@ def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None
                ST_AsBinary(COALESCE(c.geom, ST_PointOnSurface(l.geom))) AS wkb
         FROM cycle_cases k JOIN cases c USING (case_id) JOIN cells l ON l.code = k.cell_code
         WHERE k.cycle_id = :id {scope} ORDER BY k.rank""", params)
-    outlines = _frame(db, REGIONS_BELOW + """
-        SELECT r.code AS region_code, r.name, r.level, ST_AsBinary(r.geom) AS wkb
-        FROM regions r JOIN below b USING (code)
-        WHERE r.level IN ('county', 'township') ORDER BY r.code""", params)
-    threshold = float(cycle.notes.get("policy", {}).get("investigate_min_score", 0.3))
+    outlines = _frame(db, f"""
+        SELECT code AS region_code, name, level, ST_AsBinary(geom) AS wkb FROM regions
+        WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township') ORDER BY code""",
+                      params)
+    threshold = float(cycle.notes["policy"]["investigate_min_score"])
     cases["band"] = pd.cut(cases["score"].astype(float), [
         -1, threshold * BAND_EDGES[0], threshold * BAND_EDGES[1], 2],
         labels=["low", "medium", "high"], right=False).astype(str)

@@ -44,7 +44,7 @@ from gridrisk.cycles.trend import is_hot, trend_classes
 from gridrisk.cycles.vocab import COVERAGE_WEEKS, HORIZON_DAYS, AssignmentStatus, Cadence, Engine
 from gridrisk.errors import InvalidInput, NotFound
 from gridrisk.progress import Progress, no_progress
-from gridrisk.regions.errors import UnknownRegion
+from gridrisk.regions.service import REGIONS_UNDER, get_region
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
@@ -194,9 +194,7 @@ def _connection(db: Db) -> Connection:
 
 def _region(db: Db, code: str | None) -> str:
     if code is not None:
-        if db.execute(text("SELECT 1 FROM regions WHERE code = :c"), {"c": code}).first() is None:
-            raise UnknownRegion(code)
-        return code
+        return get_region(db, code).code
     tops = db.execute(text("SELECT code FROM regions WHERE parent_code IS NULL ORDER BY code")
                       ).scalars().all()
     if not tops:
@@ -440,7 +438,7 @@ def cycle_cells(db: Db, cycle_id: int, *, region_code: str | None = None,
     params: dict[str, Any] = {"id": cycle_id, "limit": limit}
     if region_code is not None:
         _region(db, region_code)
-        scope = (" AND l.region_code IN (" + REGIONS_BELOW + " SELECT code FROM below)")
+        scope = f" AND l.region_code IN {REGIONS_UNDER}"
         params["region"] = region_code
     rows = db.execute(text(CYCLE_CELLS + scope + " ORDER BY c.expected_escalations DESC,"
                            " c.cell_code LIMIT :limit"), params).mappings().all()
@@ -478,13 +476,11 @@ def previous_cycle(db: Db, cycle_id: int) -> CycleOut:
     return get_cycle(db, found)
 
 
-def compare_cycles(db: Db, before: int, after: int, *, min_score: float | None = None,
-                   top: int = 10) -> CycleComparison:
+def compare_cycles(db: Db, before: int, after: int, *, top: int = 10) -> CycleComparison:
     """What changed from one cycle to another: totals, hotspots that appeared or cooled, the
     cells whose expected escalations rose most, cases newly high-risk or no longer open."""
     a, b = get_cycle(db, before), get_cycle(db, after)
-    threshold = min_score if min_score is not None else b.notes.get("policy", {}).get(
-        "investigate_min_score", 0.3)
+    threshold = b.notes["policy"]["investigate_min_score"]
     cells = {}
     for cycle in (a, b):
         cells[cycle.id] = pd.DataFrame(db.execute(text(

@@ -10,21 +10,15 @@ from sqlalchemy import text
 
 from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
-from gridrisk.cycles.service import REGIONS_BELOW, Db, get_cycle
+from gridrisk.cycles.service import Db, get_cycle
 from gridrisk.pages.schemas import OverdueCase, WorkerCell
-from gridrisk.regions.errors import UnknownRegion
+from gridrisk.regions.service import REGIONS_UNDER, get_region
 
 #: a worker's cells: those screened within this many weeks of their latest screening
 WORKER_WEEKS = 8
 #: about 10 m: enough to tap a position on a phone's map, small enough to send
 SIMPLIFY_DEGREES = 0.0001
-CELLS_UNDER = " l.region_code IN (" + REGIONS_BELOW + " SELECT code FROM below)"
-
-
-def _check_region(db: Db, region_code: str) -> None:
-    if db.execute(text("SELECT 1 FROM regions WHERE code = :c"), {"c": region_code}
-                  ).first() is None:
-        raise UnknownRegion(region_code)
+CELLS_UNDER = f" l.region_code IN {REGIONS_UNDER}"
 
 
 def overdue_cases(db: Db, cycle_id: int, region_code: str, *, limit: int = 50
@@ -32,7 +26,7 @@ def overdue_cases(db: Db, cycle_id: int, region_code: str, *, limit: int = 50
     """The cycle's worklist rows past their deadline in cells under the region, most
     overdue first."""
     get_cycle(db, cycle_id)
-    _check_region(db, region_code)
+    get_region(db, region_code)
     rows = db.execute(text(
         "SELECT k.*, l.name AS cell_name FROM cycle_cases k JOIN cells l ON l.code = k.cell_code"
         " WHERE k.cycle_id = :id AND k.overdue AND" + CELLS_UNDER
@@ -46,11 +40,10 @@ def overdue_assignments(db: Db, cycle_id: int, region_code: str, *, timezone: st
                         ) -> list[AssignmentOut]:
     """The cycle's accepted assignments past their due day in cells under the region,
     the longest overdue first."""
-    _check_region(db, region_code)
-    cells = set(db.execute(text("SELECT l.code FROM cells l WHERE" + CELLS_UNDER),
-                           {"region": region_code}).scalars())
-    late = list_assignments(db, cycle_id=cycle_id, overdue=True, timezone=timezone)
-    return sorted((a for a in late if a.cell_code in cells), key=lambda a: (a.due_on, a.id))
+    get_region(db, region_code)
+    late = list_assignments(db, cycle_id=cycle_id, region_code=region_code, overdue=True,
+                            timezone=timezone)
+    return sorted(late, key=lambda a: (a.due_on, a.id))
 
 
 def worker_cells(db: Db, worker: str) -> list[WorkerCell]:

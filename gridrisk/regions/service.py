@@ -16,6 +16,11 @@ from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
 from gridrisk.regions.vocab import CELL_HOLDERS, Crs
 
 REGION_COLUMNS = "code, name, level, parent_code, households"
+#: the codes of region :region and of every region under it, as a subquery: `x IN {…}`
+REGIONS_UNDER = """(WITH RECURSIVE below AS (
+        SELECT code FROM regions WHERE code = :region UNION ALL
+        SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
+    SELECT code FROM below)"""
 #: a WGS84 point from :lon and :lat, or NULL when they are
 POINT_OR_NULL = ("CASE WHEN CAST(:lon AS float8) IS NOT NULL THEN ST_SetSRID(ST_MakePoint("
                  "CAST(:lon AS float8), CAST(:lat AS float8)), 4326) END")
@@ -77,12 +82,8 @@ def cell_feature(db: Session, code: str) -> Feature:
 def region_cells(db: Session, code: str) -> list[CellOut]:
     """The cells of a region and of every region under it."""
     get_region(db, code)
-    rows = db.execute(text("""
-        WITH RECURSIVE below AS (
-            SELECT code FROM regions WHERE code = :code
-            UNION ALL SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
-        SELECT code, name, region_code FROM cells
-        WHERE region_code IN (SELECT code FROM below) ORDER BY code"""), {"code": code})
+    rows = db.execute(text(f"SELECT code, name, region_code FROM cells WHERE region_code IN "
+                           f"{REGIONS_UNDER} ORDER BY code"), {"region": code})
     return [CellOut(**row) for row in rows.mappings()]
 
 

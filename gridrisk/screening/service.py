@@ -16,7 +16,7 @@ from gridrisk.cases.service import open_case
 from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.regions.errors import PointOutsideCells
-from gridrisk.regions.service import get_region, wgs84_point
+from gridrisk.regions.service import REGIONS_UNDER, get_region, wgs84_point
 from gridrisk.screening.schemas import (
     CellCoverage,
     CoverageOut,
@@ -161,10 +161,7 @@ def coverage_frame(db: Session | Connection, *, region_code: str | None, start: 
     """Per cell (of the region, or all): columns cell_code, region_code, due, done, missed
     (the slots without a screening)."""
     slots = screening_slots(start, end, policy)
-    scope = """region_code IN (WITH RECURSIVE below AS (
-            SELECT code FROM regions WHERE code = :region UNION ALL
-            SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
-            SELECT code FROM below)""" if region_code else "TRUE"
+    scope = f"region_code IN {REGIONS_UNDER}" if region_code else "TRUE"
     params = {"region": region_code, "start": start, "end": end, "tz": timezone}
     cells = pd.DataFrame(db.execute(text(
         f"SELECT code, region_code FROM cells WHERE {scope} ORDER BY code"), params).all(),

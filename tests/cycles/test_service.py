@@ -188,3 +188,6 @@ def test_proposals_respect_capacity_and_move_through_decisions(
     assert [a.id for a in overdue] == [second.id]
     mine = list_assignments(county_conn, cycle_id=cycle.id, assignee="W-other")
     assert [a.id for a in mine] == [second.id]
+    township = proposed["cell_code"].iloc[0][:9] + "000"
+    here = list_assignments(county_conn, cycle_id=cycle.id, region_code=township)
+    assert len(here) == (proposed["cell_code"].str[:9] == township[:9]).sum() > 0
