@@ -37,12 +37,17 @@ def engine(cluster: EmbeddedCluster) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def conn(engine: Engine) -> Iterator[Connection]:
+def rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back afterwards: nothing survives."""
     with engine.connect() as conn:
         outer = conn.begin()
         yield conn
         outer.rollback()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    yield from rolled_back(engine)
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 from models.history import History
 
+from .conftest import rolled_back
+
 TIMEZONE = "Asia/Shanghai"
 POLICY = DeadlinePolicy()
 TRAINED_TO = date(2026, 7, 31)
@@ -94,10 +96,7 @@ def cycle_data_dir(tmp_path_factory: pytest.TempPathFactory, trained: Trained) -
 @pytest.fixture
 def county_conn(county: Engine) -> Iterator[Connection]:
     """The county in a transaction rolled back after the test."""
-    with county.connect() as conn:
-        outer = conn.begin()
-        yield conn
-        outer.rollback()
+    yield from rolled_back(county)
 
 
 @pytest.fixture
