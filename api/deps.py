@@ -11,9 +11,9 @@ from fastapi import Depends, FastAPI, Header, Request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import InvalidInput
+from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.settings import Settings
 
 In = TypeVar("In")
@@ -79,11 +79,11 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_policy(request: Request) -> DeadlinePolicy:
-    return request.app.state.policy  # type: ignore[no-any-return]
+    return request.app.state.policy.deadlines  # type: ignore[no-any-return]
 
 
 def get_screening_policy(request: Request) -> ScreeningPolicy:
-    return request.app.state.screening_policy  # type: ignore[no-any-return]
+    return request.app.state.policy.screening  # type: ignore[no-any-return]
 
 
 def if_match(if_match: Annotated[str | None, Header(

@@ -1,14 +1,10 @@
-"""Every word the web pages show, in Chinese (the default) and English; code names (case
-categories, event types, ...) by vocabulary. Reasons behind scores come from the model in
-Chinese and are shown as they are."""
+"""Every word the web pages show, in Chinese (the default) and English; the names of codes
+(case categories, event types, ...) come from gridrisk.vocab. Reasons behind scores come from
+the model in Chinese and are shown as they are."""
 
 from __future__ import annotations
 
-from gridrisk.cases.vocab import category_labels
-from maps.labels import labels as map_labels
-from models.reasons import CLOSURE_NAMES
-
-LANGS = ("zh", "en")
+from gridrisk.vocab import labels
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -281,73 +277,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-CODES: dict[str, dict[str, dict[str, str]]] = {
-    "zh": {
-        "category": category_labels("zh"),
-        "channel": {"visit": "来访", "letter": "来信", "phone": "来电", "online": "网上信访",
-                    "reception": "领导接访", "screening": "排查发现", "referral": "上级交办"},
-        "event": {"accepted": "受理", "not_accepted": "不予受理", "site_visit": "实地走访",
-                  "met_complainant": "约见信访人", "mediation": "调解", "hearing": "听证",
-                  "opinion_issued": "出具处理意见", "review_requested": "申请复查",
-                  "review_decided": "复查决定", "rereview_requested": "申请复核",
-                  "rereview_decided": "复核决定", "extended": "延期", "closed": "办结",
-                  "followed_up": "回访", "reopened": "重新办理", "refiled": "重复信访",
-                  "escalated": "越级上访"},
-        "level": {"village": "村（社区）", "township": "乡镇（街道）", "county": "县级",
-                  "city": "市级", "province": "省级", "national": "国家级"},
-        "closure": {k: v for k, v in CLOSURE_NAMES.items() if k != "not_accepted"},
-        "satisfaction": {"satisfied": "满意", "basically_satisfied": "基本满意",
-                         "unsatisfied": "不满意"},
-        "severity": {"low": "一般", "medium": "较大", "high": "重大"},
-        "outcome": {"resolved_on_site": "当场化解", "mediating": "调解中", "referred": "已移交",
-                    "became_case": "已转信访事项"},
-        "kind": {"investigation": "核查", "follow_up": "回访", "screening": "补排查"},
-        "status": {"proposed": "待审核", "accepted": "已接受", "dropped": "已撤销",
-                   "done": "已办结"},
-        "cadence": {"daily": "每日", "weekly": "每周", "monthly": "每月"},
-    },
-    "en": {
-        "category": category_labels("en"),
-        "channel": {"visit": "Visit", "letter": "Letter", "phone": "Phone", "online": "Online",
-                    "reception": "Reception day", "screening": "Screening",
-                    "referral": "Referral from above"},
-        "event": {"accepted": "Accepted", "not_accepted": "Not accepted",
-                  "site_visit": "Site visit", "met_complainant": "Met the complainant",
-                  "mediation": "Mediation", "hearing": "Hearing",
-                  "opinion_issued": "Written opinion", "review_requested": "Review requested",
-                  "review_decided": "Review decided",
-                  "rereview_requested": "Re-review requested",
-                  "rereview_decided": "Re-review decided", "extended": "Deadline extended",
-                  "closed": "Closed", "followed_up": "Follow-up", "reopened": "Reopened",
-                  "refiled": "Refiled", "escalated": "Escalated"},
-        "level": {"village": "Village", "township": "Township", "county": "County",
-                  "city": "City", "province": "Province", "national": "National"},
-        "closure": {"resolved": "Resolved", "agreement_signed": "Agreement signed",
-                    "terminated_after_review": "Terminated after review",
-                    "withdrawn": "Withdrawn"},
-        "satisfaction": {"satisfied": "Satisfied", "basically_satisfied": "Basically satisfied",
-                         "unsatisfied": "Unsatisfied"},
-        "severity": {"low": "Low", "medium": "Medium", "high": "High"},
-        "outcome": {"resolved_on_site": "Resolved on site", "mediating": "Mediating",
-                    "referred": "Referred", "became_case": "Became a case"},
-        "kind": {"investigation": "Investigation", "follow_up": "Follow-up",
-                 "screening": "Screening"},
-        "status": {"proposed": "Proposed", "accepted": "Accepted", "dropped": "Dropped",
-                   "done": "Done"},
-        "cadence": {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"},
-    },
-}
-
-
 def text(lang: str) -> dict[str, str]:
     return TEXT[lang]
 
 
 def codes(lang: str) -> dict[str, dict[str, str]]:
-    """Each vocabulary's names, plus the maps' words for hotspots and trends."""
-    words = map_labels(lang)
-    hotspots = {k: words[k] for k in ("hot_99", "hot_95", "hot_90", "none", "cold_90",
-                                      "cold_95", "cold_99")}
-    trends = {k: words[k] for k in ("new", "persistent", "intensifying", "diminishing",
-                                    "sporadic")}
-    return {**CODES[lang], "hotspot": hotspots, "trend": {"": "", **trends}}
+    """Each vocabulary's names (gridrisk.vocab)."""
+    return labels(lang)

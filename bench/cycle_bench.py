@@ -41,8 +41,8 @@ def county(cluster: Any, name: str, scale: str, seed: int, cache: Path) -> tuple
     from sqlalchemy.engine import make_url
 
     from gridrisk.bundle.service import import_bundle
-    from gridrisk.cases.policy import DeadlinePolicy
     from gridrisk.db.engine import upgrade_to_head
+    from gridrisk.policy import DeadlinePolicy
     from gridrisk.synthetic import generate_bundle
 
     bundle = cache / f"county-{scale}-seed{seed}"
@@ -69,8 +69,8 @@ def promoted_model(url: str, registry: Path) -> Any:
     promoted."""
     from sqlalchemy import create_engine
 
-    from gridrisk.cases.policy import DeadlinePolicy
     from gridrisk.cycles.service import CycleInputs
+    from gridrisk.policy import DeadlinePolicy
     from gridrisk.scoring.service import promote_model, train_model
 
     engine = create_engine(url)

@@ -122,7 +122,7 @@ def build_pool(codes: np.ndarray, geoms: np.ndarray, size: int, found_share: flo
                seed: int) -> list[str]:
     """Body templates: each a JSON object's members after the record_id, closing brace
     included (the wrk script puts ``{"record_id":"…",`` in front)."""
-    from gridrisk.cases.vocab import Category
+    from gridrisk.vocab import Category
 
     rng = np.random.default_rng(seed)
     cell = rng.integers(0, len(codes), size=size)

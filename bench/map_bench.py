@@ -90,8 +90,8 @@ def weekly_cycle(url: str, inputs: Any) -> int:
 def map_html(url: str, cycle_id: int, asset_url: str | None) -> str:
     from sqlalchemy import create_engine
 
-    from gridrisk.cases.vocab import category_labels
     from gridrisk.cycles.mapping import cycle_map_frames
+    from gridrisk.vocab import labels
     from maps.cycle import cycle_map
 
     engine = create_engine(url)
@@ -99,7 +99,7 @@ def map_html(url: str, cycle_id: int, asset_url: str | None) -> str:
         cells, cases, outlines = cycle_map_frames(conn, cycle_id)
     engine.dispose()
     return cycle_map(cells, cases, outlines=outlines, asset_url=asset_url,
-                     title=f"周期 {cycle_id}", category_labels=category_labels("zh"))
+                     title=f"周期 {cycle_id}", code_labels=labels("zh"))
 
 
 def load_times(base: str, paths: list[str], loads: int) -> dict[str, list[float]]:

@@ -48,9 +48,9 @@ def one_seed(seed: int, scratch: Path, args: argparse.Namespace) -> dict[str, An
     from sqlalchemy import create_engine
 
     from gridrisk.bundle.service import import_bundle
-    from gridrisk.cases.policy import DeadlinePolicy
     from gridrisk.db.embedded import EmbeddedCluster
     from gridrisk.db.engine import upgrade_to_head
+    from gridrisk.policy import DeadlinePolicy
     from gridrisk.scoring.history import load_history
     from gridrisk.scoring.service import train_model
     from gridrisk.synthetic import generate_bundle

@@ -81,7 +81,7 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
               tile_url: str = "", tile_attribution: str = "",
               asset_url: str | None = ASSET_URL, tile_endpoint: str | None = None,
               max_embedded_cells: int = MAX_EMBEDDED_CELLS,
-              category_labels: Mapping[str, str] | None = None,
+              code_labels: Mapping[str, Mapping[str, str]] | None = None,
               cell_url: str | None = None) -> str:
     """The whole HTML page of a cycle's map.
 
@@ -90,11 +90,15 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
     ({z}/{x}/{y}); empty draws the map on a plain background. With more cells than
     `max_embedded_cells` and a `tile_endpoint` (a template such as
     /tiles/cells/{z}/{x}/{y}.mvt?cycle=7) the cells come from vector tiles instead of being
-    embedded. `category_labels` names case categories; a category without one shows its code.
+    embedded. `code_labels` names the codes in the frames by vocabulary ("category",
+    "hotspot", "trend": code → name, as gridrisk.vocab.labels gives them); a code without a
+    name shows itself.
     `cell_url` (a template such as /pages/cycles/7/cells/{cell_code}) puts a link to the
     cell's page in its popup, opened in the whole window when the map sits in a frame.
     """
-    text = labels(lang)
+    names = code_labels or {}
+    text = {**labels(lang), **{code: code for code in (*HOTSPOTS, *TRENDS) if code},
+            **names.get("hotspot", {}), **{k: v for k, v in names.get("trend", {}).items() if k}}
     cells = in_wgs84(cells, CELL_COLUMNS, frame_name="cells")
     cases = in_wgs84(cases, CASE_COLUMNS, frame_name="cases").reset_index(drop=True)
     require_values(cells, "hotspot", HOTSPOTS, frame_name="cells")
@@ -110,7 +114,8 @@ def cycle_map(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
                                   | (cells["hotspot"] != "none")]
     else:
         cells_with_popups = cells
-    popups = Popups(cells_with_popups, cases, text, category_labels or {}, cell_url=cell_url)
+    popups = Popups(cells_with_popups, cases, text, names.get("category", {}),
+                    cell_url=cell_url)
 
     west, south, east, north = cells.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,

@@ -1,4 +1,5 @@
-"""Every word a map shows, in Chinese (the default) and English."""
+"""Every word a map shows of its own, in Chinese (the default) and English; the names of
+the codes in its frames (categories, hotspot classes, trends) come from the caller."""
 
 from __future__ import annotations
 
@@ -15,19 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outlines": "行政区划",
         "basemap": "底图",
         "no_data": "无数据",
-        "hot_99": "热点（99%置信度）",
-        "hot_95": "热点（95%置信度）",
-        "hot_90": "热点（90%置信度）",
-        "none": "不显著",
-        "cold_90": "冷点（90%置信度）",
-        "cold_95": "冷点（95%置信度）",
-        "cold_99": "冷点（99%置信度）",
         "trend": "趋势",
-        "new": "新出现",
-        "persistent": "持续",
-        "intensifying": "加剧",
-        "diminishing": "减弱",
-        "sporadic": "零星",
         "no_trend": "无",
         "band": "风险等级",
         "high": "高风险",
@@ -72,19 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outlines": "Region outlines",
         "basemap": "Base map",
         "no_data": "No data",
-        "hot_99": "Hot spot (99% confidence)",
-        "hot_95": "Hot spot (95% confidence)",
-        "hot_90": "Hot spot (90% confidence)",
-        "none": "Not significant",
-        "cold_90": "Cold spot (90% confidence)",
-        "cold_95": "Cold spot (95% confidence)",
-        "cold_99": "Cold spot (99% confidence)",
         "trend": "Trend",
-        "new": "New",
-        "persistent": "Persistent",
-        "intensifying": "Intensifying",
-        "diminishing": "Diminishing",
-        "sporadic": "Sporadic",
         "no_trend": "None",
         "band": "Risk band",
         "high": "High risk",

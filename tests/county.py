@@ -18,10 +18,10 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cycles.service import CycleInputs
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import Trained, promote_model, train_model
 from gridrisk.settings import Settings

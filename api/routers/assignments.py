@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from api.deps import Db, SettingsDep
 from gridrisk.cycles import assignments as service
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
-from gridrisk.cycles.vocab import AssignmentStatus
+from gridrisk.vocab import AssignmentStatus
 
 router = APIRouter(prefix="/assignments", tags=["assignments"])
 PROBLEMS = {404: {"description": "unknown assignment"},

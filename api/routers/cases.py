@@ -8,7 +8,7 @@ from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep
 from api.idempotent import once
 from gridrisk.cases import service
 from gridrisk.cases.schemas import CaseEventIn, CaseFileOut, CaseIn, CaseOut, CasePage
-from gridrisk.cases.vocab import Category
+from gridrisk.vocab import Category
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 PROBLEMS = {404: {"description": "unknown case"},

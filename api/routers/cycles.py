@@ -13,7 +13,7 @@ from gridrisk.cycles.schemas import (
     CycleOut,
     Worklist,
 )
-from gridrisk.cycles.vocab import Cadence
+from gridrisk.vocab import Cadence
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 PROBLEMS = {404: {"description": "unknown cycle, cell, region or no promoted model"},

@@ -25,18 +25,24 @@ from api.deps import Db, Policy, SettingsDep
 from api.problems import STATUS
 from gridrisk.cases import service as case_service
 from gridrisk.cases.errors import TransitionRefused
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cases.schemas import CaseEventIn
-from gridrisk.cases.vocab import Category, EventLevel, EventType
 from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service as cycle_service
 from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
-from gridrisk.cycles.vocab import AssignmentStatus
 from gridrisk.errors import GridriskError, NotFound, StaleVersion
 from gridrisk.pages import service as page_service
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.service import get_region
-from gridrisk.screening.vocab import Outcome, Severity
+from gridrisk.vocab import (
+    AssignmentStatus,
+    Category,
+    ClosureType,
+    EventLevel,
+    EventType,
+    Outcome,
+    Severity,
+)
 from maps.assets import ASSET_URL
 from maps.cycle import cycle_map
 
@@ -208,7 +214,7 @@ def map_page(cycle_id: int, db: Db, view: ViewDep, settings: SettingsDep,
             tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
             asset_url=ASSET_URL, max_embedded_cells=settings.map_max_cells,
             tile_endpoint=f"/tiles/cells/{{z}}/{{x}}/{{y}}.mvt?cycle={cycle_id}",
-            category_labels=view.codes["category"],
+            code_labels=view.codes,
             cell_url=view.link(f"/pages/cycles/{cycle_id}/cells/{{cell_code}}"))
         return HTMLResponse(html)
     return _shown(view, build)
@@ -268,7 +274,8 @@ def _case_view(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_i
     return view.render(
         "case.html", status_code, case=case, events=case_file.events, added=added,
         error=error, entered=entered or {"on": _today(timezone).isoformat()},
-        event_types=[e.value for e in EventType], levels=[e.value for e in EventLevel])
+        event_types=[e.value for e in EventType], levels=[e.value for e in EventLevel],
+        closure_types=[c.value for c in ClosureType])
 
 
 @router.post("/pages/cases/{case_id}/events")

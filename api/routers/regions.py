@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from api.deps import Db
 from gridrisk.regions import service
 from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
-from gridrisk.regions.vocab import Crs
+from gridrisk.vocab import Crs
 
 router = APIRouter(tags=["regions"])
 

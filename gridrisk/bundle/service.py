@@ -29,8 +29,8 @@ from gridrisk.bundle.validate import (
     check_regions,
     check_screenings,
 )
-from gridrisk.cases.policy import DeadlinePolicy, load_policy
 from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
+from gridrisk.policy import DeadlinePolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
 
@@ -51,7 +51,8 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
     rows are written and the bad ones come back in `rejects`. Never commits."""
     report = progress or no_progress
     with opened_bundle(Path(path)) as folder:
-        checked = check_bundle(conn, folder, timezone=timezone, policy=policy or load_policy(),
+        checked = check_bundle(conn, folder, timezone=timezone,
+                               policy=policy or load_policy().deadlines,
                                progress=report)
     if len(checked.rejects) and not write_good_rows:
         raise RejectedRows(checked.rejects)

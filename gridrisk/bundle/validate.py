@@ -31,13 +31,24 @@ from gridrisk.bundle.parse import (
 )
 from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.keys import event_keys
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cases.state import EventFacts, received
-from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.assign import CellIndex
 from gridrisk.regions.coords import to_wgs84_by_row
-from gridrisk.regions.vocab import CELL_HOLDERS, PARENT_LEVEL, Crs, RegionLevel
-from gridrisk.screening.vocab import Outcome, Severity
+from gridrisk.vocab import (
+    CELL_HOLDERS,
+    PARENT_LEVEL,
+    Category,
+    Channel,
+    ClosureType,
+    Crs,
+    EventLevel,
+    EventType,
+    Outcome,
+    RegionLevel,
+    Satisfaction,
+    Severity,
+)
 
 REGION_PROPERTIES = ["code", "name", "level", "parent_code", "households"]
 CELL_PROPERTIES = ["code", "name", "region_code"]

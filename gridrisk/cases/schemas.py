@@ -8,8 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType, Satisfaction
-from gridrisk.regions.vocab import Crs
+from gridrisk.vocab import Category, Channel, ClosureType, Crs, EventLevel, EventType, Satisfaction
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s]+$")]
 Text = Annotated[str, Field(max_length=4000)]

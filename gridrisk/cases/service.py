@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.keys import event_keys
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cases.schemas import (
     CaseEventIn,
     CaseEventOut,
@@ -25,9 +24,10 @@ from gridrisk.cases.schemas import (
     CaseStateOut,
 )
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
-from gridrisk.cases.vocab import COLLECTIVE_PARTIES
 from gridrisk.errors import Conflict, InvalidInput, StaleVersion
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.service import POINT_OR_NULL, REGIONS_UNDER, place
+from gridrisk.vocab import COLLECTIVE_PARTIES
 
 CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_open",
                       "accept_by", "handle_by", "overdue_days"]

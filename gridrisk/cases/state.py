@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from gridrisk.cases.errors import TransitionRefused
-from gridrisk.cases.policy import DeadlinePolicy
-from gridrisk.cases.vocab import EventType
+from gridrisk.policy import DeadlinePolicy
+from gridrisk.vocab import EventType
 
 EXTENSION_DAYS = re.compile(r"(\d+)")
 #: work on the matter itself, which a closed case must be reopened for

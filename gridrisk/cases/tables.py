@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridrisk.cases.vocab import Category, Channel, EventLevel, EventType
 from gridrisk.db.base import Base, in_check
+from gridrisk.vocab import Category, Channel, EventLevel, EventType
 
 
 class Case(Base):

@@ -9,8 +9,8 @@ from rich.table import Table
 from gridrisk.bundle.errors import RejectedRows
 from gridrisk.bundle.export import export_region
 from gridrisk.bundle.service import ImportReport, import_bundle
-from gridrisk.cases.policy import load_policy
 from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.policy import load_policy
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
                "case_events": "办理记录", "screening_records": "排查记录"}
@@ -34,7 +34,8 @@ def import_command(
         with engine().begin() as conn, progress_bar() as progress:
             report = import_bundle(conn, path, write_good_rows=write_good_rows,
                                    timezone=settings().timezone,
-                                   policy=load_policy(settings().policy_file), progress=progress)
+                                   policy=load_policy(settings().policy_file).deadlines,
+                                   progress=progress)
     except RejectedRows as exc:
         exc.rejects.to_csv(rejects, index=False)
         show_rejects(exc.rejects, rejects)

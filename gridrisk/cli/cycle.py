@@ -15,8 +15,8 @@ from gridrisk.cli.common import console, engine, parse_day, progress_bar, settin
 from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
-from gridrisk.cycles.vocab import Cadence
 from gridrisk.errors import GridriskError
+from gridrisk.vocab import Cadence
 
 app = typer.Typer(no_args_is_help=True, help="排查周期：评分、热点、工作清单、分派")
 
@@ -209,11 +209,11 @@ def schedule(show: Annotated[int, typer.Option(
         help="只列出接下来的 N 次运行，不运行")] = 0) -> None:
     """Run cycles at the policy file's times until stopped (see docs/cycles.md for a systemd
     timer or cron instead)."""
-    from gridrisk.cycles.policy import load_cycle_policy
     from gridrisk.cycles.schedule import as_of_for, upcoming
+    from gridrisk.policy import load_policy
 
     config = settings()
-    policy = load_cycle_policy(config.policy_file)
+    policy = load_policy(config.policy_file).cycles
     zone = ZoneInfo(config.timezone)
     runs = upcoming(datetime.now(zone), policy)
     if show:

@@ -7,7 +7,6 @@ import typer
 from rich.table import Table
 
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cases.policy import load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, progress_bar, settings
@@ -16,6 +15,7 @@ from gridrisk.cli.maps import map_
 from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
 from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+from gridrisk.policy import load_policy
 from gridrisk.reports.summary import township_summary
 from gridrisk.synthetic import SCALES, generate_bundle
 
@@ -67,7 +67,7 @@ def demo(
     console.rule("2. 导入")
     with db.begin() as conn, progress_bar() as progress:
         report = import_bundle(conn, bundle, timezone=config.timezone,
-                               policy=load_policy(config.policy_file), progress=progress)
+                               policy=load_policy(config.policy_file).deadlines, progress=progress)
     show_report(report)
     console.rule("3. 概况")
     with db.connect() as conn:
@@ -75,8 +75,9 @@ def demo(
         if as_of is None:
             console.print("数据库中没有信访事项")
             return
-        summary = township_summary(conn, as_of=as_of, policy=load_policy(config.policy_file),
-                                   screening_policy=load_screening_policy(config.policy_file),
+        policy = load_policy(config.policy_file)
+        summary = township_summary(conn, as_of=as_of, policy=policy.deadlines,
+                                   screening_policy=policy.screening,
                                    timezone=config.timezone)
     show_summary(summary, as_of)
     console.print(f"\n数据库：{db.url.render_as_string(hide_password=True)}")

@@ -5,11 +5,11 @@ from typing import Annotated
 
 import typer
 
-from gridrisk.cases.vocab import category_labels
 from gridrisk.cli.common import console, engine, settings
 from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.service import get_cycle, latest_cycle
 from gridrisk.errors import InvalidInput
+from gridrisk.vocab import labels
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,7 @@ def map_(
              f"Cycle {chosen.id}: {chosen.as_of} {chosen.cadence.value}")
     html = cycle_map(cells, cases, outlines=outlines, lang=lang, title=title,
                      tile_url=config.tile_url, tile_attribution=config.tile_attribution,
-                     asset_url=None, category_labels=category_labels(lang))
+                     asset_url=None, code_labels=labels(lang))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     console.print(f"地图已写入 {out}（{len(html.encode()) / 1e6:.1f} MB，{len(cells)} 个网格，"

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from gridrisk.cases.policy import load_policy
 from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
+from gridrisk.policy import load_policy
 
 if TYPE_CHECKING:
     from gridrisk.scoring.service import Trained
@@ -44,7 +44,7 @@ def train_and_show(*, horizon_days: int, as_of: date | None) -> Trained:
     config = settings()
     with engine().connect() as conn, progress_bar() as progress:
         trained = train_model(conn, registry_root=config.models_path, horizon_days=horizon_days,
-                              as_of=as_of, policy=load_policy(config.policy_file),
+                              as_of=as_of, policy=load_policy(config.policy_file).deadlines,
                               timezone=config.timezone, threads=config.model_threads,
                               progress=progress)
     show_backtest(trained.backtest, title=f"模型 {trained.model_id} 回测（{horizon_days} 天预测期，"
@@ -93,7 +93,8 @@ def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
     config = settings()
     with engine().connect() as conn, progress_bar() as progress:
         evaluated = evaluate_model(conn, registry_root=config.models_path, model_id=model,
-                                   horizon_days=horizon, policy=load_policy(config.policy_file),
+                                   horizon_days=horizon,
+                                   policy=load_policy(config.policy_file).deadlines,
                                    timezone=config.timezone, threads=config.model_threads,
                                    progress=progress)
     show_backtest(evaluated.backtest, title=f"模型 {evaluated.model_id} 在新数据上的表现")
@@ -154,7 +155,8 @@ def score(
     with engine().connect() as conn, progress_bar() as progress:
         scores = score_cases(conn, registry_root=config.models_path, as_of=day,
                              horizon_days=horizon, model_id=model,
-                             policy=load_policy(config.policy_file), timezone=config.timezone,
+                             policy=load_policy(config.policy_file).deadlines,
+                             timezone=config.timezone,
                              threads=config.model_threads, progress=progress)
     write_scores(scores, out)
     seconds = (datetime.now() - started).total_seconds()

@@ -12,9 +12,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
-from gridrisk.cycles.vocab import AssignmentStatus
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.regions.service import REGIONS_UNDER
+from gridrisk.vocab import AssignmentStatus
 
 Db = Session | Connection
 ASSIGNMENT = """SELECT *, (status = 'accepted' AND due_on < :today) AS overdue

@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from gridrisk.cycles.vocab import Engine
 from gridrisk.errors import Unavailable
 from gridrisk.scoring.service import score_features
+from gridrisk.vocab import Engine
 from models.features import FEATURES
 
 #: per open case, besides FEATURES: what the cell totals count

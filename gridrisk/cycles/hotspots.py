@@ -19,7 +19,7 @@ from libpysal.weights import KNN, Queen, W
 from libpysal.weights.util import attach_islands
 from scipy import stats
 
-from gridrisk.cycles.vocab import Hotspot
+from gridrisk.vocab import Hotspot
 
 #: confidence levels, strictest first, with the class each gives to a hot or a cold cell
 LEVELS = ((0.01, Hotspot.hot_99, Hotspot.cold_99), (0.05, Hotspot.hot_95, Hotspot.cold_95),

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from gridrisk.cycles.vocab import AssignmentKind, Cadence
+from gridrisk.vocab import AssignmentKind, Cadence
 
 #: investigations: one row per candidate case
 INVESTIGATION_COLUMNS = ["case_id", "cell_code", "score", "reason_1"]

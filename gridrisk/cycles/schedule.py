@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from gridrisk.cycles.policy import WEEKDAYS, CyclePolicy
-from gridrisk.cycles.vocab import Cadence
+from gridrisk.policy import WEEKDAYS, CyclePolicy
+from gridrisk.vocab import Cadence
 
 
 def due_on(day: date, policy: CyclePolicy) -> list[Cadence]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gridrisk.cases.schemas import Code, Text
-from gridrisk.cycles.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
+from gridrisk.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
 
 
 class CycleIn(BaseModel):

@@ -24,13 +24,11 @@ import shapely
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
-from gridrisk.cases.policy import ScreeningPolicy, load_policy, load_screening_policy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cycles import plan
 from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.engines import run_engine
 from gridrisk.cycles.hotspots import hotspots
-from gridrisk.cycles.policy import CyclePolicy, load_cycle_policy
 from gridrisk.cycles.schemas import (
     CellChange,
     CycleCellOut,
@@ -41,14 +39,15 @@ from gridrisk.cycles.schemas import (
 )
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.cycles.trend import is_hot, trend_classes
-from gridrisk.cycles.vocab import COVERAGE_WEEKS, HORIZON_DAYS, AssignmentStatus, Cadence, Engine
 from gridrisk.errors import InvalidInput, NotFound
+from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.service import REGIONS_UNDER, get_region
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
 from gridrisk.settings import Settings
+from gridrisk.vocab import COVERAGE_WEEKS, HORIZON_DAYS, AssignmentStatus, Cadence, Engine
 from models.features import DISPUTE_DAYS, features_at
 from models.history import History, day_number
 
@@ -113,9 +112,8 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
     cadence_ = _choice(Cadence, cadence, "cadence")
     engine_ = _choice(Engine, engine, "engine")
     region = _region(db, region_code)
-    policy, screening_policy = load_policy(inputs.policy_file), load_screening_policy(
-        inputs.policy_file)
-    cycle_policy = load_cycle_policy(inputs.policy_file)
+    whole = load_policy(inputs.policy_file)
+    policy, screening_policy, cycle_policy = whole.deadlines, whole.screening, whole.cycles
     latest = latest_data_on(_connection(db), timezone=inputs.timezone)
     if latest is None:
         raise InvalidInput("cases", "the database holds no cases: import a bundle first")

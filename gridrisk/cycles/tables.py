@@ -21,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridrisk.cycles.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
 from gridrisk.db.base import Base, in_check
+from gridrisk.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
 
 
 class Cycle(Base):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gridrisk.cycles.vocab import Trend
+from gridrisk.vocab import Trend
 
 #: share of the window's cycles a cell must be hot in to count as a standing hotspot
 STANDING_SHARE = 0.9

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gridrisk.regions.vocab import Crs
+from gridrisk.vocab import Crs
 
 Pair = tuple[np.ndarray, np.ndarray]
 

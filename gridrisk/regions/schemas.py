@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gridrisk.regions.vocab import RegionLevel
+from gridrisk.vocab import RegionLevel
 
 
 class RegionOut(BaseModel):

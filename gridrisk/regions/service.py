@@ -13,7 +13,7 @@ from gridrisk.errors import InvalidInput, NotFound
 from gridrisk.regions.coords import to_wgs84
 from gridrisk.regions.errors import PointOutsideCells, UnknownRegion
 from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
-from gridrisk.regions.vocab import CELL_HOLDERS, Crs
+from gridrisk.vocab import CELL_HOLDERS, Crs
 
 REGION_COLUMNS = "code, name, level, parent_code, households"
 #: the codes of region :region and of every region under it, as a subquery: `x IN {…}`

@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridrisk.db.base import Base, in_check
-from gridrisk.regions.vocab import RegionLevel
+from gridrisk.vocab import RegionLevel
 
 
 class Region(Base):

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.cases.service import case_states
+from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.screening.service import coverage_frame
 
 SUMMARY_COLUMNS = ["township_code", "township", "cells", "open", "overdue",

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Result, text
 
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.errors import InvalidInput
+from gridrisk.policy import DeadlinePolicy
 from models.columns import (
     CASE_COLUMNS,
     CELL_COLUMNS,

@@ -14,10 +14,11 @@ import pandas as pd
 import sklearn
 from sqlalchemy import Connection
 
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.scoring.history import load_history
+from gridrisk.vocab import labels
 from models import registry
 from models.backtest import Backtest, evaluate_fixed, run_backtest
 from models.examples import examples_at, snapshot_days
@@ -156,8 +157,8 @@ def score_features(model: Any, card: dict[str, Any], features: pd.DataFrame, *,
     if not len(features):
         return pd.DataFrame(columns=["score", "reason_1", "reason_2", "reason_3"],
                             index=features.index)
-    scored = top_reasons(model, features, card["reference"], above=card["base_rate"],
-                         threads=threads)
+    scored = top_reasons(model, features, card["reference"], names=labels("zh"),
+                         above=card["base_rate"], threads=threads)
     return scored[["score", "reason_1", "reason_2", "reason_3"]]
 
 

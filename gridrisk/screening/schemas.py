@@ -8,9 +8,7 @@ from typing import Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from gridrisk.cases.schemas import Code, Text
-from gridrisk.cases.vocab import Category, Channel
-from gridrisk.regions.vocab import Crs
-from gridrisk.screening.vocab import Outcome, Severity
+from gridrisk.vocab import Category, Channel, Crs, Outcome, Severity
 
 DISPUTE_FIELDS = ("category", "severity", "parties", "lon", "lat", "outcome", "case_id")
 

@@ -10,11 +10,11 @@ import pandas as pd
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from gridrisk.cases.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.cases.schemas import CaseIn, CaseOut
 from gridrisk.cases.service import open_case
 from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.regions.errors import PointOutsideCells
 from gridrisk.regions.service import REGIONS_UNDER, get_region, wgs84_point
 from gridrisk.screening.schemas import (
@@ -25,7 +25,7 @@ from gridrisk.screening.schemas import (
     ScreeningOut,
     ScreeningPage,
 )
-from gridrisk.screening.vocab import Outcome
+from gridrisk.vocab import Outcome
 
 RECORD_COLUMNS = """record_id, screened_at, worker, cell_code, found, category, severity,
     parties, ST_X(geom) AS lon, ST_Y(geom) AS lat, outcome, case_id, summary"""

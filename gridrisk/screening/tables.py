@@ -6,9 +6,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridrisk.cases.vocab import Category
 from gridrisk.db.base import Base, in_check
-from gridrisk.screening.vocab import Outcome, Severity
+from gridrisk.vocab import Category, Outcome, Severity
 
 
 class ScreeningRecord(Base):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gridrisk.cases.vocab import Channel
 from gridrisk.progress import Progress, no_progress
 from gridrisk.synthetic.calendar import window
 from gridrisk.synthetic.events import draw_case_files
@@ -29,6 +28,7 @@ from gridrisk.synthetic.writing import (
     write_csv,
     write_geojson,
 )
+from gridrisk.vocab import Channel
 
 #: share of the whole run reached when each step starts (writing is about half the time)
 STEPS = {"geography": 0.0, "cases": 0.1, "case files": 0.25, "screenings": 0.35,

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gridrisk.cases.vocab import Category, Channel, ClosureType, EventLevel, EventType
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.draws import choose_rows, per_category, sigmoid, uniform_days
 from gridrisk.synthetic.intake import CATEGORIES, Units
@@ -25,6 +24,7 @@ from gridrisk.synthetic.texts import (
     NOT_ACCEPTED,
     NOT_ACCEPTED_OTHERWISE,
 )
+from gridrisk.vocab import Category, Channel, ClosureType, EventLevel, EventType
 
 C, E = Category, EventType
 

@@ -12,10 +12,10 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gridrisk.regions.vocab import RegionLevel
 from gridrisk.synthetic.names import NameBook, cell_name, county_name
 from gridrisk.synthetic.scales import Scale
 from gridrisk.synthetic.shapes import Proposer, points_in, relaxed_tiles, scatter
+from gridrisk.vocab import RegionLevel
 
 #: township kinds, in the order of their statistical code blocks (001–099, 100–199, 200–399)
 STREET, TOWN, XIANG = "street", "town", "xiang"

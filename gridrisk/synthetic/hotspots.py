@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridrisk.cases.vocab import Category
-from gridrisk.regions.vocab import RegionLevel
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.geography import STREET, Geography
 from gridrisk.synthetic.names import COMMUNITY_WORDS, TOWN_FIRST, TREES
+from gridrisk.vocab import Category, RegionLevel
 
 KM_PER_DEGREE = 111.32
 KINDS = ("land_project", "housing_estate", "wage_site", "pollution", "fundraising")

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gridrisk.cases.vocab import Category, Channel, EventLevel
-from gridrisk.regions.vocab import RegionLevel
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.draws import choose, choose_rows, fill, per_category
 from gridrisk.synthetic.geography import STREET, XIANG, Geography
 from gridrisk.synthetic.hotspots import Hotspot
 from gridrisk.synthetic.names import person_names
 from gridrisk.synthetic.texts import CASE_SUMMARIES, HOTSPOT_SUMMARIES
+from gridrisk.vocab import Category, Channel, EventLevel, RegionLevel
 
 C = Category
 CATEGORIES = tuple(c.value for c in Category)

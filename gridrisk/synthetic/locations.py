@@ -7,12 +7,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridrisk.cases.vocab import Channel
 from gridrisk.regions.coords import from_wgs84
-from gridrisk.regions.vocab import Crs
 from gridrisk.synthetic.draws import only_where
 from gridrisk.synthetic.geography import Geography
 from gridrisk.synthetic.shapes import points_in
+from gridrisk.vocab import Channel, Crs
 
 DECIMALS = 7
 #: about 20 cm: a point rounded to DECIMALS stays strictly inside its cell

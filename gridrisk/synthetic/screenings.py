@@ -9,14 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gridrisk.cases.vocab import Category, Channel
-from gridrisk.screening.vocab import Outcome, Severity
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.draws import choose, only_where
 from gridrisk.synthetic.geography import Geography
 from gridrisk.synthetic.hotspots import Hotspot
 from gridrisk.synthetic.locations import CellShapes, point_in_cells
 from gridrisk.synthetic.texts import SCREENING_FINDINGS, SCREENING_OUTCOMES
+from gridrisk.vocab import Category, Channel, Outcome, Severity
 
 C = Category
 WEEKDAY_HABIT = (0.2, 0.2, 0.2, 0.2, 0.14, 0.04, 0.02)

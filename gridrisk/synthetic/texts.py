@@ -4,7 +4,7 @@ Summaries say what is asked and why, about a place or a project; never who asks.
 
 from __future__ import annotations
 
-from gridrisk.cases.vocab import Category
+from gridrisk.vocab import Category
 
 C = Category
 

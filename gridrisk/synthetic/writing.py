@@ -9,9 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridrisk.regions.vocab import Crs
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.draws import only_where
+from gridrisk.vocab import Crs
 
 CASE_COLUMNS = ("case_id", "received_on", "channel", "category", "parties", "lon", "lat", "crs",
                 "cell_code", "region_code", "complex", "responsible_unit",

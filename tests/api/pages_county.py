@@ -17,10 +17,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cases.policy import DeadlinePolicy
 from gridrisk.cycles.service import CycleInputs, run_cycle
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gridrisk.cases.errors import TransitionRefused
-from gridrisk.cases.policy import DeadlinePolicy, load_policy
 from gridrisk.cases.state import EventFacts, derive_state
+from gridrisk.policy import DeadlinePolicy, load_policy
 
 POLICY = DeadlinePolicy()
 RECEIVED = date(2025, 3, 1)
@@ -82,11 +82,11 @@ def test_refiled_while_open_keeps_the_deadline() -> None:
 def test_policy_file_changes_derived_deadlines(tmp_path: Path) -> None:
     custom = tmp_path / "policy.toml"
     custom.write_text("[deadlines]\nhandle_days = 20\n", encoding="utf-8")
-    policy = load_policy(custom)
+    policy = load_policy(custom).deadlines
     state = derive_state(RECEIVED, [EventFacts(day(1), "accepted")], is_complex=False,
                          policy=policy)
     assert state.handle_by == day(21)
-    assert load_policy() == DeadlinePolicy()
+    assert load_policy().deadlines == DeadlinePolicy()
 
 
 @pytest.mark.parametrize(("events", "reason"), [

@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from gridrisk.cases.vocab import category_labels
 from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+from gridrisk.vocab import labels
 from maps.columns import CASE_COLUMNS, CELL_COLUMNS, OUTLINE_COLUMNS
 from maps.cycle import cycle_map
 
@@ -34,7 +34,7 @@ def test_frames_carry_the_documented_columns_and_draw(county_conn: Connection,
     for column in (*cells.columns, *cases.columns):
         assert not any(w in column for w in ("complainant", "phone", "name_of", "id_card"))
     html = cycle_map(cells, cases, outlines=outlines, asset_url=None, title="周期",
-                     category_labels=category_labels("zh"))
+                     code_labels=labels("zh"))
     assert "劳资纠纷" in html or "征地拆迁" in html
     assert REMOTE.search(html) is None
 

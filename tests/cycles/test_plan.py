@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from gridrisk.cycles.plan import candidate_tasks, propose, working_days
-from gridrisk.cycles.vocab import Cadence
+from gridrisk.vocab import Cadence
 
 FRIDAY = date(2026, 8, 28)
 

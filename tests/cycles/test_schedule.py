@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gridrisk.cycles.policy import CyclePolicy
 from gridrisk.cycles.schedule import as_of_for, due_on, upcoming
 from gridrisk.errors import InvalidInput
+from gridrisk.policy import CyclePolicy
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -9,11 +9,15 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from gridrisk.vocab import labels
+
 WEST, SOUTH, SIZE = 116.38, 39.88, 0.01
 HOTSPOTS = {0: ("hot_99", "intensifying"), 1: ("hot_95", "new"), 4: ("hot_90", "persistent"),
             15: ("cold_95", "diminishing"), 14: ("cold_90", "sporadic")}
 CATEGORY_LABELS = {"land_requisition": "征地拆迁", "wages_labour": "劳资纠纷",
                    "property_management": "物业管理"}
+#: what gridrisk hands a map: its vocabularies' names (here the Chinese ones)
+CODE_LABELS = {**labels("zh"), "category": CATEGORY_LABELS}
 #: cell G01's first case: the test in the browser clicks this cell and looks for it
 TOP_CASE = "XF2025-0001"
 

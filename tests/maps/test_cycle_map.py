@@ -10,11 +10,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from gridrisk.vocab import labels
 from maps.assets import ASSETS_DIR
 from maps.columns import CASE_COLUMNS, MissingColumns
 from maps.cycle import Classes, cycle_map
 
-from .conftest import CATEGORY_LABELS
+from .conftest import CODE_LABELS
 
 TILES = "/tiles/cells/{z}/{x}/{y}.mvt?cycle=7"
 
@@ -52,17 +53,24 @@ def test_other_crs_are_reprojected(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFr
 
 def test_labels_are_chinese_by_default_and_english_on_request(
         cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame) -> None:
-    zh = cycle_map(cells, cases)
+    zh = cycle_map(cells, cases, code_labels=labels("zh"))
     assert '<html lang="zh-CN">' in zh
     for label in ("图例", "预计升级数", "热点分析（Gi*）", "漏排查网格", "超期事项", "集体访事项",
                   "热点（99%置信度）", "加剧", "高风险"):
         assert label in zh, label
-    en = cycle_map(cells, cases, lang="en")
+    en = cycle_map(cells, cases, lang="en", code_labels=labels("en"))
     assert '<html lang="en">' in en
     for label in ("Legend", "Expected escalations", "Hotspots (Gi*)", "Overdue cases",
                   "Hot spot (99% confidence)", "Intensifying", "High risk"):
         assert label in en, label
     assert "图例" not in en and "高风险" not in en
+
+
+def test_codes_without_names_show_themselves(cells: gpd.GeoDataFrame,
+                                            cases: gpd.GeoDataFrame) -> None:
+    html = cycle_map(cells, cases)
+    assert "hot_99" in html and "intensifying" in html
+    assert "热点（99%置信度）" not in html
 
 
 def test_no_cdn_anywhere_only_the_configured_tile_url(cells: gpd.GeoDataFrame,
@@ -99,7 +107,7 @@ def test_a_cells_popup_lists_its_first_five_cases_by_rank(cells: gpd.GeoDataFram
         case_id=[f"XF-EXTRA-{k}" for k in range(5)], rank=[9, 4, 8, 5, 7])
     data = popup_data(cycle_map(cells, gpd.GeoDataFrame(
         [*cases.to_dict("records"), *more.to_dict("records")], crs=4326),
-        category_labels=CATEGORY_LABELS))
+        code_labels=CODE_LABELS))
     name, township, figures, first = data["cells"]["G01"]
     assert (name, township) == ("第1网格", "东华门街道")
     assert dict(zip(data["text"]["figures"], figures, strict=True)) == {

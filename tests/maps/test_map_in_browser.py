@@ -18,11 +18,12 @@ import pytest
 import shapely
 from playwright.sync_api import Page, expect
 
+from gridrisk.vocab import labels
 from maps.assets import ASSETS_DIR
 from maps.cycle import HOTSPOT_COLOURS, OVERDUE_COLOUR, cycle_map
 
 from ..browser import Tab
-from .conftest import CATEGORY_LABELS, TOP_CASE
+from .conftest import CODE_LABELS, TOP_CASE
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ def test_a_standalone_map_opens_from_a_file_with_no_network(
         tab: Tab, tmp_path: Path, cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame,
         outlines: gpd.GeoDataFrame) -> None:
     page = open_standalone(tab, tmp_path, cycle_map(
-        cells, cases, outlines=outlines, asset_url=None, category_labels=CATEGORY_LABELS))
+        cells, cases, outlines=outlines, asset_url=None, code_labels=CODE_LABELS))
     expect(page.locator(".folium-map.leaflet-container")).to_be_visible()
     assert page.locator(".leaflet-control-layers-overlays label").all_inner_texts() == [
         f" {name}" for name in LAYERS_ZH]
@@ -87,7 +88,8 @@ def test_a_standalone_map_opens_from_a_file_with_no_network(
 
 def test_the_map_speaks_english_on_request(tab: Tab, tmp_path: Path, cells: gpd.GeoDataFrame,
                                            cases: gpd.GeoDataFrame) -> None:
-    page = open_standalone(tab, tmp_path, cycle_map(cells, cases, lang="en", asset_url=None))
+    page = open_standalone(tab, tmp_path, cycle_map(cells, cases, lang="en", asset_url=None,
+                                                 code_labels=labels("en")))
     expect(page.locator(".gridrisk-legend")).to_contain_text("Hot spot (99% confidence)")
     expect(page.locator(".leaflet-control-layers")).to_contain_text("Overdue cases")
     click_at(page, *IN_G01)
@@ -114,7 +116,7 @@ def encode_tile(cells: gpd.GeoDataFrame, z: int, x: int, y: int) -> bytes:
 def served(cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame) -> Iterator[str]:
     """A map page, its assets and vector tiles of its cells, on 127.0.0.1."""
     page = cycle_map(cells, cases, tile_endpoint="/tiles/cells/{z}/{x}/{y}.mvt?cycle=1",
-                     max_embedded_cells=4, category_labels=CATEGORY_LABELS).encode()
+                     max_embedded_cells=4, code_labels=CODE_LABELS).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from gridrisk.cases.policy import DeadlinePolicy
+from gridrisk.policy import DeadlinePolicy
 from gridrisk.scoring.history import replayed_timeline
 from models.columns import CASE_COLUMNS, NEIGHBOUR_COLUMNS, SCREENING_COLUMNS
 from models.examples import examples_at, snapshot_days

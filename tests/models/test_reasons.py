@@ -28,7 +28,7 @@ def test_setting_the_named_feature_to_its_reference_lowers_the_score(fitted: Fit
         assert after < score[case_id]
         assert np.isclose(score[case_id] - after, table.loc[case_id, feature])
         value = features.loc[case_id, feature]
-        assert reasons.loc[case_id, f"reason_{slot}"] == WORDINGS[feature].text(value)
+        assert reasons.loc[case_id, f"reason_{slot}"] == WORDINGS[feature].text(value, {})
 
 
 def test_reasons_are_ordered_by_contribution_and_say_nothing_weak(fitted: Fitted) -> None:

@@ -13,20 +13,22 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridrisk.cases.vocab import (
+from gridrisk.regions.coords import to_wgs84_by_row
+from gridrisk.synthetic import SCALES, generate_bundle
+from gridrisk.vocab import (
     COLLECTIVE_PARTIES,
     LEVELLED_EVENTS,
     Category,
     Channel,
     ClosureType,
+    Crs,
     EventLevel,
     EventType,
+    Outcome,
+    RegionLevel,
     Satisfaction,
+    Severity,
 )
-from gridrisk.regions.coords import to_wgs84_by_row
-from gridrisk.regions.vocab import Crs, RegionLevel
-from gridrisk.screening.vocab import Outcome, Severity
-from gridrisk.synthetic import SCALES, generate_bundle
 
 FILES = ("regions.geojson", "cells.geojson", "cases.csv", "case_events.csv", "screenings.csv")
 END_ON = date(2026, 10, 31)

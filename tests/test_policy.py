@@ -1,0 +1,66 @@
+"""The policy file: one reader, every key checked by name."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gridrisk.errors import InvalidInput
+from gridrisk.policy import DailyPeriod, DeadlinePolicy, Policy, load_policy
+
+
+def policy_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_file_holds_the_defaults() -> None:
+    assert load_policy() == Policy()
+
+
+def test_a_file_replaces_the_sections_it_names(tmp_path: Path) -> None:
+    policy = load_policy(policy_file(tmp_path, """
+[deadlines]
+handle_days = 20
+[screening]
+daily_periods = [{name = "春节", start = 2026-02-14, end = 2026-02-24}]
+[cycles]
+scheduled = ["weekly"]
+investigate_min_score = 1
+"""))
+    assert policy.deadlines == DeadlinePolicy(handle_days=20)
+    assert policy.screening.daily_periods == (
+        DailyPeriod("春节", date(2026, 2, 14), date(2026, 2, 24)),)
+    assert policy.cycles.scheduled == ("weekly",)
+    assert policy.cycles.investigate_min_score == 1.0
+
+
+@pytest.mark.parametrize(("text", "field", "reason"), [
+    ("[deadline]\nhandle_days = 20\n", "policy", "unknown section(s) deadline"),
+    ("[deadlines]\nhandle_day = 20\n", "deadlines", "unknown setting(s) handle_day"),
+    ("[deadlines]\nhandle_days = \"20\"\n", "deadlines.handle_days", "expected a whole number"),
+    ("[deadlines]\nhandle_days = true\n", "deadlines.handle_days", "expected a whole number"),
+    ("[deadlines]\nhandle_days = 0\n", "deadlines.handle_days", "at least 1 day"),
+    ("[cycles]\nscheduled = \"weekly\"\n", "cycles.scheduled", "expected a list"),
+    ("[cycles]\nweekly_on = \"someday\"\n", "cycles.weekly_on", "not one of monday"),
+    ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14}]\n",
+     "screening.daily_periods", "a name, a start and an end"),
+    ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14, end = 2026-02-01}]\n",
+     "screening.daily_periods", "before it starts"),
+    ("deadlines = 3\n", "deadlines", "must be a table"),
+    ("[deadlines\n", "GRIDRISK_POLICY_FILE", "not valid TOML"),
+])
+def test_a_bad_setting_is_refused_by_name(tmp_path: Path, text: str, field: str,
+                                          reason: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load_policy(policy_file(tmp_path, text))
+    assert refused.value.field == field
+    assert reason in refused.value.reason
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="does not exist"):
+        load_policy(tmp_path / "absent.toml")
