@@ -78,9 +78,11 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
     cases = _frame(conn, """
         SELECT case_id, received_on, channel, category, parties,
                ST_X(geom) AS lon, ST_Y(geom) AS lat, 'wgs84' AS crs, cell_code, region_code,
-               complex, responsible_unit, responsible_official, summary
+               complex, responsible_unit, responsible_official, summary, due_at
         FROM cases WHERE region_code IN (SELECT code FROM below) ORDER BY case_id""", code)
     cases["received_on"] = cases["received_on"].astype(str)
+    cases["due_at"] = _iso_times(pd.to_datetime(cases["due_at"], utc=True).dt.tz_convert(
+        timezone))
     cases["crs"] = cases["crs"].where(cases["lon"].notna(), None)
     cases["complex"] = cases["complex"].map({True: "true", False: "false"})
     _to_csv(cases, folder / "cases.csv", CASE_COLUMNS)

@@ -137,7 +137,7 @@ def parse_date(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series
 
 
 def parse_moment(rows: pd.DataFrame, column: str, problems: Problems, *, timezone: str,
-                 dates_allowed: bool) -> tuple[pd.Series, pd.Series]:
+                 dates_allowed: bool, required: bool = True) -> tuple[pd.Series, pd.Series]:
     """UTC instants, and whether the source gave only a date (midnight in `timezone`).
     A time without an offset is read as local time in `timezone`."""
     text = rows[column]
@@ -157,7 +157,8 @@ def parse_moment(rows: pd.DataFrame, column: str, problems: Problems, *, timezon
     expected = "an ISO date or time (e.g. 2025-03-14 or 2025-03-14T09:30:00+08:00)" if (
         dates_allowed) else "an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"
     problems.add(rows, given & instants.isna(), column, f"not {expected}")
-    problems.add(rows, ~given, column, "required: the value is empty")
+    if required:
+        problems.add(rows, ~given, column, "required: the value is empty")
     return instants, is_date & dates_allowed
 
 

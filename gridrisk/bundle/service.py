@@ -103,7 +103,7 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: Deadl
                                 ignore_index=True))
     progress("校验", 0.3)
     cases, case_problems = check_cases(case_rows, cells, cell_rejects, region_rejects, known,
-                                       index, today)
+                                       index, today, timezone=timezone)
     case_rejects = Rejected.of("cases.csv", case_rows, cases, "case_id")
     progress("校验", 0.6)
     events, event_problems = check_events(event_rows, cases, case_rejects, known,
@@ -203,6 +203,7 @@ def _case_rows(cases: pd.DataFrame) -> pd.DataFrame:
         "responsible_unit": _blank_to_null(cases["responsible_unit"]),
         "responsible_official": _blank_to_null(cases["responsible_official"]),
         "summary": _blank_to_null(cases["summary"]),
+        "due_at": cases["due_at"],
     })
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import groupby
 
 import geopandas as gpd
@@ -57,6 +58,7 @@ CASE_COLUMNS = {
     "case_id": True, "received_on": True, "channel": True, "category": True, "parties": True,
     "lon": True, "lat": True, "crs": False, "cell_code": False, "region_code": False,
     "complex": True, "responsible_unit": True, "responsible_official": True, "summary": True,
+    "due_at": False,
 }
 EVENT_COLUMNS = {"case_id": True, "at": True, "type": True, "level": True, "parties": False,
                  "detail": True}
@@ -304,7 +306,7 @@ def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
 
 def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
                 region_rejects: Rejected, known: Known, index: CellIndex,
-                today: pd.Timestamp) -> tuple[pd.DataFrame, Problems]:
+                today: pd.Timestamp, *, timezone: str) -> tuple[pd.DataFrame, Problems]:
     problems = Problems("cases.csv")
     require(rows, "case_id", problems)
     flag_duplicates(rows, "case_id", problems)
@@ -315,6 +317,12 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
     category = parse_enum(rows, "category", Category, problems, required=True)
     parties = parse_int(rows, "parties", problems, minimum=1, required=True)
     is_complex = parse_bool(rows, "complex", problems, default=False)
+    due_at, _ = parse_moment(rows, "due_at", problems, timezone=timezone, dates_allowed=True,
+                             required=False)
+    both = due_at.notna() & received_on.notna()
+    due_day = due_at.dt.tz_convert(timezone).dt.date.where(both, date.min)
+    problems.add(rows, both & (due_day < received_on.where(both, date.min)), "due_at",
+                 "before the case was received (received_on)")
     has_point, lon, lat = _points(rows, problems, allowed=pd.Series(True, index=rows.index))
     cell_given, region_given = present(rows["cell_code"]), present(rows["region_code"])
     nowhere = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
@@ -363,6 +371,7 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
         "lon": lon, "lat": lat, "region_code": region, "cell_code": cell.where(present(cell)),
         "complex": is_complex, "responsible_unit": rows["responsible_unit"],
         "responsible_official": rows["responsible_official"], "summary": rows["summary"],
+        "due_at": due_at,
     })
     return cases.loc[ok], problems
 

@@ -40,6 +40,9 @@ class CaseIn(BaseModel):
     responsible_unit: Text | None = None
     responsible_official: Text | None = None
     summary: Text | None = None
+    due_at: datetime | None = Field(None, description="the handling deadline the source "
+                                    "system set (e.g. a hotline's 办结时限); replaces the "
+                                    "policy's handling deadline of the first acceptance")
 
     @model_validator(mode="after")
     def _located(self) -> Self:
@@ -132,6 +135,7 @@ class CaseOut(BaseModel):
     responsible_unit: str | None
     responsible_official: str | None
     summary: str | None
+    due_at: datetime | None = Field(description="the source's own handling deadline, if any")
     version: int = Field(description="send it back in If-Match to change the case")
     state: CaseStateOut
 

@@ -33,7 +33,7 @@ CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_
                       "accept_by", "handle_by", "overdue_days"]
 CASE_COLUMNS = """c.case_id, c.received_on, c.channel, c.category, c.parties,
     ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat, c.cell_code, c.region_code, c.complex,
-    c.responsible_unit, c.responsible_official, c.summary, c.version"""
+    c.responsible_unit, c.responsible_official, c.summary, c.due_at, c.version"""
 #: a case file in replay order: by local day, then as recorded; corrected events left out
 CASE_FILES = """
     SELECT e.case_id, (e.at AT TIME ZONE :tz)::date AS on_day, e.type, e.detail
@@ -52,6 +52,11 @@ def case_files(db: Session | Connection, case_ids: Iterable[str], *, timezone: s
                                          "as_of": as_of}).all()
     return {case_id: [EventFacts(r.on_day, r.type, r.detail) for r in group]
             for case_id, group in groupby(rows, key=lambda r: r.case_id)}
+
+
+def due_on(due_at: datetime | None, timezone: str) -> date | None:
+    """The local day of a source deadline: the deadline day derive_state counts to."""
+    return due_at.astimezone(ZoneInfo(timezone)).date() if due_at else None
 
 
 def state_out(state: CaseState, today: date) -> CaseStateOut:
@@ -82,7 +87,8 @@ def get_case(db: Session, case_id: str, *, policy: DeadlinePolicy, timezone: str
     if row is None:
         raise UnknownCase(case_id)
     events = case_files(db, [case_id], timezone=timezone).get(case_id, [])
-    state = derive_state(row["received_on"], events, is_complex=row["complex"], policy=policy)
+    state = derive_state(row["received_on"], events, is_complex=row["complex"], policy=policy,
+                         due_on=due_on(row["due_at"], timezone))
     return _case_out(dict(row), state, _today(timezone))
 
 
@@ -103,21 +109,27 @@ def get_case_file(db: Session, case_id: str) -> CaseFileOut:
 def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: str) -> CaseOut:
     if case.received_on > _today(timezone):
         raise InvalidInput("received_on", "in the future")
+    due_at = case.due_at
+    if due_at is not None and due_at.tzinfo is None:
+        due_at = due_at.replace(tzinfo=ZoneInfo(timezone))
+    if due_at is not None and (due_on(due_at, timezone) or date.max) < case.received_on:
+        raise InvalidInput("due_at", f"{due_at.isoformat()} is before the case was received "
+                           f"on {case.received_on}")
     placed = place(db, lon=case.lon, lat=case.lat, crs=case.crs, cell_code=case.cell_code,
                    region_code=case.region_code)
     case_id = case.case_id or _new_case_id(db, case.received_on)
     inserted = db.execute(text(f"""
         INSERT INTO cases (case_id, received_on, channel, category, parties, geom,
                            region_code, cell_code, complex, responsible_unit,
-                           responsible_official, summary)
+                           responsible_official, summary, due_at)
         VALUES (:case_id, :received_on, :channel, :category, :parties,
                 {POINT_OR_NULL},
                 :region_code, :cell_code, :complex, :responsible_unit,
-                :responsible_official, :summary)
+                :responsible_official, :summary, :due_at)
         ON CONFLICT (case_id) DO NOTHING RETURNING case_id"""), {
         **case.model_dump(exclude={"lon", "lat", "crs", "cell_code", "region_code"}),
         "case_id": case_id, "lon": placed.lon, "lat": placed.lat,
-        "region_code": placed.region_code, "cell_code": placed.cell_code,
+        "region_code": placed.region_code, "cell_code": placed.cell_code, "due_at": due_at,
     }).scalar()
     if inserted is None:
         raise Conflict(f"case {case_id} exists already")
@@ -154,7 +166,8 @@ def append_event(db: Session, case_id: str, event: CaseEventIn, *, expected: int
         history.remove(EventFacts(*corrected[0]))
     new = EventFacts(at.astimezone(zone).date(), event.type, event.detail)
     replay = sorted([*history, new], key=lambda e: e.on)  # stable: same day, new one last
-    derive_state(case.received_on, replay, is_complex=case.complex, policy=policy)
+    derive_state(case.received_on, replay, is_complex=case.complex, policy=policy,
+                 due_on=due_on(case.due_at, timezone))
     keyed = _keyed(db, case_id, at, event)
     db.execute(text("""
         INSERT INTO case_events (case_id, content_hash, occurrence, at, at_is_date, type,
@@ -220,7 +233,8 @@ def list_cases(db: Session, *, policy: DeadlinePolicy, timezone: str,
     chosen = []
     for row in rows:
         derived = derive_state(row["received_on"], files.get(row["case_id"], []),
-                               is_complex=row["complex"], policy=policy)
+                               is_complex=row["complex"], policy=policy,
+                               due_on=due_on(row["due_at"], timezone))
         out = _case_out(row, derived, today)
         if _wanted(out.state, state=state, overdue=overdue, due_within_days=due_within_days):
             chosen.append(out)
@@ -242,13 +256,14 @@ def case_states(conn: Connection, *, as_of: date, policy: DeadlinePolicy, timezo
                 ) -> pd.DataFrame:
     """Every case received by `as_of`, its state derived from the events known on `as_of`."""
     cases = conn.execute(text(
-        "SELECT case_id, region_code, cell_code, received_on, complex FROM cases "
+        "SELECT case_id, region_code, cell_code, received_on, complex, due_at FROM cases "
         "WHERE received_on <= :as_of ORDER BY case_id"), {"as_of": as_of}).all()
     files = case_files(conn, [c.case_id for c in cases], timezone=timezone, as_of=as_of)
     rows = []
     for case in cases:
         state = derive_state(case.received_on, files.get(case.case_id, []),
-                             is_complex=case.complex, policy=policy)
+                             is_complex=case.complex, policy=policy,
+                             due_on=due_on(case.due_at, timezone))
         rows.append((case.case_id, case.region_code, case.cell_code, case.received_on,
                      state.is_open, state.accept_by, state.handle_by,
                      state.overdue_days(as_of)))

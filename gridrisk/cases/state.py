@@ -4,8 +4,10 @@ and the workflow that decides which event may follow which.
 Open from receipt until `closed` or `not_accepted`; `reopened` or `refiled` after closing opens
 it again, to be accepted again. The handling deadline counts from the latest acceptance: 30
 days, 60 when complex, plus one extension (its detail may name fewer days, e.g. 延期15日; never
-more than the policy's maximum). A review does not stop the clock. Events are replayed in the
-order of their local day, then the order they were recorded.
+more than the policy's maximum); a deadline the source system set (the case's `due_at`)
+replaces the 30/60 days of the first acceptance, and an extension still adds to it. A review
+does not stop the clock. Events are replayed in the order of their local day, then the order
+they were recorded.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class CaseState:
     closure_type: str | None
     opinion_issued: bool = False
     review_decided: bool = False
+    #: the source's own handling deadline (local day of due_at), until the first acceptance
+    #: takes it as its deadline
+    source_due_on: date | None = None
 
     def overdue_days(self, on: date) -> int:
         """Days past the acceptance or handling deadline on `on`; 0 when not overdue."""
@@ -104,7 +109,8 @@ class CaseState:
         if kind == EventType.accepted:
             days = policy.complex_handle_days if is_complex else policy.handle_days
             return replace(self, accept_by=None, accepted_on=event.on,
-                           handle_by=event.on + timedelta(days=days), extended=False)
+                           handle_by=self.source_due_on or event.on + timedelta(days=days),
+                           extended=False, source_due_on=None)
         if kind in (EventType.reopened, EventType.refiled) and not self.is_open:
             return replace(self, is_open=True, accepted_on=None, handle_by=None,
                            accept_by=event.on + timedelta(days=policy.accept_days),
@@ -129,17 +135,19 @@ def requested_extension_days(detail: str | None, policy: DeadlinePolicy) -> int:
     return int(found.group(1)) if found else policy.max_extension_days
 
 
-def received(received_on: date, policy: DeadlinePolicy) -> CaseState:
+def received(received_on: date, policy: DeadlinePolicy, due_on: date | None = None
+             ) -> CaseState:
     return CaseState(received_on=received_on, is_open=True,
                      accept_by=received_on + timedelta(days=policy.accept_days),
                      accepted_on=None, handle_by=None, extended=False, closed_on=None,
-                     closure_type=None)
+                     closure_type=None, source_due_on=due_on)
 
 
 def derive_state(received_on: date, events: Sequence[EventFacts], *, is_complex: bool,
-                 policy: DeadlinePolicy) -> CaseState:
-    """Replay a case file in order; importer, API and model all call this."""
-    state = received(received_on, policy)
+                 policy: DeadlinePolicy, due_on: date | None = None) -> CaseState:
+    """Replay a case file in order; importer, API and model all call this. `due_on` is the
+    local day of the case's due_at, when the source gave one."""
+    state = received(received_on, policy, due_on)
     for event in events:
         state = state.after(event, policy, is_complex=is_complex)
     return state

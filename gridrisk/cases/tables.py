@@ -37,6 +37,8 @@ class Case(Base):
     responsible_unit: Mapped[str | None] = mapped_column(Text)
     responsible_official: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
+    #: the handling deadline the source system set (bundle spec: due_at)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (

@@ -42,10 +42,11 @@ CASE_FILES = """
 
 
 def states_after_each_event(received_on: date, events: Sequence[EventFacts], *,
-                            is_complex: bool, policy: DeadlinePolicy) -> list[CaseState]:
+                            is_complex: bool, policy: DeadlinePolicy,
+                            due_on: date | None = None) -> list[CaseState]:
     """The state on receipt, then after each event: derive_state of every prefix, in one
     pass (derive_state keeps only the last)."""
-    state = derive_state(received_on, [], is_complex=is_complex, policy=policy)
+    state = derive_state(received_on, [], is_complex=is_complex, policy=policy, due_on=due_on)
     states = [state]
     for event in events:
         state = state.after(event, policy, is_complex=is_complex)
@@ -63,8 +64,8 @@ def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
     params = {"until": known_until, "tz": timezone}
     cases = _frame(conn.execute(text(
         "SELECT case_id, received_on, channel, category, parties, complex, cell_code,"
-        " responsible_unit, summary FROM cases WHERE received_on <= :until ORDER BY case_id"),
-        params), CASE_COLUMNS)
+        " responsible_unit, summary, (due_at AT TIME ZONE :tz)::date FROM cases"
+        " WHERE received_on <= :until ORDER BY case_id"), params), [*CASE_COLUMNS, "due_on"])
     events = _frame(conn.execute(text(CASE_FILES), params), EVENT_COLUMNS)
     screenings = _frame(conn.execute(text(
         "SELECT cell_code, (screened_at AT TIME ZONE :tz)::date, found, severity, outcome"
@@ -73,6 +74,7 @@ def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
     cells = pd.DataFrame(conn.execute(text("SELECT code FROM cells ORDER BY code")).all(),
                          columns=CELL_COLUMNS)
     timeline = replayed_timeline(cases, events, policy)
+    cases = cases.drop(columns="due_on")
     cases["received_on"] = pd.to_datetime(cases["received_on"])
     screenings["screened_on"] = pd.to_datetime(screenings["screened_on"])
     return History(cases=cases, timeline=timeline,
@@ -97,8 +99,10 @@ def cell_neighbours(conn: Connection) -> pd.DataFrame:
 
 
 def replayed_timeline(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePolicy
-              ) -> pd.DataFrame:
-    """Receipt rows and event rows in case-file order, each with the state after it."""
+                      ) -> pd.DataFrame:
+    """Receipt rows and event rows in case-file order, each with the state after it. A
+    `due_on` column of `cases` (the local day of due_at, or None) sets the first
+    acceptance's deadline."""
     received = pd.DataFrame({"case_id": cases["case_id"], "seq": 0, "on": cases["received_on"],
                              "type": "received"})
     events = events.assign(seq=events.groupby("case_id", sort=False).cumcount() + 1)
@@ -112,11 +116,14 @@ def replayed_timeline(cases: pd.DataFrame, events: pd.DataFrame, policy: Deadlin
     files = {case_ids[a]: facts[a:b] for a, b in zip(starts, ends, strict=True)}
     columns: dict[str, list[object]] = {c: [] for c in STATE_COLUMNS}
     ordered = cases.sort_values("case_id", kind="stable")  # the timeline's order
-    for case_id, received_on, is_complex in zip(ordered["case_id"].tolist(),
-                                                ordered["received_on"].tolist(),
-                                                ordered["complex"].tolist(), strict=True):
+    due = ordered["due_on"] if "due_on" in ordered else pd.Series(None, index=ordered.index)
+    for case_id, received_on, is_complex, due_on in zip(
+            ordered["case_id"].tolist(), ordered["received_on"].tolist(),
+            ordered["complex"].tolist(), due.tolist(), strict=True):
         for state in states_after_each_event(received_on, files.get(case_id, []),
-                                             is_complex=is_complex, policy=policy):
+                                             is_complex=is_complex, policy=policy,
+                                             due_on=due_on if isinstance(due_on, date)
+                                             else None):
             for column in STATE_COLUMNS:
                 columns[column].append(getattr(state, column))
     timeline = timeline.assign(**columns)

@@ -262,3 +262,14 @@ def test_retried_event_is_appended_once(client: TestClient) -> None:
                                                          "at": "2026-10-02"}, headers=headers)
         assert response.status_code == 201
     assert len(client.get("/cases/N1/events").json()["events"]) == 1
+
+
+def test_a_source_deadline_sets_the_handling_deadline(client: TestClient) -> None:
+    case = create(client, due_at="2026-10-20T18:00:00+08:00").json()
+    assert case["due_at"] == "2026-10-20T10:00:00Z"
+    accepted = append(client, "N1", 1, at="2026-10-02", type="accepted")
+    assert accepted.json()["state"]["handle_by"] == "2026-10-20"
+    refused = create(client, case_id="N2", due_at="2026-09-30T12:00:00+08:00")
+    assert problem(refused, 422)["errors"] == [
+        {"field": "due_at", "reason": "2026-09-30T12:00:00+08:00 is before the case was "
+                                      "received on 2026-10-01"}]

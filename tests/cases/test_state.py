@@ -119,3 +119,24 @@ def test_a_second_extension_after_a_new_acceptance_is_allowed() -> None:
                      (9, "closed", "resolved"), (20, "reopened", None), (21, "accepted", None),
                      (30, "extended", "延期10日"))
     assert state.handle_by == day(61)
+
+
+def test_a_source_deadline_replaces_the_first_acceptances_handling_period() -> None:
+    facts = [EventFacts(day(2), "accepted")]
+    state = derive_state(RECEIVED, facts, is_complex=True, policy=POLICY, due_on=day(10))
+    assert state.handle_by == day(10)
+    extended = derive_state(RECEIVED, [*facts, EventFacts(day(5), "extended", "延期15日")],
+                            is_complex=False, policy=POLICY, due_on=day(10))
+    assert extended.handle_by == day(25)
+
+
+def test_a_reopened_case_gets_the_policys_deadline_not_the_sources_again() -> None:
+    facts = [EventFacts(day(2), "accepted"), EventFacts(day(6), "closed", "resolved"),
+             EventFacts(day(40), "reopened"), EventFacts(day(41), "accepted")]
+    state = derive_state(RECEIVED, facts, is_complex=False, policy=POLICY, due_on=day(10))
+    assert state.handle_by == day(71)
+
+
+def test_a_source_deadline_does_not_move_the_acceptance_deadline() -> None:
+    state = derive_state(RECEIVED, [], is_complex=False, policy=POLICY, due_on=day(5))
+    assert state.accept_by == day(15) and state.handle_by is None

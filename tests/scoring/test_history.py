@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from gridrisk.bundle.service import import_bundle
 from gridrisk.cases.state import EventFacts, derive_state
@@ -62,3 +62,15 @@ def test_neighbours_are_cells_that_share_a_border(conn: Connection, tiny_bundle)
 def test_an_empty_database_says_to_import_first(conn: Connection) -> None:
     with pytest.raises(InvalidInput, match="import a bundle first"):
         load_history(conn, policy=POLICY, timezone=TIMEZONE)
+
+
+def test_the_history_carries_a_source_deadline_into_the_timeline(conn: Connection,
+                                                                 tiny_bundle) -> None:  # type: ignore[no-untyped-def]
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+    conn.execute(text("UPDATE cases SET due_at = '2025-03-20T18:00:00+08:00' "
+                      "WHERE case_id = 'C1'"))
+    history = load_history(conn, policy=POLICY, timezone=TIMEZONE)
+    accepted = history.timeline.loc[(history.timeline["case_id"] == "C1")
+                                    & (history.timeline["type"] == "accepted")]
+    assert accepted["handle_by"].tolist() == [pd.Timestamp("2025-03-20")]
+    assert "due_on" not in history.cases.columns
