@@ -33,7 +33,8 @@ from gridrisk.bundle.validate import (
 )
 from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
 from gridrisk.policy import DeadlinePolicy, PrivacyPolicy, load_policy
-from gridrisk.privacy.service import closed_before, write_contacts, years_before
+from gridrisk.privacy.retention import closed_before, years_before
+from gridrisk.privacy.service import write_contacts
 from gridrisk.privacy.vault import Vault
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
