@@ -9,7 +9,7 @@ Masked forms (docs/privacy.md):
 - a mobile keeps its first 3 and last 4 digits: 13812348000 → 138****8000;
 - a landline keeps its area code and last 4 digits: 010-12345678 → 010-****5678;
 - an identity card number keeps its first 4 and last 4 characters: 1101**********1234;
-- an address keeps its leading administrative part (…省/市/区/县/旗): 北京市朝阳区****;
+- an address keeps its leading administrative part (…省/市/区/县/乡/镇): 北京市朝阳区****;
 - in free text, the same for mobiles, landlines and identity card numbers, however they are
   typed (spaces or dashes between digit groups, +86, full-width digits), and a long digit run
   (a bank card, a 15-digit first-generation identity number) keeps its first and last 4.
@@ -50,7 +50,7 @@ KEYWORD_NUMBER = re.compile(
 #: free text worth scanning holds three digits in a row
 _HAS_DIGITS = re.compile(f"{D}{{3}}")
 NAME_PARTS = re.compile(r"([\s·•・.\-]+)")
-ADDRESS_HEAD = re.compile(r"^.{1,11}(?:自治区|特别行政区|省|市|区|县|旗|盟|州)")
+ADDRESS_HEAD = re.compile(r"^.{1,11}(?:自治区|特别行政区|省|市|区|县|旗|盟|州|乡|镇|街道)")
 _DIGIT = re.compile(D)
 
 
@@ -95,7 +95,7 @@ def mask_texts(texts: pd.Series) -> pd.Series:
     if not scan.any():
         return texts
     masked = texts.copy()
-    masked[scan[scan].index] = values[scan].map(mask_text)
+    masked.loc[scan[scan].index] = values[scan].map(mask_text).to_numpy()
     return masked
 
 
@@ -119,7 +119,7 @@ def mask_id_number(id_number: str) -> str:
 
 
 def mask_address(address: str) -> str:
-    """The leading administrative part (up to the last 省/市/区/县/旗 in its first 12
+    """The leading administrative part (up to the last 省/市/区/县/乡/镇/街道 in its first 12
     characters), the rest four stars whatever its length."""
     head = ADDRESS_HEAD.match(address.strip())
     return (head.group(0) if head else address.strip()[:2]) + STAR * 4

@@ -73,17 +73,22 @@ class Vault:
         return json.loads(plain)  # type: ignore[no-any-return]
 
     def _generate(self) -> None:
-        """Written with O_EXCL: two processes starting at once keep the one key written first."""
+        """Written whole to a file of its own, then linked into place: two processes starting
+        at once keep the one key linked first, and nobody reads half a key."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = HEADER + base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n"
+        draft = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}")
+        handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(handle, "w", encoding="ascii") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, self.path)
         except FileExistsError:
-            return
-        with os.fdopen(handle, "w", encoding="ascii") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
 
     def _read(self) -> bytes:
         mode = self.path.stat().st_mode

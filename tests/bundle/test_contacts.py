@@ -138,7 +138,7 @@ def test_a_contact_may_name_a_case_the_database_holds(conn: Connection, tiny_bun
 
 
 def test_contacts_need_the_key(conn: Connection, tiny_bundle: Path) -> None:
-    with pytest.raises(BundleFileError, match="contacts.csv: holds complainants' contacts"):
+    with pytest.raises(BundleFileError, match=r"contacts\.csv: holds complainants' contacts"):
         import_bundle(conn, write_contacts(tiny_bundle))
 
 
