@@ -18,7 +18,7 @@ from .conftest import CASES, CONTACTS, EVENTS, write_contacts
 from .test_import import rewrite_cases
 
 CLEAR = ["欧阳建华", "13812348000", "11010519491231002X", "John Smith", "0371-61234567",
-         "东湖村"]
+         "东湖村3组"]
 
 
 @pytest.fixture
@@ -183,3 +183,73 @@ def test_rejects_frame_never_holds_a_clear_value(conn: Connection, tiny_bundle: 
         if len(value) > 2:
             assert value not in text_of_rejects
     assert set(caught.value.rejects["column"]) == {"name", "phone", "id_number", "address"}
+
+
+# -- export ------------------------------------------------------------------------------
+
+TYPED = "欠薪，联系电话13912345678，身份证11010519491231002X"
+
+
+def typed_into_free_text(bundle: Path) -> None:
+    from .conftest import CASE_HEADER, EVENT_HEADER, write_csv
+
+    write_csv(bundle / "cases.csv", CASE_HEADER, [{**CASES[0], "summary": TYPED}, *CASES[1:]])
+    write_csv(bundle / "case_events.csv", EVENT_HEADER,
+              [*EVENTS, {"case_id": "C3", "at": "2025-04-12", "type": "met_complainant",
+                         "detail": "约见，座机0371-61234567"}])
+
+
+def test_an_export_leaves_contacts_out_and_masks_free_text(
+        conn: Connection, tiny_bundle: Path, vault: Vault, tmp_path: Path) -> None:
+    from gridrisk.bundle.export import export_region
+
+    from .conftest import COUNTY
+
+    typed_into_free_text(tiny_bundle)
+    import_bundle(conn, write_contacts(tiny_bundle), vault=vault)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "contacts.csv").write_text("left by an earlier export")
+
+    counts = export_region(conn, COUNTY, out)
+
+    assert "contacts" not in counts and not (out / "contacts.csv").exists()
+    written = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    for value in [*CLEAR, "13912345678", "61234567"]:
+        assert value not in written
+    assert "联系电话139****5678，身份证1101**********002X" in written
+    assert "座机0371-****4567" in written
+
+
+def test_an_export_with_contacts_round_trips(conn: Connection, tiny_bundle: Path,
+                                             vault: Vault, tmp_path: Path) -> None:
+    from gridrisk.bundle.export import export_region
+
+    from .conftest import COUNTY
+    from .test_export import EVERYTHING
+    from .test_import import snapshot
+
+    typed_into_free_text(tiny_bundle)
+    import_bundle(conn, write_contacts(tiny_bundle), vault=vault)
+    before = snapshot(conn), opened_contacts(conn, vault, ["C1", "C2", "C3"])
+    out = tmp_path / "county.zip"
+
+    counts = export_region(conn, COUNTY, out, with_contacts=True, vault=vault)
+    conn.execute(text(EVERYTHING))
+    report = import_bundle(conn, out, vault=vault)
+
+    assert counts["contacts"] == 3 and report.rejects.empty
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert (snapshot(conn), opened_contacts(conn, vault, ["C1", "C2", "C3"])) == before
+
+
+def test_an_export_with_contacts_needs_the_key(conn: Connection, tiny_bundle: Path,
+                                               tmp_path: Path) -> None:
+    from gridrisk.bundle.export import export_region
+    from gridrisk.errors import InvalidInput
+
+    from .conftest import COUNTY
+
+    import_bundle(conn, tiny_bundle)
+    with pytest.raises(InvalidInput, match="with_contacts"):
+        export_region(conn, COUNTY, tmp_path / "out", with_contacts=True)
