@@ -6,7 +6,7 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import bundle, cycle, database, demo, maps, model, privacy, serve
+from gridrisk.cli import backup, bundle, cycle, database, demo, maps, model, privacy, serve
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -16,6 +16,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(privacy.app, name="privacy")
 bundle.register(app)
+backup.register(app)
 demo.register(app)
 maps.register(app)
 serve.register(app)
