@@ -34,7 +34,12 @@ from gridrisk.cases.keys import event_keys
 from gridrisk.cases.state import EventFacts, received
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.privacy.numbers import parse_id_numbers, parse_phones
-from gridrisk.privacy.schemas import ADDRESS_MAX, CONTACT_FIELDS, NAME_MAX
+from gridrisk.privacy.schemas import (
+    ADDRESS_MAX,
+    CONTACT_FIELDS,
+    CONTROL_CHARACTERS,
+    NAME_MAX,
+)
 from gridrisk.regions.assign import CellIndex
 from gridrisk.regions.coords import to_wgs84_by_row
 from gridrisk.vocab import (
@@ -69,7 +74,6 @@ SCREENING_COLUMNS = {
 }
 CONTACT_COLUMNS = {"case_id": True, "name": True, "phone": False, "id_number": False,
                    "address": False}
-CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
 
 
 @dataclass

@@ -4,6 +4,8 @@ and goes out in clear only from the contact view (GET /cases/{id}/contact, the c
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Self
 
@@ -15,6 +17,8 @@ from gridrisk.privacy.numbers import parse_id_numbers, parse_phones
 
 NAME_MAX = 100
 ADDRESS_MAX = 500
+#: a line break, tab, NUL or another control character: no part of a contact holds one
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
 #: the parts of a contact, in the order of contacts.csv
 CONTACT_FIELDS = ("name", "phone", "id_number", "address")
 
@@ -48,7 +52,7 @@ class ContactIn(BaseModel):
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, value: Any) -> Any:
-        return _one(value, lambda v: parse_phones(v))
+        return _one(value, parse_phones)
 
     @field_validator("id_number", mode="before")
     @classmethod
@@ -73,10 +77,15 @@ def _bounded(value: Any, limit: int, *, required: bool) -> Any:
         return None
     if len(value) > limit:
         raise ValueError(f"at most {limit} characters")
+    if re.search(CONTROL_CHARACTERS, value):
+        raise ValueError("holds a control character (a line break, tab or NUL)")
     return value
 
 
-def _one(value: Any, parse: Any) -> Any:
+Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+
+
+def _one(value: Any, parse: Parser) -> Any:
     """A single phone or identity number through the column parser: its stored form."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()

@@ -90,6 +90,12 @@ def test_a_contact_needs_a_name(client: TestClient) -> None:
     assert body["errors"][0]["field"] == "contact.name"
 
 
+def test_a_contact_holds_no_control_character(client: TestClient) -> None:
+    body = problem(create(client, contact={"name": "张\x00三"}), 422)
+    assert (body["errors"][0]["field"], body["errors"][0]["reason"]) == (
+        "contact.name", "holds a control character (a line break, tab or NUL)")
+
+
 def test_a_retried_case_with_a_contact_is_stored_once(client: TestClient,
                                                       conn: Connection) -> None:
     headers = {"Idempotency-Key": "k-1"}
