@@ -20,6 +20,7 @@ from api.routers import assignments, cases, cycles, health, pages, regions, scre
 from gridrisk import __version__
 from gridrisk.db.engine import database_url
 from gridrisk.policy import load_policy
+from gridrisk.privacy.vault import Vault
 from gridrisk.settings import Settings, get_settings
 from maps.assets import ASSET_URL, ASSETS_DIR
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.bind = bind if bind is not None else create_engine(
         database_url(settings), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0)
     app.state.policy = load_policy(settings.policy_file)
+    app.state.vault = Vault.of(settings)  # the key is read when a contact is first needed
     problems.install(app)
     for router in (health.router, regions.router, cases.router, screenings.router,
                    cycles.router, assignments.router, tiles.router):

@@ -1,5 +1,6 @@
 """What routers take: a database session whose transaction the request owns, the settings,
-the policy, and the headers that make writes safe to retry and to race."""
+the policy, the vault that seals contacts, and the headers that make writes safe to retry
+and to race."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.privacy.vault import Vault
 from gridrisk.settings import Settings
 
 In = TypeVar("In")
@@ -78,6 +80,10 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_vault(request: Request) -> Vault:
+    return request.app.state.vault  # type: ignore[no-any-return]
+
+
 def get_policy(request: Request) -> DeadlinePolicy:
     return request.app.state.policy.deadlines  # type: ignore[no-any-return]
 
@@ -107,6 +113,7 @@ Db = Annotated[Session, Depends(get_db, scope="function")]
 AsyncDbDep = Annotated[AsyncDb, Depends(get_async_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Policy = Annotated[DeadlinePolicy, Depends(get_policy)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
 ScreeningPolicyDep = Annotated[ScreeningPolicy, Depends(get_screening_policy)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

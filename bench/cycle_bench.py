@@ -43,6 +43,7 @@ def county(cluster: Any, name: str, scale: str, seed: int, cache: Path) -> tuple
     from gridrisk.bundle.service import import_bundle
     from gridrisk.db.engine import upgrade_to_head
     from gridrisk.policy import DeadlinePolicy
+    from gridrisk.privacy.vault import Vault
     from gridrisk.synthetic import generate_bundle
 
     bundle = cache / f"county-{scale}-seed{seed}"
@@ -58,7 +59,8 @@ def county(cluster: Any, name: str, scale: str, seed: int, cache: Path) -> tuple
     upgrade_to_head(engine)
     started = time.perf_counter()
     with engine.begin() as conn:
-        import_bundle(conn, bundle, timezone="Asia/Shanghai", policy=DeadlinePolicy())
+        import_bundle(conn, bundle, timezone="Asia/Shanghai", policy=DeadlinePolicy(),
+                      vault=Vault(cache / "secret.key"))
     seconds = time.perf_counter() - started
     engine.dispose()
     return url, seconds

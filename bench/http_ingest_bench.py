@@ -898,6 +898,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from gridrisk.bundle.service import import_bundle
     from gridrisk.db.embedded import EmbeddedCluster
     from gridrisk.db.engine import upgrade_to_head
+    from gridrisk.privacy.vault import Vault
     from gridrisk.synthetic import generate_bundle
 
     console.rule(f"http ingest bench: gridrisk serve vs bare FastAPI + asyncpg, "
@@ -930,7 +931,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with console.status(f"generate and import the {args.scale} county"):
             counts = generate_bundle(county, seed=args.seed, scale=args.scale)
             with engine.begin() as conn:
-                import_bundle(conn, county)
+                import_bundle(conn, county, vault=Vault(scratch / "secret.key"))
         codes, geoms = load_cells(engine)
         pool = build_pool(codes, geoms, args.pool, args.found_share, args.seed)
         pool_file = scratch / "bodies.txt"

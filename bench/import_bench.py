@@ -44,6 +44,7 @@ from rich.table import Table
 
 from gridrisk.cli.common import progress_bar
 from gridrisk.db.embedded import reachable_scratch
+from gridrisk.privacy.vault import Vault
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -473,7 +474,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with progress_bar("county import", transient=True) as progress:
             start = time.perf_counter()
             with engine.begin() as conn:
-                county_report = import_bundle(conn, county, progress=progress)
+                county_report = import_bundle(conn, county, progress=progress,
+                                              vault=Vault(scratch / "secret.key"))
             county_s = time.perf_counter() - start
         console.print(f"  import the county: [bold]{county_s:.2f} s[/]")
         results["county"] = {"generate_seconds": round(generate_s, 3),

@@ -51,6 +51,7 @@ def one_seed(seed: int, scratch: Path, args: argparse.Namespace) -> dict[str, An
     from gridrisk.db.embedded import EmbeddedCluster
     from gridrisk.db.engine import upgrade_to_head
     from gridrisk.policy import DeadlinePolicy
+    from gridrisk.privacy.vault import Vault
     from gridrisk.scoring.history import load_history
     from gridrisk.scoring.service import train_model
     from gridrisk.synthetic import generate_bundle
@@ -68,7 +69,8 @@ def one_seed(seed: int, scratch: Path, args: argparse.Namespace) -> dict[str, An
         generate_bundle(county, seed=seed, scale=args.scale)
         start = time.perf_counter()
         with engine.begin() as conn:
-            import_bundle(conn, county, timezone="Asia/Shanghai", policy=policy)
+            import_bundle(conn, county, timezone="Asia/Shanghai", policy=policy,
+                          vault=Vault(scratch / "secret.key"))
         result["import_seconds"] = round(time.perf_counter() - start, 1)
         console.print(f"  seed {seed}: county imported ({result['import_seconds']} s)")
 

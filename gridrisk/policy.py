@@ -1,8 +1,8 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
-cadences, cycle thresholds and schedule). Defaults ship in policy.toml next to this module;
-a file of the same shape (GRIDRISK_POLICY_FILE) replaces them, section by section. Every key
-is documented in docs/policy.md. A change changes what is derived (deadlines, coverage,
-worklists), never stored events or records."""
+cadences, cycle thresholds and schedule, how long contacts are kept). Defaults ship in
+policy.toml next to this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces
+them, section by section. Every key is documented in docs/policy.md. A change changes what
+is derived (deadlines, coverage, worklists), never stored events or records."""
 
 from __future__ import annotations
 
@@ -98,12 +98,23 @@ class CyclePolicy:
 
 
 @dataclass(frozen=True)
+class PrivacyPolicy:
+    #: a closed case's contact is erased this many years after its last event
+    contact_retention_years: int = 3
+
+    def __post_init__(self) -> None:
+        if self.contact_retention_years < 1:
+            raise InvalidInput("privacy.contact_retention_years", "must be at least 1 year")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     cycles: CyclePolicy = field(default_factory=CyclePolicy)
+    privacy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
 
 
 Section = TypeVar("Section")

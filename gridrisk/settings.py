@@ -60,10 +60,22 @@ class Settings(BaseSettings):
         default=None,
         description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",
     )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="The key that seals complainant contacts (generated on first use, mode "
+        "0600); unset = secret.key in the data directory. Keep it off the database's disk "
+        "and in every backup's safe (docs/privacy.md).",
+    )
 
     @property
     def data_path(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def secret_key_path(self) -> Path:
+        if self.secret_key_file is not None:
+            return self.secret_key_file.expanduser().resolve()
+        return self.data_path / "secret.key"
 
     @property
     def models_path(self) -> Path:

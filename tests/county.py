@@ -22,6 +22,7 @@ from gridrisk.cycles.service import CycleInputs
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy.vault import Vault
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import Trained, promote_model, train_model
 from gridrisk.settings import Settings
@@ -36,8 +37,15 @@ TRAINED_TO = date(2026, 7, 31)
 
 
 @pytest.fixture(scope="session")
-def county_url(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[str]:
+def county_vault(tmp_path_factory: pytest.TempPathFactory) -> Vault:
+    """The key that seals the demo counties' contacts (the databases of this module and
+    tests/api/pages_county.py)."""
+    return Vault(tmp_path_factory.mktemp("county-key") / "secret.key")
+
+
+@pytest.fixture(scope="session")
+def county_url(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory,
+               county_vault: Vault) -> Iterator[str]:
     admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS model_county WITH (FORCE)"))
@@ -50,7 +58,7 @@ def county_url(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactor
     try:
         upgrade_to_head(engine)
         with engine.begin() as conn:
-            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY)
+            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY, vault=county_vault)
     finally:
         engine.dispose()
     yield url
@@ -106,7 +114,9 @@ def inputs(cycle_data_dir: Path) -> CycleInputs:
 
 
 @pytest.fixture
-def county_client(county_conn: Connection, cycle_data_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=cycle_data_dir, model_threads=1)
+def county_client(county_conn: Connection, cycle_data_dir: Path, county_vault: Vault
+                  ) -> Iterator[TestClient]:
+    settings = Settings(data_dir=cycle_data_dir, model_threads=1,
+                        secret_key_file=county_vault.path)
     with TestClient(create_app(settings, bind=county_conn)) as client:
         yield client

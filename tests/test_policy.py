@@ -45,6 +45,8 @@ investigate_min_score = 1
     ("[deadlines]\nhandle_days = true\n", "deadlines.handle_days", "expected a whole number"),
     ("[deadlines]\nhandle_days = 0\n", "deadlines.handle_days", "at least 1 day"),
     ("[cycles]\nscheduled = \"weekly\"\n", "cycles.scheduled", "expected a list"),
+    ("[privacy]\ncontact_retention_years = 0\n", "privacy.contact_retention_years",
+     "at least 1 year"),
     ("[cycles]\nweekly_on = \"someday\"\n", "cycles.weekly_on", "not one of monday"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14}]\n",
      "screening.daily_periods", "a name, a start and an end"),

@@ -4,10 +4,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep
+from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep, VaultDep
 from api.idempotent import once
 from gridrisk.cases import service
 from gridrisk.cases.schemas import CaseEventIn, CaseFileOut, CaseIn, CaseOut, CasePage
+from gridrisk.privacy import service as contacts
+from gridrisk.privacy.schemas import ContactView
 from gridrisk.vocab import Category
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -19,10 +21,11 @@ PROBLEMS = {404: {"description": "unknown case"},
 
 @router.post("", status_code=201, summary="登记信访事项", responses=PROBLEMS,
              response_model=CaseOut)
-def create_case(body: CaseIn, db: Db, settings: SettingsDep, policy: Policy,
+def create_case(body: CaseIn, db: Db, settings: SettingsDep, policy: Policy, vault: VaultDep,
                 key: IdempotencyKey) -> CaseOut | Response:
+    """A contact in the body is sealed in the same transaction as the case."""
     return once(db, key, "POST /cases", body, lambda: service.open_case(
-        db, body, policy=policy, timezone=settings.timezone))
+        db, body, policy=policy, timezone=settings.timezone, vault=vault))
 
 
 @router.get("", summary="查询信访事项")
@@ -66,3 +69,16 @@ def append_event(case_id: str, body: CaseEventIn, db: Db, settings: SettingsDep,
                  ) -> CaseOut | Response:
     return once(db, key, f"POST /cases/{case_id}/events", body, lambda: service.append_event(
         db, case_id, body, expected=version, policy=policy, timezone=settings.timezone))
+
+
+@router.get("/{case_id}/contact", summary="诉求人联系方式（明文）", responses={
+    404: {"description": "unknown case"},
+    503: {"description": "the secret key file is missing or is not the contacts' key"}})
+def get_contact(case_id: str, db: Db, vault: VaultDep, response: Response) -> ContactView:
+    """The complainant's contact and the case's free text in clear. Everywhere else they are
+    masked."""
+    # issue 14 (access): authorise the caller here (a handler or supervisor whose scope holds
+    # the case; anyone else gets the same 404 as an unknown case), then audit-log the
+    # showing (who, when, which case, from which address) before revealing
+    response.headers["Cache-Control"] = "no-store"
+    return contacts.reveal_contact(db, vault, case_id)

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api import labels
-from api.deps import Db, Policy, SettingsDep
+from api.deps import Db, Policy, SettingsDep, VaultDep
 from api.problems import STATUS
 from gridrisk.cases import service as case_service
 from gridrisk.cases.errors import TransitionRefused
@@ -33,6 +33,9 @@ from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, Cycle
 from gridrisk.errors import GridriskError, NotFound, StaleVersion
 from gridrisk.pages import service as page_service
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy import service as contact_service
+from gridrisk.privacy.schemas import ContactView
+from gridrisk.privacy.vault import Vault
 from gridrisk.regions.service import get_region
 from gridrisk.vocab import (
     AssignmentStatus,
@@ -261,26 +264,54 @@ def decide(assignment_id: int, form: Form, db: Db, view: ViewDep, settings: Sett
 
 @router.get("/pages/cases/{case_id}")
 def case_page(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: Policy,
-              added: str | None = None) -> HTMLResponse:
-    return _shown(view, lambda: _case_view(db, view, settings.timezone, policy, case_id,
-                                           added=added))
+              vault: VaultDep, added: str | None = None) -> HTMLResponse:
+    return _shown(view, lambda: _case_view(db, view, vault, settings.timezone, policy,
+                                           case_id, added=added))
 
 
-def _case_view(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_id: str, *,
-               status_code: int = 200, added: str | None = None, error: str | None = None,
-               entered: dict[str, str] | None = None) -> HTMLResponse:
+@router.post("/pages/cases/{case_id}/contact")
+def contact_view(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: Policy,
+                 vault: VaultDep) -> HTMLResponse:
+    """The case page with the contact and the free text in clear ("show contact"); a POST,
+    so the showing is a deliberate act that no link, prefetch or cache repeats."""
+    # issue 14 (access): check the form's CSRF field, authorise the caller (a handler or
+    # supervisor whose scope holds the case; anyone else sees the unknown-case page) and
+    # audit-log the showing here, before revealing
+    def build() -> HTMLResponse:
+        revealed = contact_service.reveal_contact(db, vault, case_id)
+        page = _case_view(db, view, vault, settings.timezone, policy, case_id,
+                          revealed=revealed)
+        page.headers["Cache-Control"] = "no-store"
+        return page
+    return _shown(view, build)
+
+
+def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: DeadlinePolicy,
+               case_id: str, *, status_code: int = 200, added: str | None = None,
+               error: str | None = None, entered: dict[str, str] | None = None,
+               revealed: ContactView | None = None) -> HTMLResponse:
+    """The case page: its contact masked and its free text masked, unless `revealed` gives
+    them in clear."""
     case = case_service.get_case(db, case_id, policy=policy, timezone=timezone)
     case_file = case_service.get_case_file(db, case_id)
+    events = case_file.events
+    if revealed is not None:
+        case = case.model_copy(update={"summary": revealed.summary})
+        clear = {d.id: d.detail for d in revealed.event_details}
+        events = [e.model_copy(update={"detail": clear.get(e.id, e.detail)}) for e in events]
+    contact = revealed.contact if revealed is not None else (
+        contact_service.masked_contact(db, vault, case_id) if case.has_contact else None)
     return view.render(
-        "case.html", status_code, case=case, events=case_file.events, added=added,
+        "case.html", status_code, case=case, events=events, added=added,
         error=error, entered=entered or {"on": _today(timezone).isoformat()},
+        contact=contact, revealed=revealed is not None,
         event_types=[e.value for e in EventType], levels=[e.value for e in EventLevel],
         closure_types=[c.value for c in ClosureType])
 
 
 @router.post("/pages/cases/{case_id}/events")
 def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: SettingsDep,
-                 policy: Policy) -> Response:
+                 policy: Policy, vault: VaultDep) -> Response:
     """One event for the case file, at the version the form was read at; a refusal shows the
     page again with its reason and what was entered."""
     kind = form.get("type", "")
@@ -293,26 +324,27 @@ def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: Sett
         case_service.append_event(db, case_id, event, expected=version, policy=policy,
                                   timezone=settings.timezone)
     except ValidationError as exc:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 422,
+        return _refused(db, view, vault, settings.timezone, policy, case_id, form, 422,
                         _validation_text(exc))
     except StaleVersion:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 412,
+        return _refused(db, view, vault, settings.timezone, policy, case_id, form, 412,
                         view.t["stale"])
     except TransitionRefused as exc:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 422,
+        return _refused(db, view, vault, settings.timezone, policy, case_id, form, 422,
                         view.t["refused"] + str(exc))
     except NotFound as exc:
         return view.error(exc)
     except GridriskError as exc:
         status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
-        return _refused(db, view, settings.timezone, policy, case_id, form, status, str(exc))
+        return _refused(db, view, vault, settings.timezone, policy, case_id, form, status,
+                        str(exc))
     return RedirectResponse(view.link(f"/pages/cases/{case_id}", added=kind),
                             status_code=303)
 
 
-def _refused(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_id: str,
-             form: dict[str, str], status: int, message: str) -> HTMLResponse:
-    return _shown(view, lambda: _case_view(db, view, timezone, policy, case_id,
+def _refused(db: Db, view: View, vault: Vault, timezone: str, policy: DeadlinePolicy,
+             case_id: str, form: dict[str, str], status: int, message: str) -> HTMLResponse:
+    return _shown(view, lambda: _case_view(db, view, vault, timezone, policy, case_id,
                                            status_code=status, error=message, entered=form))
 
 

@@ -3,12 +3,16 @@
 The region's ancestors come along (without their cases) so that the bundle imports into an
 empty database: a township needs its county. A case file is written as corrected: an event
 that a later event corrects is left out (the bundle has no column to link the two).
-Complainant details are never exported (the bundle holds none)."""
+
+Complainants' contacts stay out, and the phone and identity card numbers typed into free text
+(summaries, event details) are masked, unless the export asks for contacts by name: then
+contacts.csv is written and the free text goes out as typed, so the bundle round-trips."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +20,16 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gridrisk.bundle.validate import CASE_COLUMNS, EVENT_COLUMNS, SCREENING_COLUMNS
+from gridrisk.bundle.validate import (
+    CASE_COLUMNS,
+    CONTACT_COLUMNS,
+    EVENT_COLUMNS,
+    SCREENING_COLUMNS,
+)
+from gridrisk.errors import InvalidInput
+from gridrisk.privacy.masking import mask_texts
+from gridrisk.privacy.service import region_contacts
+from gridrisk.privacy.vault import Vault
 from gridrisk.regions.errors import UnknownRegion
 
 SUBTREE = """
@@ -30,24 +43,40 @@ WITH RECURSIVE below AS (
 """
 
 
-def export_region(conn: Connection, code: str, out: Path, *, timezone: str = "Asia/Shanghai"
-                  ) -> dict[str, int]:
-    """Write the bundle to `out` (a folder, or a .zip when the name ends so); row counts."""
+def export_region(conn: Connection, code: str, out: Path, *, timezone: str = "Asia/Shanghai",
+                  with_contacts: bool = False, vault: Vault | None = None) -> dict[str, int]:
+    """Write the bundle to `out` (a folder, or a .zip when the name ends so); row counts.
+    `with_contacts` (an administrator's choice, by name) adds contacts.csv, opened with
+    `vault`, readable by its owner only, and leaves free text unmasked; without it, a
+    contacts.csv left in the folder by an earlier export is removed."""
     if conn.execute(text("SELECT 1 FROM regions WHERE code = :code"), {"code": code}).first() \
             is None:
         raise UnknownRegion(code)
+    if with_contacts and vault is None:
+        raise InvalidInput("with_contacts", "contacts are opened with the secret key, and "
+                           "none was given")
     out = Path(out)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / (out.stem if out.suffix == ".zip" else out.name)
         folder.mkdir()
-        counts = _write_bundle(conn, code, folder, timezone)
+        counts = _write_bundle(conn, code, folder, timezone,
+                               free_text=_as_typed if with_contacts else mask_texts)
+        if with_contacts:
+            assert vault is not None
+            counts["contacts"] = _write_contacts(conn, code, folder, vault)
         if out.suffix == ".zip":
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.make_archive(str(out.with_suffix("")), "zip", folder.parent, folder.name)
+            if with_contacts:
+                out.chmod(0o600)
         else:
             out.mkdir(parents=True, exist_ok=True)
+            # an earlier export's contacts must not linger beside a bundle without them
+            (out / "contacts.csv").unlink(missing_ok=True)
             for file in folder.iterdir():
                 shutil.copyfile(file, out / file.name)
+            if with_contacts:
+                (out / "contacts.csv").chmod(0o600)
     return counts
 
 
@@ -61,7 +90,8 @@ def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
-def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> dict[str, int]:
+def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
+                  free_text: Callable[[pd.Series], pd.Series]) -> dict[str, int]:
     regions = _frame(conn, """
         SELECT code, name, level, parent_code, households, ST_AsBinary(geom) AS wkb
         FROM regions WHERE code IN (SELECT code FROM below UNION SELECT code FROM above)
@@ -85,6 +115,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
         timezone))
     cases["crs"] = cases["crs"].where(cases["lon"].notna(), None)
     cases["complex"] = cases["complex"].map({True: "true", False: "false"})
+    cases["summary"] = free_text(cases["summary"])
     _to_csv(cases, folder / "cases.csv", CASE_COLUMNS)
 
     events = _frame(conn, """
@@ -97,6 +128,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
     events["at"] = _iso_times(local).where(~events["at_is_date"].astype(bool),
                                            local.dt.strftime("%Y-%m-%d"))
     events["parties"] = events["parties"].astype("Int64")
+    events["detail"] = free_text(events["detail"])
     _to_csv(events, folder / "case_events.csv", EVENT_COLUMNS)
 
     screenings = _frame(conn, """
@@ -110,9 +142,22 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
         pd.to_datetime(screenings["screened_at"], utc=True).dt.tz_convert(timezone))
     screenings["found"] = screenings["found"].map({True: "true", False: "false"})
     screenings["parties"] = screenings["parties"].astype("Int64")
+    screenings["summary"] = free_text(screenings["summary"])
     _to_csv(screenings, folder / "screenings.csv", SCREENING_COLUMNS)
     return {"regions": len(regions), "cells": len(cells), "cases": len(cases),
             "case_events": len(events), "screenings": len(screenings)}
+
+
+def _write_contacts(conn: Connection, code: str, folder: Path, vault: Vault) -> int:
+    case_ids = _frame(conn, "SELECT case_id FROM cases "
+                      "WHERE region_code IN (SELECT code FROM below)", code)["case_id"]
+    contacts = region_contacts(conn, vault, case_ids)
+    _to_csv(contacts, folder / "contacts.csv", CONTACT_COLUMNS)
+    return len(contacts)
+
+
+def _as_typed(texts: pd.Series) -> pd.Series:
+    return texts
 
 
 def _iso_times(local: pd.Series) -> pd.Series:

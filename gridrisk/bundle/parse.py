@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gridrisk.bundle.errors import REJECT_COLUMNS
+from gridrisk.privacy.masking import mask_value
 
 TRUE_WORDS = {"true", "1", "yes", "t", "y", "是"}
 FALSE_WORDS = {"false", "0", "no", "f", "n", "否"}
@@ -22,10 +23,13 @@ HAS_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 class Problems:
-    """The rejects of one file: one entry per problem, several per row if need be."""
+    """The rejects of one file: one entry per problem, several per row if need be. The values
+    of `personal` columns are recorded masked: rejects files and messages are no place for a
+    complainant's details."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, personal: tuple[str, ...] = ()) -> None:
         self.file = file
+        self.personal = personal
         self._parts: list[pd.DataFrame] = []
 
     def add(self, rows: pd.DataFrame, mask: pd.Series | np.ndarray, column: str,
@@ -37,11 +41,14 @@ class Problems:
         if value is None:
             value = rows[column] if column in rows else pd.Series("", index=rows.index)
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        values = value.astype(str)[mask]
+        if column in self.personal:
+            values = values.map(mask_value)
         self._parts.append(pd.DataFrame({
             "file": self.file,
             "line": rows["line"].to_numpy()[mask],
             "column": column,
-            "value": value.astype(str).to_numpy()[mask],
+            "value": values.to_numpy(),
             "reason": reasons,
         }))
 

@@ -11,12 +11,13 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gridrisk.bundle.errors import REJECT_COLUMNS, RejectedRows
+from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError, RejectedRows
 from gridrisk.bundle.files import geometry_file, opened_bundle, read_csv_file, read_geometry_file
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.bundle.validate import (
     CASE_COLUMNS,
     CELL_PROPERTIES,
+    CONTACT_COLUMNS,
     EVENT_COLUMNS,
     REGION_PROPERTIES,
     SCREENING_COLUMNS,
@@ -25,14 +26,20 @@ from gridrisk.bundle.validate import (
     Rejected,
     check_cases,
     check_cells,
+    check_contacts,
     check_events,
     check_regions,
     check_screenings,
 )
 from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
-from gridrisk.policy import DeadlinePolicy, load_policy
+from gridrisk.policy import DeadlinePolicy, PrivacyPolicy, load_policy
+from gridrisk.privacy.retention import closed_before, years_before
+from gridrisk.privacy.service import write_contacts
+from gridrisk.privacy.vault import Vault
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
+
+CONTACTS_FILE = "contacts.csv"
 
 
 @dataclass
@@ -46,17 +53,30 @@ class ImportReport:
 
 def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False,
                   timezone: str = "Asia/Shanghai", policy: DeadlinePolicy | None = None,
+                  vault: Vault | None = None, privacy: PrivacyPolicy | None = None,
                   progress: Progress | None = None) -> ImportReport:
     """Import a bundle folder or zip. All-or-nothing unless `write_good_rows`: then the good
-    rows are written and the bad ones come back in `rejects`. Never commits."""
+    rows are written and the bad ones come back in `rejects`. A bundle with contacts.csv
+    needs the `vault` that seals them; contacts the retention policy would erase are not
+    kept. Never commits."""
     report = progress or no_progress
+    deadlines = policy or load_policy().deadlines
     with opened_bundle(Path(path)) as folder:
-        checked = check_bundle(conn, folder, timezone=timezone,
-                               policy=policy or load_policy().deadlines,
+        if (folder / CONTACTS_FILE).exists() and vault is None:
+            raise BundleFileError(CONTACTS_FILE, "holds complainants' contacts: importing "
+                                  "them needs the secret key that seals them (gridrisk "
+                                  "import uses GRIDRISK_SECRET_KEY_FILE)")
+        checked = check_bundle(conn, folder, timezone=timezone, policy=deadlines,
                                progress=report)
     if len(checked.rejects) and not write_good_rows:
         raise RejectedRows(checked.rejects)
     written = write_checked(conn, checked, progress=report)
+    if len(checked.contacts):
+        assert vault is not None
+        written["contacts"] = _write_contacts(
+            conn, checked, vault, retention_years=(privacy or load_policy().privacy
+                                                   ).contact_retention_years,
+            policy=deadlines, timezone=timezone)
     run = conn.execute(
         ImportRun.__table__.insert().returning(ImportRun.id),
         {"source": str(path), "mode": "good-rows" if write_good_rows else "all-or-nothing",
@@ -83,11 +103,15 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: Deadl
     progress("读取文件", 0.4)
     event_rows = read_csv_file(folder, "case_events.csv", EVENT_COLUMNS)
     screening_rows = read_csv_file(folder, "screenings.csv", SCREENING_COLUMNS)
+    contact_rows = read_csv_file(folder, CONTACTS_FILE, CONTACT_COLUMNS) if (
+        folder / CONTACTS_FILE).exists() else None
     progress("读取文件", 1.0)
 
     bundle_cells = set(cell_rows["code"]) if cell_rows is not None else set()
     referenced = (set(event_rows["case_id"].unique())
-                  | set(screening_rows["case_id"].unique())) - {""}
+                  | set(screening_rows["case_id"].unique())
+                  | (set(contact_rows["case_id"].unique()) if contact_rows is not None
+                     else set())) - {""}
     known = load_known(conn, skip_cells=bundle_cells, case_ids=sorted(referenced),
                        timezone=timezone)
     progress("校验", 0.1)
@@ -112,12 +136,18 @@ def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: Deadl
     screenings, screening_problems = check_screenings(
         screening_rows, cells, cell_rejects, cases, case_rejects, known, index,
         timezone=timezone, now=now)
+    problems = [region_problems, cell_problems, case_problems, event_problems,
+                screening_problems]
+    checked = Checked(regions=regions, cells=cells, cases=cases, events=events,
+                      screenings=screenings, rejects=pd.DataFrame(), warnings=warnings)
+    if contact_rows is not None:
+        checked.contacts, contact_problems = check_contacts(contact_rows, cases, case_rejects,
+                                                            known, today)
+        problems.append(contact_problems)
     progress("校验", 1.0)
-    rejects = pd.concat([p.frame() for p in (region_problems, cell_problems, case_problems,
-                                              event_problems, screening_problems)],
-                        ignore_index=True)
-    return Checked(regions=regions, cells=cells, cases=cases, events=events,
-                   screenings=screenings, rejects=rejects[REJECT_COLUMNS], warnings=warnings)
+    rejects = pd.concat([p.frame() for p in problems], ignore_index=True)
+    checked.rejects = rejects[REJECT_COLUMNS]
+    return checked
 
 
 def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -171,6 +201,21 @@ def write_checked(conn: Connection, checked: Checked, *, progress: Progress
         written[table] = copy_upsert(conn, table, frame, key, on_change=on_change)
     progress("写入", 1.0)
     return written
+
+
+def _write_contacts(conn: Connection, checked: Checked, vault: Vault, *, retention_years: int,
+                    policy: DeadlinePolicy, timezone: str) -> dict[str, int]:
+    """Sealed, after the cases and their files (the retention rule reads their state): a
+    contact of a case closed longer ago than the retention is not kept."""
+    today = pd.Timestamp.now(tz=timezone).date()
+    cutoff = years_before(today, retention_years)
+    contacts = checked.contacts
+    expired = closed_before(conn, contacts["case_id"], cutoff, policy=policy, timezone=timezone)
+    if expired:
+        checked.warnings.append(
+            f"{CONTACTS_FILE}: {len(expired)} contacts not kept: their cases closed before "
+            f"{cutoff} ([privacy] contact_retention_years = {retention_years})")
+    return write_contacts(conn, vault, contacts.loc[~contacts["case_id"].isin(expired)])
 
 
 def _blank_to_null(values: pd.Series) -> pd.Series:

@@ -34,6 +34,13 @@ from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.keys import event_keys
 from gridrisk.cases.state import EventFacts, received
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy.numbers import parse_id_numbers, parse_phones
+from gridrisk.privacy.schemas import (
+    ADDRESS_MAX,
+    CONTACT_FIELDS,
+    CONTROL_CHARACTERS,
+    NAME_MAX,
+)
 from gridrisk.regions.assign import CellIndex
 from gridrisk.regions.coords import to_wgs84_by_row
 from gridrisk.vocab import (
@@ -67,6 +74,8 @@ SCREENING_COLUMNS = {
     "category": True, "severity": True, "parties": True, "lon": True, "lat": True,
     "crs": False, "outcome": True, "case_id": False, "summary": True,
 }
+CONTACT_COLUMNS = {"case_id": True, "name": True, "phone": False, "id_number": False,
+                   "address": False}
 
 
 @dataclass
@@ -92,6 +101,9 @@ class Checked:
     screenings: pd.DataFrame
     rejects: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    #: case_id and CONTACT_FIELDS in clear (None where missing); sealed when written
+    contacts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(CONTACT_COLUMNS)))
 
 
 def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: Rejected,
@@ -502,3 +514,34 @@ def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: 
         "summary": rows["summary"],
     })
     return screenings.loc[ok], problems
+
+
+def check_contacts(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected,
+                   known: Known, today: pd.Timestamp) -> tuple[pd.DataFrame, Problems]:
+    """One contact per case, of a case the bundle or the database holds; phone numbers and
+    identity card numbers in their stored forms (privacy.numbers). Rejected values are
+    recorded masked."""
+    problems = Problems("contacts.csv", personal=CONTACT_FIELDS)
+    require(rows, "case_id", problems)
+    flag_duplicates(rows, "case_id", problems)
+    known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]).unique())
+    _reference(rows, "case_id", known_cases, case_rejects, problems, "case")
+    require(rows, "name", problems)
+    for column, limit in (("name", NAME_MAX), ("address", ADDRESS_MAX)):
+        values = rows[column]
+        problems.add(rows, values.str.len() > limit, column, f"at most {limit} characters")
+        problems.add(rows, values.str.contains(CONTROL_CHARACTERS, regex=True), column,
+                     "holds a control character (a line break, tab or NUL)")
+    phone, phone_refused = parse_phones(rows["phone"])
+    problems.add(rows, phone_refused.ne(""), "phone", phone_refused)
+    id_number, id_refused = parse_id_numbers(rows["id_number"], today=today.date())
+    problems.add(rows, id_refused.ne(""), "id_number", id_refused)
+
+    ok = _accepted(rows, problems)
+    contacts = pd.DataFrame({
+        "line": rows["line"], "case_id": rows["case_id"], "name": rows["name"],
+        "phone": phone, "id_number": id_number, "address": rows["address"],
+    })
+    for column in CONTACT_FIELDS:
+        contacts[column] = contacts[column].where(present(contacts[column]), None)
+    return contacts.loc[ok], problems

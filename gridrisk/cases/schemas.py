@@ -1,5 +1,7 @@
-"""What the API takes and gives for cases and their files. No complainant details exist here:
-a case names its matter, place and responsible official, never the person who raised it."""
+"""What the API takes and gives for cases and their files. A case names its matter, place and
+responsible official; the person who raised it is a contact of its own (privacy.schemas),
+sealed apart from the case. Free text goes out with the phone and identity card numbers typed
+into it masked."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gridrisk.privacy.schemas import ContactIn
 from gridrisk.vocab import Category, Channel, ClosureType, Crs, EventLevel, EventType, Satisfaction
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s]+$")]
@@ -43,6 +46,9 @@ class CaseIn(BaseModel):
     due_at: datetime | None = Field(None, description="the handling deadline the source "
                                     "system set (e.g. a hotline's 办结时限); replaces the "
                                     "policy's handling deadline of the first acceptance")
+    contact: ContactIn | None = Field(None, description="how to reach the complainant: "
+                                      "sealed apart from the case, shown in clear only by "
+                                      "GET /cases/{id}/contact")
 
     @model_validator(mode="after")
     def _located(self) -> Self:
@@ -99,7 +105,7 @@ class CaseEventOut(BaseModel):
     type: EventType
     level: EventLevel | None
     parties: int | None
-    detail: str | None
+    detail: str | None = Field(description="phone and identity card numbers in it masked")
     corrects: int | None
     corrected_by: int | None = None
 
@@ -136,6 +142,9 @@ class CaseOut(BaseModel):
     responsible_official: str | None
     summary: str | None
     due_at: datetime | None = Field(description="the source's own handling deadline, if any")
+    summary: str | None = Field(description="phone and identity card numbers in it masked")
+    has_contact: bool = Field(description="a complainant's contact is on record: "
+                              "GET /cases/{id}/contact")
     version: int = Field(description="send it back in If-Match to change the case")
     state: CaseStateOut
 

@@ -26,6 +26,9 @@ from gridrisk.cases.schemas import (
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.errors import Conflict, InvalidInput, StaleVersion
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy.masking import mask_text
+from gridrisk.privacy.service import store_contact
+from gridrisk.privacy.vault import Vault
 from gridrisk.regions.service import POINT_OR_NULL, REGIONS_UNDER, place
 from gridrisk.vocab import COLLECTIVE_PARTIES
 
@@ -33,7 +36,8 @@ CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_
                       "accept_by", "handle_by", "overdue_days"]
 CASE_COLUMNS = """c.case_id, c.received_on, c.channel, c.category, c.parties,
     ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat, c.cell_code, c.region_code, c.complex,
-    c.responsible_unit, c.responsible_official, c.summary, c.due_at, c.version"""
+    c.responsible_unit, c.responsible_official, c.summary, c.due_at, c.version,
+    EXISTS (SELECT 1 FROM contacts k WHERE k.case_id = c.case_id) AS has_contact"""
 #: a case file in replay order: by local day, then as recorded; corrected events left out
 CASE_FILES = """
     SELECT e.case_id, (e.at AT TIME ZONE :tz)::date AS on_day, e.type, e.detail
@@ -70,7 +74,10 @@ def state_out(state: CaseState, today: date) -> CaseStateOut:
 
 
 def _case_out(row: dict, state: CaseState, today: date) -> CaseOut:  # type: ignore[type-arg]
-    return CaseOut(**row, collective=row["parties"] >= COLLECTIVE_PARTIES,
+    """A case as it leaves: the numbers typed into its summary masked (the clear text is the
+    contact view's, privacy.service.reveal_contact)."""
+    return CaseOut(**{**row, "summary": mask_text(row["summary"])},
+                   collective=row["parties"] >= COLLECTIVE_PARTIES,
                    state=state_out(state, today))
 
 
@@ -102,11 +109,13 @@ def get_case_file(db: Session, case_id: str) -> CaseFileOut:
                c.id AS corrected_by
         FROM case_events e LEFT JOIN case_events c ON c.corrects = e.id
         WHERE e.case_id = :id ORDER BY e.at, e.id"""), {"id": case_id}).mappings()
-    return CaseFileOut(case_id=case_id, version=version,
-                       events=[CaseEventOut(**row) for row in rows])
+    return CaseFileOut(case_id=case_id, version=version, events=[
+        CaseEventOut(**{**row, "detail": mask_text(row["detail"])}) for row in rows])
 
 
-def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: str) -> CaseOut:
+def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: str,
+              vault: Vault | None = None) -> CaseOut:
+    """A new case; its contact, if it has one, sealed with `vault` in the same transaction."""
     if case.received_on > _today(timezone):
         raise InvalidInput("received_on", "in the future")
     due_at = case.due_at
@@ -127,12 +136,18 @@ def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: st
                 :region_code, :cell_code, :complex, :responsible_unit,
                 :responsible_official, :summary, :due_at)
         ON CONFLICT (case_id) DO NOTHING RETURNING case_id"""), {
-        **case.model_dump(exclude={"lon", "lat", "crs", "cell_code", "region_code"}),
+        **case.model_dump(exclude={"lon", "lat", "crs", "cell_code", "region_code",
+                                   "contact"}),
         "case_id": case_id, "lon": placed.lon, "lat": placed.lat,
         "region_code": placed.region_code, "cell_code": placed.cell_code, "due_at": due_at,
     }).scalar()
     if inserted is None:
         raise Conflict(f"case {case_id} exists already")
+    if case.contact is not None:
+        if vault is None:
+            raise InvalidInput("contact", "a contact is sealed with the secret key, and none "
+                               "was given")
+        store_contact(db, vault, case_id, case.contact)
     return get_case(db, case_id, policy=policy, timezone=timezone)
 
 

@@ -6,7 +6,7 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import bundle, cycle, database, demo, maps, model, serve
+from gridrisk.cli import backup, bundle, cycle, database, demo, maps, model, privacy, serve
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -14,7 +14,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.add_typer(database.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
+app.add_typer(privacy.app, name="privacy")
 bundle.register(app)
+backup.register(app)
 demo.register(app)
 maps.register(app)
 serve.register(app)

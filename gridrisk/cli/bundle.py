@@ -11,9 +11,11 @@ from gridrisk.bundle.export import export_region
 from gridrisk.bundle.service import ImportReport, import_bundle
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.policy import load_policy
+from gridrisk.privacy.vault import Vault
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
-               "case_events": "办理记录", "screening_records": "排查记录"}
+               "case_events": "办理记录", "screening_records": "排查记录",
+               "contacts": "联系方式（加密）"}
 
 
 def register(app: typer.Typer) -> None:
@@ -32,9 +34,10 @@ def import_command(
     """Import a region bundle (see docs/bundle.md)."""
     try:
         with engine().begin() as conn, progress_bar() as progress:
+            policy = load_policy(settings().policy_file)
             report = import_bundle(conn, path, write_good_rows=write_good_rows,
-                                   timezone=settings().timezone,
-                                   policy=load_policy(settings().policy_file).deadlines,
+                                   timezone=settings().timezone, policy=policy.deadlines,
+                                   vault=Vault.of(settings()), privacy=policy.privacy,
                                    progress=progress)
     except RejectedRows as exc:
         exc.rejects.to_csv(rejects, index=False)
@@ -74,8 +77,18 @@ def show_rejects(rejects, path: Path) -> None:  # type: ignore[no-untyped-def]
 def export_command(
     out: Annotated[Path, typer.Argument(help="folder, or a .zip file")],
     region: Annotated[str, typer.Option(help="code of the region to export")],
+    with_contacts: Annotated[bool, typer.Option(
+        "--with-contacts", help="also write contacts.csv (the complainants' contacts in "
+        "clear) and the free text as typed; for an administrator only")] = False,
 ) -> None:
-    """Export a region and everything under it as a bundle."""
+    """Export a region and everything under it as a bundle. Contacts stay out and the phone
+    and identity numbers typed into free text are masked, unless --with-contacts."""
+    # issue 14 (access): --with-contacts is for an administrator: check the caller here and
+    # audit-log the export (who, when, which region, with contacts or not)
     with engine().connect() as conn:
-        counts = export_region(conn, region, out, timezone=settings().timezone)
+        counts = export_region(conn, region, out, timezone=settings().timezone,
+                               with_contacts=with_contacts, vault=Vault.of(settings()))
     console.print(f"已导出到 {out}：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    if with_contacts:
+        console.print("[bold yellow]注意[/]：该导出含诉求人联系方式明文（contacts.csv，仅本人"
+                      "可读）；用完即删，不要转发。")

@@ -16,6 +16,7 @@ from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
 from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
 from gridrisk.policy import load_policy
+from gridrisk.privacy.vault import Vault
 from gridrisk.reports.summary import township_summary
 from gridrisk.synthetic import SCALES, generate_bundle
 
@@ -65,9 +66,11 @@ def demo(
             generate_bundle(bundle, seed=seed, scale=scale, progress=progress)
     console.print(f"演示数据：{bundle}")
     console.rule("2. 导入")
+    policy = load_policy(config.policy_file)
     with db.begin() as conn, progress_bar() as progress:
-        report = import_bundle(conn, bundle, timezone=config.timezone,
-                               policy=load_policy(config.policy_file).deadlines, progress=progress)
+        report = import_bundle(conn, bundle, timezone=config.timezone, policy=policy.deadlines,
+                               vault=Vault.of(config), privacy=policy.privacy,
+                               progress=progress)
     show_report(report)
     console.rule("3. 概况")
     with db.connect() as conn:
@@ -75,13 +78,14 @@ def demo(
         if as_of is None:
             console.print("数据库中没有信访事项")
             return
-        policy = load_policy(config.policy_file)
         summary = township_summary(conn, as_of=as_of, policy=policy.deadlines,
                                    screening_policy=policy.screening,
                                    timezone=config.timezone)
     show_summary(summary, as_of)
     console.print(f"\n数据库：{db.url.render_as_string(hide_password=True)}")
     console.print(f"数据目录：{config.data_path}")
+    console.print(f"联系方式密钥：{config.secret_key_path}（丢失则联系方式无法读取，"
+                  "见 docs/privacy.md）")
     console.rule("4. 风险模型（30 天预测期）")
     model_id = train_demo_model()
     console.rule("5. 每周排查周期")

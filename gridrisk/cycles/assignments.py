@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
 from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.privacy.masking import mask_text
 from gridrisk.regions.service import REGIONS_UNDER
 from gridrisk.vocab import AssignmentStatus
 
@@ -52,7 +53,13 @@ def list_assignments(db: Db, *, cycle_id: int | None = None, cell_code: str | No
         "cycle": cycle_id, "cell": cell_code, "region": region_code, "who": assignee,
         "status": status,
         "overdue": overdue, "today": _today(timezone), "limit": limit}).mappings().all()
-    return [AssignmentOut(**row) for row in rows]
+    return [_assignment_out(row) for row in rows]
+
+
+def _assignment_out(row: Any) -> AssignmentOut:
+    """An assignment as it leaves: the numbers typed into its note and outcome masked."""
+    return AssignmentOut(**{**row, "note": mask_text(row["note"]),
+                            "outcome": mask_text(row["outcome"])})
 
 
 def get_assignment(db: Db, assignment_id: int, *, timezone: str = "Asia/Shanghai",
@@ -61,7 +68,7 @@ def get_assignment(db: Db, assignment_id: int, *, timezone: str = "Asia/Shanghai
                      {"id": assignment_id, "today": _today(timezone)}).mappings().first()
     if row is None:
         raise NotFound(f"no assignment {assignment_id}")
-    return AssignmentOut(**row)
+    return _assignment_out(row)
 
 
 def decide(db: Db, assignment_id: int, decision: AssignmentDecision, *,
@@ -90,10 +97,10 @@ def record_outcome(db: Db, assignment_id: int, outcome: AssignmentOutcome, *,
     if current.status != AssignmentStatus.accepted:
         raise Conflict(f"assignment {assignment_id} is {current.status.value}: only an "
                        "accepted assignment gets an outcome")
-    return _update(db, assignment_id, {
-        "status": AssignmentStatus.done.value, "outcome": outcome.outcome,
-        "note": outcome.note if outcome.note is not None else current.note}, timezone,
-        done=True)
+    changes = {"status": AssignmentStatus.done.value, "outcome": outcome.outcome}
+    if outcome.note is not None:  # else the decision's note stays, as typed
+        changes["note"] = outcome.note
+    return _update(db, assignment_id, changes, timezone, done=True)
 
 
 def _update(db: Db, assignment_id: int, changes: dict[str, Any], timezone: str, *,

@@ -5,9 +5,10 @@ from gridrisk.cases.tables import Case, CaseEvent
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.db.base import Base
 from gridrisk.idempotency.tables import IdempotentWrite
+from gridrisk.privacy.tables import Contact
 from gridrisk.regions.tables import Cell, Region
 from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
 TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
-          CycleCell, CycleCase, Assignment)
+          CycleCell, CycleCase, Assignment, Contact)

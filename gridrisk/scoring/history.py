@@ -1,5 +1,8 @@
 """The database's cases, case files and screenings as a models.History.
 
+Free text reaches the model with the phone and identity card numbers typed into it masked
+(privacy.masking): the text features, and so the model file, never hold one.
+
 State and deadlines come from derive_state's own replay (CaseState.after, the step
 derive_state folds over a case file), kept after every event instead of only at the end, so
 the model sees exactly the bundle spec's deadlines, extensions and reopenings."""
@@ -17,6 +20,7 @@ from gridrisk.cases.service import latest_data_on
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy.masking import mask_texts
 from models.columns import (
     CASE_COLUMNS,
     CELL_COLUMNS,
@@ -66,6 +70,7 @@ def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
         "SELECT case_id, received_on, channel, category, parties, complex, cell_code,"
         " responsible_unit, summary, (due_at AT TIME ZONE :tz)::date FROM cases"
         " WHERE received_on <= :until ORDER BY case_id"), params), [*CASE_COLUMNS, "due_on"])
+    cases["summary"] = mask_texts(cases["summary"])
     events = _frame(conn.execute(text(CASE_FILES), params), EVENT_COLUMNS)
     screenings = _frame(conn.execute(text(
         "SELECT cell_code, (screened_at AT TIME ZONE :tz)::date, found, severity, outcome"
@@ -73,7 +78,8 @@ def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
         params), SCREENING_COLUMNS)
     cells = pd.DataFrame(conn.execute(text("SELECT code FROM cells ORDER BY code")).all(),
                          columns=CELL_COLUMNS)
-    timeline = replayed_timeline(cases, events, policy)
+    timeline = replayed_timeline(cases, events, policy)  # from the details as typed
+    timeline["detail"] = mask_texts(timeline["detail"])
     cases = cases.drop(columns="due_on")
     cases["received_on"] = pd.to_datetime(cases["received_on"])
     screenings["screened_on"] = pd.to_datetime(screenings["screened_on"])

@@ -15,6 +15,7 @@ from gridrisk.cases.service import open_case
 from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.privacy.masking import mask_text
 from gridrisk.regions.errors import PointOutsideCells
 from gridrisk.regions.service import REGIONS_UNDER, get_region, wgs84_point
 from gridrisk.screening.schemas import (
@@ -54,11 +55,20 @@ class RecordIdTaken(Conflict):
     title = "Record id used for another record"
 
 
-def get_screening(db: Session, record_id: str) -> ScreeningOut:
+def _leaving(record: ScreeningOut) -> ScreeningOut:
+    """A record as it leaves: the numbers typed into its summary masked."""
+    return record.model_copy(update={"summary": mask_text(record.summary)})
+
+
+def _stored_record(db: Session, record_id: str) -> ScreeningOut:
     row = db.execute(text(SELECT_RECORD), {"id": record_id}).mappings().first()
     if row is None:
         raise NotFound(f"no screening record {record_id}")
     return ScreeningOut(**row)
+
+
+def get_screening(db: Session, record_id: str) -> ScreeningOut:
+    return _leaving(_stored_record(db, record_id))
 
 
 async def record_screening(db: AsyncExecutor, record: ScreeningIn
@@ -80,7 +90,7 @@ async def record_screening(db: AsyncExecutor, record: ScreeningIn
     except MissingReference as exc:
         raise _unknown_reference(exc.constraint, record) from exc
     if inserted is not None:
-        return ScreeningOut(**inserted), True
+        return _leaving(ScreeningOut(**inserted)), True
     stored = await db.fetchrow(SELECT_RECORD, {"id": record.record_id})
     if stored is None:  # nothing inserted, nothing stored: the point is outside every cell
         assert record.lon is not None and record.lat is not None
@@ -89,7 +99,7 @@ async def record_screening(db: AsyncExecutor, record: ScreeningIn
     if found != ScreeningOut(**values):
         raise RecordIdTaken(f"record {record.record_id} exists with other content; a new "
                             "record needs a new id")
-    return found, False
+    return _leaving(found), False
 
 
 def _unknown_reference(constraint: str, record: ScreeningIn) -> InvalidInput:
@@ -113,14 +123,15 @@ def list_screenings(db: Session, *, cell: str, start: date | None, end: date | N
     rows = db.execute(text(f"SELECT {RECORD_COLUMNS} FROM screening_records WHERE "
                            f"{condition} ORDER BY screened_at DESC, record_id "
                            "LIMIT :limit OFFSET :offset"), params).mappings()
-    return ScreeningPage(items=[ScreeningOut(**r) for r in rows], total=total, limit=limit,
-                         offset=offset)
+    return ScreeningPage(items=[_leaving(ScreeningOut(**r)) for r in rows], total=total,
+                         limit=limit, offset=offset)
 
 
 def dispute_to_case(db: Session, record_id: str, request: DisputeToCase, *,
                     policy: DeadlinePolicy, timezone: str) -> CaseOut:
-    """Open a case from a found dispute and mark the record as having become that case."""
-    record = get_screening(db, record_id)
+    """Open a case from a found dispute and mark the record as having become that case; the
+    case's summary is the record's, as typed."""
+    record = _stored_record(db, record_id)
     if not record.found:
         raise InvalidInput("record_id", f"record {record_id} found no dispute")
     if record.case_id:

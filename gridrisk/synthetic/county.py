@@ -11,6 +11,7 @@ import numpy as np
 
 from gridrisk.progress import Progress, no_progress
 from gridrisk.synthetic.calendar import window
+from gridrisk.synthetic.contacts import write_contacts
 from gridrisk.synthetic.events import draw_case_files
 from gridrisk.synthetic.geography import build_geography, cells_frame, regions_frame
 from gridrisk.synthetic.hotspots import place_hotspots
@@ -34,16 +35,17 @@ from gridrisk.vocab import Channel
 STEPS = {"geography": 0.0, "cases": 0.1, "case files": 0.25, "screenings": 0.35,
          "writing": 0.5}
 #: share of the writing step each file takes
-FILE_WEIGHTS = {"regions.geojson": 0.02, "cells.geojson": 0.02, "cases.csv": 0.28,
-                "case_events.csv": 0.5, "screenings.csv": 0.18}
+FILE_WEIGHTS = {"regions.geojson": 0.02, "cells.geojson": 0.02, "cases.csv": 0.26,
+                "case_events.csv": 0.5, "screenings.csv": 0.16, "contacts.csv": 0.04}
 
 
 def generate_bundle(
     out_dir: Path, *, seed: int = 1, scale: str = "small", end_on: date = date(2026, 10, 31),
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Write regions.geojson, cells.geojson, cases.csv, case_events.csv and screenings.csv
-    for 18 months ending at `end_on`; returns the number of rows written per file.
+    """Write regions.geojson, cells.geojson, cases.csv, case_events.csv, screenings.csv and
+    contacts.csv for 18 months ending at `end_on`; returns the number of rows written per
+    file.
 
     `progress(step, fraction)` is called as work advances, `fraction` of the whole run."""
     if scale not in SCALES:
@@ -86,6 +88,7 @@ def generate_bundle(
                                                   EVENT_COLUMNS, path),
         "screenings.csv": lambda path: write_csv(screening_rows(records, calendar),
                                                  SCREENING_COLUMNS, path),
+        "contacts.csv": lambda path: write_contacts(path, cases, geography, seed=seed),
     }
     written = {}
     done = STEPS["writing"]

@@ -21,6 +21,7 @@ from gridrisk.cycles.service import CycleInputs, run_cycle
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.privacy.vault import Vault
 from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 
@@ -37,14 +38,16 @@ class PagesCounty:
     data_dir: Path
     cycle_id: int
     region_code: str
+    vault: Vault
 
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, model_threads=1, timezone=TIMEZONE)
+        return Settings(data_dir=self.data_dir, model_threads=1, timezone=TIMEZONE,
+                        secret_key_file=self.vault.path)
 
 
 @pytest.fixture(scope="session")
 def pages_county(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory,
-                 cycle_data_dir: Path) -> Iterator[PagesCounty]:
+                 cycle_data_dir: Path, county_vault: Vault) -> Iterator[PagesCounty]:
     admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
@@ -55,13 +58,14 @@ def pages_county(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFact
     engine = create_engine(url, pool_size=10)
     upgrade_to_head(engine)
     with engine.begin() as conn:
-        import_bundle(conn, bundle, timezone=TIMEZONE, policy=DeadlinePolicy())
+        import_bundle(conn, bundle, timezone=TIMEZONE, policy=DeadlinePolicy(),
+                      vault=county_vault)
     inputs = CycleInputs(registry_root=cycle_data_dir / "models", policy_file=None,
                          timezone=TIMEZONE, threads=1)
     with engine.begin() as conn:
         cycle = run_cycle(conn, inputs, cadence="weekly", as_of=AS_OF)
     yield PagesCounty(engine=engine, data_dir=cycle_data_dir, cycle_id=cycle.id,
-                      region_code=cycle.region_code)
+                      region_code=cycle.region_code, vault=county_vault)
     engine.dispose()
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE {DATABASE} WITH (FORCE)"))

@@ -117,3 +117,20 @@ def write_tiny_bundle(folder: Path) -> Path:
 @pytest.fixture
 def tiny_bundle(tmp_path: Path) -> Path:
     return write_tiny_bundle(tmp_path / "tiny")
+
+
+CONTACT_HEADER = ["case_id", "name", "phone", "id_number", "address"]
+#: one contact per kind of value: a Chinese name with a mobile and an identity number ending
+#: in X, a Latin name with a landline, a name alone
+CONTACTS = [
+    {"case_id": "C1", "name": "欧阳建华", "phone": "138 1234 8000",
+     "id_number": "11010519491231002x", "address": "城关镇东湖村3组"},
+    {"case_id": "C2", "name": "John Smith", "phone": "(0371) 6123 4567",
+     "id_number": "", "address": ""},
+    {"case_id": "C3", "name": "李娜", "phone": "", "id_number": "", "address": ""},
+]
+
+
+def write_contacts(folder: Path, rows: list[dict] = CONTACTS) -> Path:
+    write_csv(folder / "contacts.csv", CONTACT_HEADER, rows)
+    return folder

@@ -74,3 +74,25 @@ def test_the_history_carries_a_source_deadline_into_the_timeline(conn: Connectio
                                     & (history.timeline["type"] == "accepted")]
     assert accepted["handle_by"].tolist() == [pd.Timestamp("2025-03-20")]
     assert "due_on" not in history.cases.columns
+
+
+def test_free_text_reaches_the_model_masked(conn: Connection, tiny_bundle) -> None:  # type: ignore[no-untyped-def]
+    """The numbers typed into a summary or a detail never reach the text features (and so
+    the model file); deadlines still come from the details as typed (延期15日)."""
+    from ..bundle.conftest import CASE_HEADER, CASES, EVENT_HEADER, EVENTS, write_csv
+
+    write_csv(tiny_bundle / "cases.csv", CASE_HEADER,
+              [{**CASES[0], "summary": "征地补偿，电话13912345678"}, *CASES[1:]])
+    extension = {"case_id": "C1", "at": "2025-03-20", "type": "extended",
+                 "detail": "延期15日，身份证11010519491231002X"}
+    write_csv(tiny_bundle / "case_events.csv", EVENT_HEADER, [*EVENTS, extension])
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+
+    history = load_history(conn, policy=POLICY, timezone=TIMEZONE)
+
+    summary = history.cases.set_index("case_id").loc["C1", "summary"]
+    assert summary == "征地补偿，电话139****5678"
+    row = history.timeline.loc[history.timeline["type"] == "extended"].iloc[0]
+    assert row["detail"] == "延期15日，身份证1101**********002X"
+    assert row["handle_by"] == pd.Timestamp("2025-05-17")  # 60 days from 03-03, then 15
+    assert "13912345678" not in features_at(history, "2025-04-01").to_csv()

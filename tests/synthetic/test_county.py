@@ -30,7 +30,8 @@ from gridrisk.vocab import (
     Severity,
 )
 
-FILES = ("regions.geojson", "cells.geojson", "cases.csv", "case_events.csv", "screenings.csv")
+FILES = ("regions.geojson", "cells.geojson", "cases.csv", "case_events.csv", "screenings.csv",
+         "contacts.csv")
 END_ON = date(2026, 10, 31)
 LEVEL_RANK = {level.value: rank for rank, level in enumerate(EventLevel)}
 

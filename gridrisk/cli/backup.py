@@ -1,0 +1,51 @@
+"""gridrisk backup / restore: the database and the secret key file in one archive."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridrisk.cli.common import console, settings
+from gridrisk.db.backup import back_up, restore
+from gridrisk.db.engine import database_url, open_engine
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+
+
+def backup_command(out: Annotated[Path, typer.Argument(
+        help="the archive to write (e.g. gridrisk-2026-12-02.tar)")]) -> None:
+    """Back up the whole database and the secret key file into one archive (readable by its
+    owner only: it opens the complainants' contacts)."""
+    config = settings()
+    with console.status("备份数据库…"):
+        manifest = back_up(database_url(config), out, key_file=config.secret_key_path,
+                           bin_dir=config.pg_bin_dir)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    console.print(f"已备份到 {out}（{out.stat().st_size / 1e6:.1f} MB，{len(manifest['tables'])} "
+                  f"张表，{rows} 行）")
+    if manifest["with_key"]:
+        console.print("[bold yellow]注意[/]：备份内含联系方式密钥，持有备份即可读取联系方式明文；"
+                      "请像保管密钥一样保管备份（见 docs/privacy.md）。")
+
+
+def restore_command(
+    archive: Annotated[Path, typer.Argument(help="an archive written by gridrisk backup")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="replace what the database holds (default: it must be empty)")]
+    = False,
+) -> None:
+    """Restore a backup into the database (the embedded one is created if need be) and its
+    key file to GRIDRISK_SECRET_KEY_FILE; every table is checked against the backup."""
+    config = settings()
+    with console.status("恢复数据库…"):
+        manifest = restore(database_url(config), archive, key_file=config.secret_key_path,
+                           replace=replace, bin_dir=config.pg_bin_dir)
+    open_engine(config).dispose()  # a backup from an older gridrisk is brought to the head
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    console.print(f"已从 {archive}（{manifest['created_at']} 备份）恢复 {len(manifest['tables'])} "
+                  f"张表、{rows} 行，逐表核对行数与校验和一致")
+    if manifest["with_key"]:
+        console.print(f"联系方式密钥已恢复到 {config.secret_key_path}")
