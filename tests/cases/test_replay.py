@@ -89,7 +89,7 @@ def test_each_rule_replays_as_derive_state_does() -> None:
     replayed = replay_frame(cases, events, POLICY)
     for name, (is_complex, due, file) in FILES.items():
         facts = [EventFacts(day(n), kind, detail) for n, kind, detail in file]
-        mine = replayed[replayed["case_id"] == name]
+        mine = replayed[replayed["case"] == list(FILES).index(name)]
         assert mine["type"].tolist() == ["received", *[k for _, k, _ in file]], name
         assert replayed_rows(mine) == expected_rows(
             RECEIVED, facts, is_complex=is_complex,

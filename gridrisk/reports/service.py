@@ -1,0 +1,124 @@
+"""Indicators for a region and period, broken down by township or village: the database read
+once (reports/sources.py), the figures counted by reports/indicators.py. Every function takes
+the caller's scope (the region codes they may see; None for all): a region outside it answers
+as an unknown one does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridrisk.policy import Policy
+from gridrisk.regions.service import get_region
+from gridrisk.reports.indicators import (
+    CASE,
+    CELL,
+    CaseFiles,
+    Items,
+    case_figures,
+    count,
+    screening_figures,
+)
+from gridrisk.reports.periods import Period
+from gridrisk.reports.schemas import (
+    Count,
+    Escalations,
+    Figures,
+    IndicatorsOut,
+    MeanDays,
+    PeriodOut,
+    Rate,
+    RegionRef,
+    UnitFigures,
+)
+from gridrisk.reports.sources import Db, Units, load_case_files, load_screenings, region_units
+from gridrisk.vocab import ESCALATION_LEVELS, Indicator
+
+Scope = Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One period's counts: a row per unit (in the order of `units`) and the region's own."""
+
+    period: Period
+    units: Units
+    by_unit: pd.DataFrame
+    total: pd.Series
+
+    def unit_figures(self) -> list[tuple[str, str, Figures]]:
+        return [(code, self.units.names[code], figures_of(row))
+                for code, row in zip(self.units.codes, self.by_unit.to_dict("records"),
+                                     strict=True)]
+
+
+class Region:
+    """A region's case files and screenings read once, counted for as many periods as a
+    report needs."""
+
+    def __init__(self, db: Db, region_code: str, *, by: str | None, scope: Scope,
+                 policy: Policy, timezone: str) -> None:
+        get_region(db, region_code, scope=scope)
+        self.db, self.policy, self.timezone = db, policy, timezone
+        self.units = region_units(db, region_code, by)
+        self.files: CaseFiles = load_case_files(db, self.units, timezone=timezone,
+                                                deadlines=policy.deadlines)
+
+    def count(self, period: Period) -> Counted:
+        policy = self.policy
+        figures: dict[Indicator, Items] = dict(case_figures(
+            self.files, period.first, period.last,
+            window_days=policy.indicators.follow_up_window_days))
+        cells, screenings = load_screenings(self.db, self.units, period.first, period.last,
+                                            timezone=self.timezone)
+        figures.update(screening_figures(cells, screenings, period.first, period.last,
+                                         policy=policy.screening))
+        cell_unit = pd.Index(self.units.codes).get_indexer(cells["unit"])
+        n_units = len(self.units.codes)
+        by_unit = count(figures, groups={CASE: self.files.case_unit, CELL: cell_unit},
+                        n_groups=n_units)
+        total = by_unit.iloc[0] if n_units == 1 else count(
+            figures, groups={CASE: np.zeros(self.files.n_cases, dtype=np.int64),
+                             CELL: np.where(cell_unit >= 0, 0, -1)}, n_groups=1).iloc[0]
+        return Counted(period, self.units, by_unit, total)
+
+
+def indicators(db: Db, *, region_code: str, period: Period, by: str | None, scope: Scope,
+               policy: Policy, timezone: str) -> IndicatorsOut:
+    """The region's figures for the period, and each unit's when `by` names a level."""
+    region = Region(db, region_code, by=by, scope=scope, policy=policy, timezone=timezone)
+    counted = region.count(period)
+    units = region.units
+    return IndicatorsOut(
+        region=RegionRef(code=units.region_code, name=units.region_name,
+                         level=units.region_level),
+        period=PeriodOut(label=period.label, first=period.first, last=period.last),
+        by=by, follow_up_window_days=policy.indicators.follow_up_window_days,
+        figures=figures_of(counted.total),
+        units=[UnitFigures(code=code, name=name, figures=figures)
+               for code, name, figures in counted.unit_figures()] if by else [])
+
+
+def figures_of(row: Mapping[str, float]) -> Figures:
+    """A row of `indicators.count` as the spec's figures."""
+    def rate(code: Indicator) -> Rate:
+        n, d = int(row[f"{code}.n"]), int(row[f"{code}.d"])
+        return Rate(numerator=n, denominator=d, rate=n / d if d else None)
+
+    escalations, base = int(row["escalations.count"]), int(row["escalations.base"])
+    closed, days = int(row["days_to_close.count"]), int(row["days_to_close.sum"])
+    median = row["days_to_close.median"]
+    return Figures(
+        **{code.value: rate(code) for code in Indicator
+           if f"{code}.d" in row},
+        escalations=Escalations(
+            count=escalations, by_level={level.value: int(row[f"escalations.{level}"])
+                                         for level in ESCALATION_LEVELS},
+            per_1000=1000 * escalations / base if base else None, open_cases=base),
+        overdue_open=Count(count=int(row["overdue_open.count"])),
+        days_to_close=MeanDays(numerator=days, denominator=closed,
+                               rate=days / closed if closed else None,
+                               median=None if pd.isna(median) else float(median)))
