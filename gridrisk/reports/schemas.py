@@ -16,6 +16,14 @@ class Rate(BaseModel):
     rate: float | None = Field(description="numerator ÷ denominator; null when the "
                                "denominator is 0")
 
+    def percent(self) -> str:
+        """As reports show it: a percentage with one decimal, "—" for a zero denominator."""
+        return percent(self.rate)
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
 
 class Count(BaseModel):
     count: int
