@@ -16,7 +16,17 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
-from api.routers import assignments, cases, cycles, health, pages, regions, screenings, tiles
+from api.routers import (
+    assignments,
+    cases,
+    cycles,
+    health,
+    pages,
+    regions,
+    reports,
+    screenings,
+    tiles,
+)
 from gridrisk import __version__
 from gridrisk.db.engine import database_url
 from gridrisk.policy import load_policy
@@ -45,7 +55,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.policy = load_policy(settings.policy_file)
     problems.install(app)
     for router in (health.router, regions.router, cases.router, screenings.router,
-                   cycles.router, assignments.router, tiles.router):
+                   cycles.router, assignments.router, tiles.router, reports.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)

@@ -6,7 +6,7 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import bundle, cycle, database, demo, maps, model, serve
+from gridrisk.cli import bundle, cycle, database, demo, maps, model, reports, serve
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -17,6 +17,7 @@ app.add_typer(cycle.app, name="cycle")
 bundle.register(app)
 demo.register(app)
 maps.register(app)
+reports.register(app)
 serve.register(app)
 
 err = Console(stderr=True)

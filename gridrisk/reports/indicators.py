@@ -338,6 +338,22 @@ def days_to_close(facts: PeriodFacts) -> Days:
     return Days(cases[in_p], (on - files.received[cases])[in_p])
 
 
+def deadlines_at(files: CaseFiles, day: date) -> pd.DataFrame:
+    """Per case at the end of `day`, by the spec's deadlines: open or not, its deadline (the
+    handling deadline while accepted, the accept-by day while awaiting the first decision,
+    none while awaiting re-acceptance; a day number) and which ("handle", "accept", "")."""
+    at = files.rows_until(float(day_number(day)))
+    row = np.maximum(at, 0)
+    is_open = (at >= 0) & files.is_open[row]
+    accepted = files.acceptance[row] >= 0
+    undecided = files.last_decision[row] < 0
+    deadline = np.where(accepted, files.handle_by[row],
+                        np.where(undecided, files.accept_by[row], np.nan))
+    deadline = np.where(is_open, deadline, np.nan)
+    kind = np.where(np.isnan(deadline), "", np.where(accepted, "handle", "accept"))
+    return pd.DataFrame({"is_open": is_open, "deadline": deadline, "deadline_kind": kind})
+
+
 #: the case figures in the order of gridrisk.vocab.Indicator
 CASE_FIGURES: dict[Indicator, Callable[[PeriodFacts], Items]] = {
     Indicator.accept_on_time: accept_on_time,
@@ -408,6 +424,28 @@ def screening_figures(cells: pd.DataFrame, screenings: pd.DataFrame, first: date
                                   covered),
         Indicator.zero_report: Share(CELL, owner, np.full(n_cells, len(daily)), on_time),
     }
+
+
+def daily_reports(cells: pd.DataFrame, screenings: pd.DataFrame, days: Sequence[date], *,
+                  report_by: time) -> pd.DataFrame:
+    """The zero report (零报告) of each cell on each of `days`: cell_code, unit, day, status —
+    on_time (a record of the cell that day at or before the report time), late (only after
+    it) or missing — and first_at, the day's first record."""
+    _require(cells, CELL_COLUMNS, "cells")
+    _require(screenings, SCREENING_COLUMNS, "screenings")
+    grid = pd.MultiIndex.from_product([cells["cell_code"], pd.to_datetime(list(days))],
+                                      names=["cell_code", "day"]).to_frame(index=False)
+    at = pd.to_datetime(screenings["screened_at"])
+    first = pd.DataFrame({"cell_code": screenings["cell_code"], "day": at.dt.normalize(),
+                          "at": at}).groupby(["cell_code", "day"], as_index=False)["at"].min()
+    merged = grid.merge(first, on=["cell_code", "day"], how="left").merge(
+        cells, on="cell_code")
+    cutoff = merged["day"] + pd.Timedelta(_seconds(report_by))
+    merged["status"] = np.where(merged["at"].isna(), "missing",
+                                np.where(merged["at"] <= cutoff, "on_time", "late"))
+    return pd.DataFrame({"cell_code": merged["cell_code"], "unit": merged["unit"],
+                         "day": merged["day"].dt.date, "status": merged["status"],
+                         "first_at": merged["at"]})
 
 
 def _seconds(at: time) -> np.timedelta64:

@@ -16,7 +16,6 @@ from gridrisk.regions.service import get_region
 from gridrisk.reports.indicators import (
     CASE,
     CELL,
-    CaseFiles,
     Items,
     case_figures,
     count,
@@ -60,22 +59,35 @@ class Region:
     report needs."""
 
     def __init__(self, db: Db, region_code: str, *, by: str | None, scope: Scope,
-                 policy: Policy, timezone: str) -> None:
+                 policy: Policy, timezone: str, details: bool = False) -> None:
         get_region(db, region_code, scope=scope)
         self.db, self.policy, self.timezone = db, policy, timezone
         self.units = region_units(db, region_code, by)
-        self.files: CaseFiles = load_case_files(db, self.units, timezone=timezone,
-                                                deadlines=policy.deadlines)
+        self.files, self.details = load_case_files(db, self.units, timezone=timezone,
+                                                   deadlines=policy.deadlines,
+                                                   details=details)
 
-    def count(self, period: Period) -> Counted:
+    def screenings(self, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return load_screenings(self.db, self.units, period.first, period.last,
+                               timezone=self.timezone)
+
+    def figures(self, period: Period) -> tuple[dict[Indicator, Items], pd.DataFrame]:
+        """Every figure's items in the period (reports/indicators.py), before adding up, and
+        the region's cells they count."""
         policy = self.policy
         figures: dict[Indicator, Items] = dict(case_figures(
             self.files, period.first, period.last,
             window_days=policy.indicators.follow_up_window_days))
-        cells, screenings = load_screenings(self.db, self.units, period.first, period.last,
-                                            timezone=self.timezone)
+        cells, screenings = self.screenings(period)
         figures.update(screening_figures(cells, screenings, period.first, period.last,
                                          policy=policy.screening))
+        return figures, cells
+
+    def total(self, period: Period) -> Figures:
+        return figures_of(self.count(period).total)
+
+    def count(self, period: Period) -> Counted:
+        figures, cells = self.figures(period)
         cell_unit = pd.Index(self.units.codes).get_indexer(cells["unit"])
         n_units = len(self.units.codes)
         by_unit = count(figures, groups={CASE: self.files.case_unit, CELL: cell_unit},

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,7 @@ from gridrisk.db.bulk import read_rows
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.errors import UnknownRegion
+from gridrisk.regions.service import REGIONS_ABOVE, REGIONS_UNDER
 from gridrisk.reports.indicators import COUNTED_EVENTS, CaseFiles
 from gridrisk.vocab import CELL_HOLDERS, RegionLevel
 
@@ -36,6 +40,13 @@ REGIONS_WITH_TOWNSHIP = """
 CASES = """
     SELECT case_id, region_code, received_on, complex, (due_at AT TIME ZONE %(tz)s)::date
     FROM cases WHERE region_code = ANY(%(villages)s)"""
+#: … with what lists of cases show (never a complainant's details)
+CASES_WITH_DETAILS = """
+    SELECT case_id, region_code, received_on, complex, (due_at AT TIME ZONE %(tz)s)::date,
+           category, responsible_unit, responsible_official, summary
+    FROM cases WHERE region_code = ANY(%(villages)s)"""
+DETAIL_COLUMNS = ["region_code", "category", "responsible_unit", "responsible_official",
+                  "summary"]
 #: the events some figure reads, corrected ones left out (as cases.service.CASE_FILES);
 #: sorted in Python (cheaper than the server's sort on text keys)
 EVENTS = """
@@ -106,15 +117,19 @@ def region_units(db: Db, region_code: str, by: str | None) -> Units:
                  region_level=top.level, by=by, names=units, village_unit=village_unit)
 
 
-def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlinePolicy
-                    ) -> CaseFiles:
-    """Every case of the region with the events of its file that some figure reads."""
+def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlinePolicy,
+                    details: bool = False) -> tuple[CaseFiles, pd.DataFrame | None]:
+    """Every case of the region with the events of its file that some figure reads; with
+    `details`, also a frame of DETAIL_COLUMNS in the files' case order."""
     conn = _connection(db)
     params = {"villages": units.villages, "tz": timezone,
               "types": [t.value for t in COUNTED_EVENTS]}
-    cases = read_rows(conn, CASES, params, {
-        "case_id": pa.string(), "region_code": TEXT, "received_on": pa.date32(),
-        "complex": pa.bool_(), "due_on": pa.date32()})
+    columns = {"case_id": pa.string(), "region_code": TEXT, "received_on": pa.date32(),
+               "complex": pa.bool_(), "due_on": pa.date32()}
+    if details:
+        columns |= {"category": TEXT, "responsible_unit": TEXT,
+                    "responsible_official": TEXT, "summary": pa.string()}
+    cases = read_rows(conn, CASES_WITH_DETAILS if details else CASES, params, columns)
     every_case = conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == len(cases)
     events = read_rows(conn, EVENTS if every_case else EVENTS_OF_REGION, params, {
         "case_id": TEXT, "day": pa.int32(), "type": TEXT, "detail": pa.string(),
@@ -137,7 +152,41 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
         "detail": pd.Series(events["detail"].to_numpy(zero_copy_only=False)[order],
                             dtype=object),
         "level": pd.Series(_dictionary(events["level"])[order], dtype=object)})
-    return CaseFiles(frame, files, units=units.codes, deadlines=deadlines)
+    attributes = pd.DataFrame({
+        "case_id": case_ids,
+        **{c: pd.Series(_dictionary(cases[c]) if c != "summary" else
+                        cases[c].to_numpy(zero_copy_only=False), dtype=object)
+           for c in DETAIL_COLUMNS}}) if details else None
+    return CaseFiles(frame, files, units=units.codes, deadlines=deadlines), attributes
+
+
+def latest_hotspots(db: Db, region_code: str, first: date, last: date
+                    ) -> tuple[int, date, gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
+    """The latest screening cycle with an as-of day from `first` to `last` run for the region
+    or one above it: its id, as-of day, the region's cells with their hotspot class
+    (maps/static.py's columns) and the township outlines; None when there is none."""
+    found = db.execute(text(f"""
+        SELECT id, as_of FROM cycles WHERE as_of BETWEEN :first AND :last
+          AND region_code IN {REGIONS_ABOVE} ORDER BY as_of DESC, id DESC LIMIT 1"""),
+        {"first": first, "last": last, "region": region_code}).first()
+    if found is None:
+        return None
+    params = {"id": found.id, "region": region_code}
+    cells = db.execute(text(f"""
+        SELECT c.cell_code, c.hotspot, ST_AsBinary(l.geom) FROM cycle_cells c
+        JOIN cells l ON l.code = c.cell_code
+        WHERE c.cycle_id = :id AND l.region_code IN {REGIONS_UNDER}"""), params).all()
+    outlines = db.execute(text(f"""
+        SELECT code, name, level, ST_AsBinary(geom) FROM regions
+        WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township')"""), params).all()
+
+    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)},
+                                geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]),
+                                crs=4326)
+
+    return (found.id, found.as_of, frame(cells, ["cell_code", "hotspot"]),
+            frame(outlines, ["region_code", "name", "level"]))
 
 
 def _dictionary(column: pa.ChunkedArray, positions_in: pa.ChunkedArray | None = None
@@ -160,14 +209,16 @@ def _days(column: pa.ChunkedArray) -> np.ndarray:
 
 def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: str
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The region's cells (cell_code, unit) and their screenings in the days from `first` to
-    `last` (cell_code, screened_at on the local clock)."""
+    """The region's cells (cell_code, unit, cell_name) and their screenings in the days from
+    `first` to `last` (cell_code, screened_at on the local clock)."""
     conn = _connection(db)
     cells = pd.DataFrame(conn.execute(text(
-        "SELECT code, region_code FROM cells WHERE region_code = ANY(:villages) ORDER BY code"),
-        {"villages": units.villages}).all(), columns=["cell_code", "region_code"])
+        "SELECT code, region_code, name FROM cells WHERE region_code = ANY(:villages) "
+        "ORDER BY code"), {"villages": units.villages}).all(),
+        columns=["cell_code", "region_code", "cell_name"])
     cells = pd.DataFrame({"cell_code": cells["cell_code"].to_numpy(object),
-                          "unit": cells["region_code"].map(units.village_unit).to_numpy(object)})
+                          "unit": cells["region_code"].map(units.village_unit).to_numpy(object),
+                          "cell_name": cells["cell_name"].to_numpy(object)})
     screenings = read_rows(conn, SCREENINGS, {"villages": units.villages, "tz": timezone,
                                               "first": first, "last": last},
                            {"cell_code": TEXT, "screened_at": pa.timestamp("us")})

@@ -1,0 +1,63 @@
+"""Indicators and period reports: the figures of docs/indicators.md as JSON, the weekly
+dispatch, monthly bulletin and quarterly evaluation as HTML, PDF or XLSX. Every answer is
+filtered to the caller's scope: a region outside it is an unknown region."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import Db, PolicyFile, Scope, SettingsDep
+from gridrisk.reports import periodic
+from gridrisk.reports.periods import Period, parse_period
+from gridrisk.reports.render import FORMATS, render
+from gridrisk.reports.schemas import IndicatorsOut
+from gridrisk.reports.service import indicators as count_indicators
+from gridrisk.vocab import ReportKind
+
+router = APIRouter(tags=["reports"])
+PROBLEMS = {404: {"description": "unknown region (or one outside the caller's scope)"},
+            422: {"description": "a bad period, breakdown or format"}}
+PeriodQuery = Annotated[str | None, Query(
+    description="2026-W44 (a week), 2026-10 (a month), 2026-Q3 (a quarter) or 2026 (a year)")]
+FromQuery = Annotated[date | None, Query(alias="from", description="first day, with `to` "
+                                         "instead of `period`")]
+ToQuery = Annotated[date | None, Query(description="last day (included)")]
+
+
+def period_of(period: str | None, first: date | None, last: date | None) -> Period:
+    return parse_period(period, first=first, last=last)
+
+
+@router.get("/indicators", summary="指标（分子、分母、比率）", responses=PROBLEMS)
+def indicators(
+    db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    region: Annotated[str, Query(description="a region code")],
+    period: PeriodQuery = None, first: FromQuery = None, last: ToQuery = None,
+    by: Annotated[Literal["township", "village"] | None, Query(
+        description="also each township or village under the region")] = None,
+) -> IndicatorsOut:
+    return count_indicators(db, region_code=region, period=period_of(period, first, last),
+                            by=by, scope=scope, policy=policy, timezone=settings.timezone)
+
+
+@router.get("/reports/{kind}", summary="周调度、月通报、季考评", responses={
+    **PROBLEMS, 200: {"content": {t.split(";")[0]: {} for t in FORMATS.values()},
+                      "description": "the report in the format asked for"}})
+def report(
+    kind: ReportKind, db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    region: Annotated[str, Query(description="a region code")],
+    period: PeriodQuery = None, first: FromQuery = None, last: ToQuery = None,
+    format: Annotated[Literal["html", "pdf", "xlsx"], Query(description="html, pdf or xlsx")]
+    = "html",
+    lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+) -> Response:
+    doc = periodic.build_report(kind, periodic.Request(
+        db, region, period_of(period, first, last), lang or settings.lang, scope, policy,
+        settings.timezone, datetime.now(ZoneInfo(settings.timezone)).date()))
+    headers = {} if format == "html" else {
+        "Content-Disposition": f'attachment; filename="{doc.slug}.{format}"'}
+    return Response(render(doc, format), media_type=FORMATS[format], headers=headers)
