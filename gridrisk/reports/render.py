@@ -109,8 +109,8 @@ def to_xlsx(doc: Document) -> bytes:
     _fit(about)
     names: set[str] = {about.title}
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="F2E6E6")
-    for table in doc.tables():
-        sheet = book.create_sheet(_sheet_name(table.title or table.key, names))
+    for section, table in ((s, t) for s in doc.sections for t in s.tables):
+        sheet = book.create_sheet(_sheet_name(table.title or section.title, names))
         headers: list[str] = []
         for column in table.columns:
             headers.append(column.title)
