@@ -23,6 +23,7 @@ from api.routers import (
     health,
     pages,
     regions,
+    report_pages,
     reports,
     screenings,
     tiles,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)
+    app.include_router(report_pages.router)
     app.mount(pages.STATIC_URL, StaticFiles(directory=pages.STATIC_DIR), name="page-assets")
     _offline_docs(app)
     return app

@@ -14,8 +14,9 @@ from api.deps import Db, PolicyFile, Scope, SettingsDep
 from gridrisk.reports import periodic
 from gridrisk.reports.periods import Period, parse_period
 from gridrisk.reports.render import FORMATS, render
-from gridrisk.reports.schemas import IndicatorsOut
+from gridrisk.reports.schemas import IndicatorsOut, ZeroReportOut
 from gridrisk.reports.service import indicators as count_indicators
+from gridrisk.reports.service import zero_report
 from gridrisk.vocab import ReportKind
 
 router = APIRouter(tags=["reports"])
@@ -61,3 +62,15 @@ def report(
     headers = {} if format == "html" else {
         "Content-Disposition": f'attachment; filename="{doc.slug}.{format}"'}
     return Response(render(doc, format), media_type=FORMATS[format], headers=headers)
+
+
+@router.get("/zero-reports", summary="每日零报告", responses=PROBLEMS)
+def zero_reports(
+    db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    region: Annotated[str, Query(description="a region code")],
+    day: Annotated[date | None, Query(description="the day (default: today)")] = None,
+) -> ZeroReportOut:
+    """Which cells have reported by the policy's report time, which later, which not yet."""
+    return zero_report(db, region_code=region, scope=scope, policy=policy,
+                       day=day or datetime.now(ZoneInfo(settings.timezone)).date(),
+                       timezone=settings.timezone)

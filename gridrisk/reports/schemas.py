@@ -5,7 +5,7 @@ as {"count": n}."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -89,3 +89,26 @@ class IndicatorsOut(BaseModel):
     follow_up_window_days: int
     figures: Figures
     units: list[UnitFigures]
+
+
+class CellReport(BaseModel):
+    cell_code: str
+    cell_name: str
+    village: str
+    status: str = Field(description="on_time (a record by the report time), late (only "
+                        "after it) or missing")
+    first_at: datetime | None = Field(description="the day's first record of the cell")
+
+
+class ZeroReportOut(BaseModel):
+    """The daily zero report (零报告) of a region's cells for one day."""
+
+    region: RegionRef
+    day: date
+    report_by: str = Field(description="the policy's report time, local")
+    daily: bool = Field(description="whether the day is in a daily period (reports are due)")
+    period_name: str | None = Field(description="the daily period's name")
+    on_time: int
+    late: int
+    missing: int
+    cells: list[CellReport] = Field(description="missing first, then late, then on time")

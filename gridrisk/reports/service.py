@@ -7,22 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 
 from gridrisk.policy import Policy
-from gridrisk.regions.service import get_region
+from gridrisk.regions.service import REGIONS_UNDER, get_region
 from gridrisk.reports.indicators import (
     CASE,
     CELL,
     Items,
     case_figures,
     count,
+    daily_reports,
     screening_figures,
 )
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import (
+    CellReport,
     Count,
     Escalations,
     Figures,
@@ -32,6 +37,7 @@ from gridrisk.reports.schemas import (
     Rate,
     RegionRef,
     UnitFigures,
+    ZeroReportOut,
 )
 from gridrisk.reports.sources import Db, Units, load_case_files, load_screenings, region_units
 from gridrisk.vocab import ESCALATION_LEVELS, Indicator
@@ -134,3 +140,35 @@ def figures_of(row: Mapping[str, float]) -> Figures:
         days_to_close=MeanDays(numerator=days, denominator=closed,
                                rate=days / closed if closed else None,
                                median=None if pd.isna(median) else float(median)))
+
+
+def zero_report(db: Db, *, region_code: str, day: date, scope: Scope, policy: Policy,
+                timezone: str) -> ZeroReportOut:
+    """Which cells of the region have reported on `day` by the policy's report time (零报告:
+    "nothing found" counts as a report), which only later, which not at all."""
+    region = get_region(db, region_code, scope=scope)
+    units = region_units(db, region_code, None)
+    cells, screenings = load_screenings(db, units, day, day, timezone=timezone)
+    villages = dict(db.execute(text(f"SELECT code, name FROM regions WHERE code IN "
+                                    f"{REGIONS_UNDER}"), {"region": region_code}).all())
+    village_of = dict(db.execute(text(f"SELECT code, region_code FROM cells WHERE region_code "
+                                      f"IN {REGIONS_UNDER}"), {"region": region_code}).all())
+    screening = policy.screening
+    reports = daily_reports(cells, screenings, [day], report_by=screening.report_time())
+    names = dict(zip(cells["cell_code"], cells["cell_name"], strict=True))
+    order = {"missing": 0, "late": 1, "on_time": 2}
+    reports = reports.assign(rank=reports["status"].map(order)).sort_values(
+        ["rank", "cell_code"])
+    period = next((p for p in screening.daily_periods if p.start <= day <= p.end), None)
+    counts = reports["status"].value_counts()
+    return ZeroReportOut(
+        region=RegionRef(code=region.code, name=region.name, level=region.level), day=day,
+        report_by=screening.report_by, daily=period is not None,
+        period_name=period.name if period else None,
+        on_time=int(counts.get("on_time", 0)), late=int(counts.get("late", 0)),
+        missing=int(counts.get("missing", 0)),
+        cells=[CellReport(cell_code=r.cell_code, cell_name=names[r.cell_code],
+                          village=villages.get(village_of[r.cell_code], ""), status=r.status,
+                          first_at=None if pd.isna(r.first_at) else r.first_at.to_pydatetime(
+                          ).replace(tzinfo=ZoneInfo(timezone)))
+               for r in reports.itertuples()])
