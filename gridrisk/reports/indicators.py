@@ -47,12 +47,12 @@ KINDS = ROW_TYPES
 CASE, CELL = "case", "cell"
 
 
-def _code(kind: str) -> int:
+def kind_code(kind: str) -> int:
     return KINDS.index(kind)
 
 
-def _codes(kinds: Sequence[str]) -> list[int]:
-    return [_code(k) for k in kinds]
+def kind_codes(kinds: Sequence[str]) -> list[int]:
+    return [kind_code(k) for k in kinds]
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -122,10 +122,10 @@ class CaseFiles:
         self.accept_by = day_numbers(replayed["accept_by"])
         self.declined = (~self.is_open) & (replayed["closure_type"].to_numpy(object)
                                            == EventType.not_accepted.value)
-        self.first_row = np.flatnonzero(self.kind == _code("received"))
+        self.first_row = np.flatnonzero(self.kind == kind_code("received"))
         starts = self.first_row[self.case]
         self.position = np.arange(len(self.case))
-        self.last_closing = last_where(self.kind == _code(EventType.closed), starts)
+        self.last_closing = last_where(self.kind == kind_code(EventType.closed), starts)
         self.last_return = last_where(self.is_(RETURNS), starts)
         self.last_decision = last_where(self.is_((EventType.accepted,
                                                   EventType.not_accepted)), starts)
@@ -136,7 +136,7 @@ class CaseFiles:
         return len(self.first_row)
 
     def is_(self, kinds: Sequence[str]) -> np.ndarray:
-        return np.isin(self.kind, _codes(kinds))
+        return np.isin(self.kind, kind_codes(kinds))
 
     def rows_until(self, day: float) -> np.ndarray:
         """Per case, its last row on or before `day` (a case file is ordered by day), -1 for
@@ -201,7 +201,7 @@ class PeriodFacts:
         """Every closing's row, and for every row the closing whose window holds it (-1 for
         none): after the closing in file order, dated up to C + W, before the next closing."""
         files = self.files
-        rows = np.flatnonzero(files.kind == _code(EventType.closed))
+        rows = np.flatnonzero(files.kind == kind_code(EventType.closed))
         owner = files.last_closing
         held = (owner >= 0) & (files.position > owner) & (
             files.day <= files.day[np.maximum(owner, 0)] + self.window_days)
@@ -227,23 +227,28 @@ def handle_on_time(facts: PeriodFacts) -> Share:
     run_ends = held[np.r_[acceptance[1:] != acceptance[:-1], True]] if len(held) else held
     accepted = files.acceptance[run_ends]
     deadline = files.handle_by[run_ends]  # the last state of each acceptance: its extension
-    closings = held[files.kind[held] == _code(EventType.closed)]
+    closings = held[files.kind[held] == kind_code(EventType.closed)]
     closed_on = np.full(len(files.case), np.nan)
     closed_on[files.acceptance[closings]] = files.day[closings]
     due = (deadline >= facts.first) & (deadline <= facts.last)
     return Share(CASE, files.case[accepted], due, due & (closed_on[accepted] <= deadline))
 
 
+def resolved_at(files: CaseFiles, rows: np.ndarray) -> np.ndarray:
+    """Per case, whether at its row `rows` (-1: not received) it is closed with no return
+    since the closing: the numerator of 化解率."""
+    row = np.maximum(rows, 0)
+    closed = (rows >= 0) & ~files.is_open[row] & ~files.declined[row]
+    return closed & (files.last_return[row] < files.last_closing[row])
+
+
 def resolution(facts: PeriodFacts) -> Share:
     """Cases open at any time in P and not declined by its end; closed at its end with no
     return since the closing."""
     files = facts.files
-    received = facts.at_end >= 0
-    declined = received & facts.state_at_end(files.declined)
+    declined = (facts.at_end >= 0) & facts.state_at_end(files.declined)
     due = facts.open_any & ~declined
-    closed = received & ~facts.state_at_end(files.is_open)
-    settled = facts.state_at_end(files.last_return) < facts.state_at_end(files.last_closing)
-    return Share(CASE, np.arange(files.n_cases), due, due & closed & settled)
+    return Share(CASE, np.arange(files.n_cases), due, due & resolved_at(files, facts.at_end))
 
 
 def _windows(facts: PeriodFacts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -254,7 +259,7 @@ def _windows(facts: PeriodFacts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     held = window >= 0
     returned = np.zeros(len(files.case), dtype=bool)
     returned[window[held & files.is_(RETURNS)]] = True
-    follow_ups = np.flatnonzero(held & (files.kind == _code(EventType.followed_up)))
+    follow_ups = np.flatnonzero(held & (files.kind == kind_code(EventType.followed_up)))
     first_follow_up = first_of(window[follow_ups], follow_ups, len(files.case))
     ends = files.day[rows] + facts.window_days
     in_p = (ends >= facts.first) & (ends <= facts.last)
@@ -287,11 +292,11 @@ def one_time(facts: PeriodFacts) -> Share:
     """Cases whose first closing's window ends in P; exactly one acceptance and no return
     from receipt to the end of that window."""
     files = facts.files
-    first = files.first_per_case(np.flatnonzero(files.kind == _code(EventType.closed)))
+    first = files.first_per_case(np.flatnonzero(files.kind == kind_code(EventType.closed)))
     ends = np.where(first >= 0, files.day[np.maximum(first, 0)] + facts.window_days, np.nan)
     due = (ends >= facts.first) & (ends <= facts.last)
     until = ends[files.case]
-    acceptances = np.bincount(files.case[(files.kind == _code(EventType.accepted))
+    acceptances = np.bincount(files.case[(files.kind == kind_code(EventType.accepted))
                                          & (files.day <= until)], minlength=files.n_cases)
     returns = np.bincount(files.case[files.is_(RETURNS) & (files.day <= until)],
                           minlength=files.n_cases)
@@ -302,14 +307,14 @@ def repeat(facts: PeriodFacts) -> Share:
     """Cases open at any time in P; refiled in P (the spec's definition: a refiled event)."""
     files = facts.files
     refiled = np.zeros(files.n_cases, dtype=bool)
-    refiled[files.case[facts.in_period & (files.kind == _code(EventType.refiled))]] = True
+    refiled[files.case[facts.in_period & (files.kind == kind_code(EventType.refiled))]] = True
     return Share(CASE, np.arange(files.n_cases), facts.open_any, facts.open_any & refiled)
 
 
 def escalations(facts: PeriodFacts) -> Tally:
     """Escalated events in P, by level; per 1,000 cases open at any time in P."""
     files = facts.files
-    rows = np.flatnonzero(facts.in_period & (files.kind == _code(EventType.escalated)))
+    rows = np.flatnonzero(facts.in_period & (files.kind == kind_code(EventType.escalated)))
     return Tally(files.case[rows], level=files.level[rows],
                  base=np.flatnonzero(facts.open_any))
 
@@ -331,7 +336,7 @@ def overdue_open(facts: PeriodFacts) -> Tally:
 def days_to_close(facts: PeriodFacts) -> Days:
     """Cases first closed in P; days from receipt to that closing."""
     files = facts.files
-    first = files.first_per_case(np.flatnonzero(files.kind == _code(EventType.closed)))
+    first = files.first_per_case(np.flatnonzero(files.kind == kind_code(EventType.closed)))
     cases = np.flatnonzero(first >= 0)
     on = files.day[first[cases]]
     in_p = (on >= facts.first) & (on <= facts.last)

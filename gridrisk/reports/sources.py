@@ -43,10 +43,10 @@ CASES = """
 #: … with what lists of cases show (never a complainant's details)
 CASES_WITH_DETAILS = """
     SELECT case_id, region_code, received_on, complex, (due_at AT TIME ZONE %(tz)s)::date,
-           category, responsible_unit, responsible_official, summary
+           category, responsible_unit, responsible_official, summary, channel, parties
     FROM cases WHERE region_code = ANY(%(villages)s)"""
 DETAIL_COLUMNS = ["region_code", "category", "responsible_unit", "responsible_official",
-                  "summary"]
+                  "summary", "channel", "parties"]
 #: the events some figure reads, corrected ones left out (as cases.service.CASE_FILES);
 #: sorted in Python (cheaper than the server's sort on text keys)
 EVENTS = """
@@ -121,14 +121,15 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
                     details: bool = False) -> tuple[CaseFiles, pd.DataFrame | None]:
     """Every case of the region with the events of its file that some figure reads; with
     `details`, also a frame of DETAIL_COLUMNS in the files' case order."""
-    conn = _connection(db)
+    conn = connection_of(db)
     params = {"villages": units.villages, "tz": timezone,
               "types": [t.value for t in COUNTED_EVENTS]}
     columns = {"case_id": pa.string(), "region_code": TEXT, "received_on": pa.date32(),
                "complex": pa.bool_(), "due_on": pa.date32()}
     if details:
         columns |= {"category": TEXT, "responsible_unit": TEXT,
-                    "responsible_official": TEXT, "summary": pa.string()}
+                    "responsible_official": TEXT, "summary": pa.string(), "channel": TEXT,
+                    "parties": pa.int32()}
     cases = read_rows(conn, CASES_WITH_DETAILS if details else CASES, params, columns)
     every_case = conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == len(cases)
     events = read_rows(conn, EVENTS if every_case else EVENTS_OF_REGION, params, {
@@ -154,8 +155,8 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
         "level": pd.Series(_dictionary(events["level"])[order], dtype=object)})
     attributes = pd.DataFrame({
         "case_id": case_ids,
-        **{c: pd.Series(_dictionary(cases[c]) if c != "summary" else
-                        cases[c].to_numpy(zero_copy_only=False), dtype=object)
+        **{c: pd.Series(_dictionary(cases[c]) if pa.types.is_dictionary(cases[c].type)
+                        else cases[c].to_numpy(zero_copy_only=False), dtype=object)
            for c in DETAIL_COLUMNS}}) if details else None
     return CaseFiles(frame, files, units=units.codes, deadlines=deadlines), attributes
 
@@ -211,7 +212,7 @@ def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: 
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The region's cells (cell_code, unit, cell_name) and their screenings in the days from
     `first` to `last` (cell_code, screened_at on the local clock)."""
-    conn = _connection(db)
+    conn = connection_of(db)
     cells = pd.DataFrame(conn.execute(text(
         "SELECT code, region_code, name FROM cells WHERE region_code = ANY(:villages) "
         "ORDER BY code"), {"villages": units.villages}).all(),
@@ -227,5 +228,5 @@ def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: 
         "screened_at": screenings["screened_at"].to_numpy().astype("datetime64[ns]")})
 
 
-def _connection(db: Db) -> Connection:
+def connection_of(db: Db) -> Connection:
     return db.connection() if isinstance(db, Session) else db
