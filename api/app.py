@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from api import problems
 from api.routers import (
     assignments,
+    campaigns,
     cases,
     cycles,
     health,
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.policy = load_policy(settings.policy_file)
     problems.install(app)
     for router in (health.router, regions.router, cases.router, screenings.router,
-                   cycles.router, assignments.router, tiles.router, reports.router):
+                   cycles.router, assignments.router, tiles.router, reports.router,
+                   campaigns.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)

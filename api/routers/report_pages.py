@@ -1,6 +1,7 @@
 """The report pages: a region's reports and figures (reached from its overview), each period
-report as a page with its PDF and XLSX, and the supervisors' daily zero-report page, which
-fills in as records arrive. Filtered to the caller's scope like the JSON resources."""
+report as a page with its PDF and XLSX, the supervisors' daily zero-report page, which fills in
+as records arrive, and the backlog campaigns with their progress and a form to assign a case.
+Filtered to the caller's scope like the JSON resources."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.deps import Db, PolicyFile, Scope, SettingsDep
-from api.routers.pages import ViewDep, _shown
+from api.routers.pages import Form, ViewDep, _shown, _validation_text, _with
+from gridrisk.campaigns import service as campaign_service
+from gridrisk.campaigns.schemas import CampaignCaseIn
+from gridrisk.campaigns.service import SIX_ONES
 from gridrisk.cases.service import latest_data_on
+from gridrisk.errors import GridriskError
 from gridrisk.regions.service import get_region
 from gridrisk.reports import periodic
 from gridrisk.reports.periods import parse_period, period_of
@@ -118,3 +124,49 @@ def zero_report_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
             config={"url": f"/zero-reports?region={code}&day={chosen}", "lang": view.lang,
                     "status": status})
     return _shown(view, build)
+
+
+@router.get("/pages/campaigns")
+def campaigns_page(db: Db, view: ViewDep, scope: Scope,
+                   region: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    def build() -> HTMLResponse:
+        found = get_region(db, region, scope=scope) if region else None
+        return view.render(
+            "campaigns.html", region=found,
+            campaigns=campaign_service.list_campaigns(db, region_code=region, scope=scope),
+            reports_url=view.link(f"/pages/regions/{region}/reports") if region else None)
+    return _shown(view, build)
+
+
+@router.get("/pages/campaigns/{campaign_id}")
+def campaign_page(campaign_id: int, db: Db, view: ViewDep, settings: SettingsDep,
+                  policy: PolicyFile, scope: Scope, changed: str | None = None,
+                  error: str | None = None) -> HTMLResponse:
+    """Progress to zero, what each case still lacks, and a form to assign a case."""
+    def build() -> HTMLResponse:
+        found = campaign_service.campaign_progress(db, campaign_id, as_of=None, scope=scope,
+                                                   policy=policy, timezone=settings.timezone)
+        return view.render(
+            "campaign.html", p=found, changed=changed, error=error,
+            ones={k: view.t[f"one_{k}"] for k in SIX_ONES},
+            report_urls={fmt: view.link(f"/campaigns/{campaign_id}/report", format=fmt)
+                         for fmt in ("html", "pdf", "xlsx")},
+            ledger_url=f"/ledger.xlsx?campaign={campaign_id}")
+    return _shown(view, build)
+
+
+@router.post("/pages/campaigns/{campaign_id}/cases")
+def assign_case(campaign_id: int, form: Form, db: Db, view: ViewDep, scope: Scope
+                ) -> Response:
+    """The form's fields that are filled in, then back to the campaign (POST-redirect-GET)."""
+    back = view.link(f"/pages/campaigns/{campaign_id}")
+    case_id = form.get("case_id", "")
+    given = {k: form[k] for k in ("leader", "team", "plan", "deadline_on") if form.get(k)}
+    try:
+        campaign_service.set_campaign_case(db, campaign_id, case_id, CampaignCaseIn(**given),
+                                           scope=scope)
+    except ValidationError as exc:
+        return RedirectResponse(_with(back, error=_validation_text(exc)), status_code=303)
+    except GridriskError as exc:
+        return RedirectResponse(_with(back, error=str(exc)), status_code=303)
+    return RedirectResponse(_with(back, changed=case_id), status_code=303)

@@ -1,5 +1,6 @@
 """Indicators and period reports: the figures of docs/indicators.md as JSON, the weekly
-dispatch, monthly bulletin and quarterly evaluation as HTML, PDF or XLSX. Every answer is
+dispatch, monthly bulletin and quarterly evaluation as HTML, PDF or XLSX, the daily zero
+report, the case ledger. Every answer is
 filtered to the caller's scope: a region outside it is an unknown region."""
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Db, PolicyFile, Scope, SettingsDep
+from api.deps import Db, Policy, PolicyFile, Scope, SettingsDep
 from gridrisk.reports import periodic
+from gridrisk.reports.ledger import LedgerFilters, ledger
 from gridrisk.reports.periods import Period, parse_period
-from gridrisk.reports.render import FORMATS, render
+from gridrisk.reports.render import FORMATS, render, to_xlsx
 from gridrisk.reports.schemas import IndicatorsOut, ZeroReportOut
 from gridrisk.reports.service import indicators as count_indicators
 from gridrisk.reports.service import zero_report
-from gridrisk.vocab import ReportKind
+from gridrisk.vocab import Category, ReportKind
 
 router = APIRouter(tags=["reports"])
 PROBLEMS = {404: {"description": "unknown region (or one outside the caller's scope)"},
@@ -74,3 +76,30 @@ def zero_reports(
     return zero_report(db, region_code=region, scope=scope, policy=policy,
                        day=day or datetime.now(ZoneInfo(settings.timezone)).date(),
                        timezone=settings.timezone)
+
+
+@router.get("/ledger.xlsx", summary="台账（XLSX）", responses={
+    **PROBLEMS, 200: {"content": {FORMATS["xlsx"]: {}}, "description": "the ledger"}})
+def ledger_file(
+    db: Db, settings: SettingsDep, deadlines: Policy, scope: Scope,
+    region: Annotated[str | None, Query(description="cases anywhere under this region")]
+    = None,
+    cell: str | None = None,
+    category: Category | None = None,
+    state: Literal["open", "closed"] | None = None,
+    overdue: bool | None = None,
+    due_within_days: Annotated[int | None, Query(ge=0, le=365)] = None,
+    responsible_unit: str | None = None,
+    campaign: Annotated[int | None, Query(description="only this campaign's cases, with "
+                                          "its ledger numbers and six ones")] = None,
+    lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+) -> Response:
+    """One row per case with its six ones (六个一), the case list's filters (GET /cases)."""
+    doc = ledger(db, LedgerFilters(region=region, cell=cell, category=category, state=state,
+                                   overdue=overdue, due_within_days=due_within_days,
+                                   responsible_unit=responsible_unit, campaign=campaign),
+                 scope=scope, policy=deadlines, timezone=settings.timezone,
+                 lang=lang or settings.lang,
+                 today=datetime.now(ZoneInfo(settings.timezone)).date())
+    return Response(to_xlsx(doc), media_type=FORMATS["xlsx"], headers={
+        "Content-Disposition": f'attachment; filename="{doc.slug}.xlsx"'})

@@ -1,5 +1,5 @@
-"""gridrisk indicators / report / ledger / zero-report: the figures planners are judged on,
-the period reports, the case ledger and the daily zero report."""
+"""gridrisk indicators / report / ledger: the figures planners are judged on, the period
+reports and the case ledger."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ To = Annotated[str | None, typer.Option("--to", help="截止日期（含）")]
 def register(app: typer.Typer) -> None:
     app.command("indicators")(indicators_command)
     app.command("report")(report_command)
+    app.command("ledger")(ledger_command)
 
 
 def period_option(period: str | None, first: str | None, last: str | None) -> Period:
@@ -132,3 +133,41 @@ def report_command(
     console.print(f"{doc.title}：")
     for path in written:
         console.print(f"  {path}（{path.stat().st_size / 1024:.0f} KB）")
+
+
+def ledger_command(
+    out: Annotated[Path, typer.Argument(help="the .xlsx file to write")],
+    region: Annotated[str | None, typer.Option(help="区域代码：其下全部事项")] = None,
+    cell: Annotated[str | None, typer.Option(help="网格代码")] = None,
+    category: Annotated[str | None, typer.Option(help="类别代码")] = None,
+    state: Annotated[str | None, typer.Option(help="open（在办）或 closed（已办结）")] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue",
+                                                 help="只要超期（或未超期）的")] = None,
+    due_within_days: Annotated[int | None, typer.Option(help="期限在这些天内的在办事项")]
+    = None,
+    responsible_unit: Annotated[str | None, typer.Option(help="责任单位")] = None,
+    campaign: Annotated[int | None, typer.Option(help="只列该专项行动的事项")] = None,
+    lang: Annotated[str, typer.Option(help="zh 或 en")] = "zh",
+) -> None:
+    """The case ledger (台账) as XLSX: one row per case with its six ones; the filters of
+    GET /cases."""
+    from gridrisk.reports.ledger import LedgerFilters, ledger
+    from gridrisk.reports.render import to_xlsx
+
+    if out.suffix.lower() != ".xlsx":
+        raise InvalidInput("out", f"{out.name}: the file must end in .xlsx")
+    if lang not in LANGS:
+        raise InvalidInput("lang", f"'{lang}' is not one of {', '.join(LANGS)}")
+    config = settings()
+    with engine().connect() as conn, console.status("生成台账…"):
+        doc = ledger(conn, LedgerFilters(region=region, cell=cell, category=category,
+                                         state=state, overdue=overdue,
+                                         due_within_days=due_within_days,
+                                         responsible_unit=responsible_unit,
+                                         campaign=campaign),
+                     scope=None, policy=load_policy(config.policy_file).deadlines,
+                     timezone=config.timezone, lang=lang,
+                     today=datetime.now(ZoneInfo(config.timezone)).date())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(to_xlsx(doc))
+    console.print(f"台账已写入 {out}（{len(doc.tables()[0].rows)} 件事项）")

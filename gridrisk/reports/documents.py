@@ -60,7 +60,8 @@ class Document:
     title: str
     region_code: str
     region_name: str
-    period: Period
+    #: None for a document of no period (a ledger)
+    period: Period | None
     generated_on: date
     lang: str
     sections: list[Section]
@@ -69,8 +70,9 @@ class Document:
 
     @property
     def slug(self) -> str:
-        """The file name stem: weekly-411325000000-2026-W44."""
-        return f"{self.kind}-{self.region_code}-{self.period.label}"
+        """The file name stem: weekly-411325000000-2026-W44, ledger-411325000000."""
+        return "-".join([self.kind, self.region_code, *(
+            [self.period.label] if self.period else [])])
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]

@@ -39,12 +39,14 @@ WORDS = {
 
 
 def meta_line(doc: Document) -> str:
-    words = WORDS[doc.lang]
-    return (f"{words['region']}：{doc.region_name}（{doc.region_code}） · {words['period']}："
-            f"{doc.period.first} — {doc.period.last} · {words['made']}：{doc.generated_on}"
-            if doc.lang == "zh" else
-            f"{words['region']}: {doc.region_name} ({doc.region_code}) · {words['period']}: "
-            f"{doc.period.first} to {doc.period.last} · {words['made']}: {doc.generated_on}")
+    words, zh = WORDS[doc.lang], doc.lang == "zh"
+    colon, to = ("：", " — ") if zh else (": ", " to ")
+    parts = [f"{words['region']}{colon}{doc.region_name}"
+             + (f"（{doc.region_code}）" if zh else f" ({doc.region_code})")]
+    if doc.period:
+        parts.append(f"{words['period']}{colon}{doc.period.first}{to}{doc.period.last}")
+    parts.append(f"{words['made']}{colon}{doc.generated_on}")
+    return " · ".join(parts)
 
 
 def to_html(doc: Document, *, links: Sequence[tuple[str, str]] = ()) -> str:
@@ -100,12 +102,15 @@ def to_xlsx(doc: Document) -> bytes:
     book = Workbook()
     about = book.active
     about.title = words["about"]
+    period = [[words["period"], doc.period.first, doc.period.last]] if doc.period else []
     for row in ([words["title"], doc.title], [words["region"], f"{doc.region_name}（"
-                f"{doc.region_code}）"], [words["period"], doc.period.first, doc.period.last],
-                [words["made"], doc.generated_on], [doc.note]):
+                f"{doc.region_code}）"], *period, [words["made"], doc.generated_on],
+                [doc.note]):
         about.append(row)
-    for cell in about["B"][2:4] + about["C"][2:3]:
-        cell.number_format = "yyyy-mm-dd"
+    for row in about.iter_rows(min_row=3):
+        for cell in row:
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
     _fit(about)
     names: set[str] = {about.title}
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="F2E6E6")
