@@ -28,7 +28,7 @@ PeriodQuery = Annotated[str | None, Query(
     description="2026-W44 (a week), 2026-10 (a month), 2026-Q3 (a quarter) or 2026 (a year)")]
 FromQuery = Annotated[date | None, Query(alias="from", description="first day, with `to` "
                                          "instead of `period`")]
-ToQuery = Annotated[date | None, Query(description="last day (included)")]
+ToQuery = Annotated[date | None, Query(alias="to", description="last day (included)")]
 
 
 def period_of(period: str | None, first: date | None, last: date | None) -> Period:
