@@ -23,6 +23,7 @@
     body.replaceChildren(...report.cells.map(function (c) {
       const tr = document.createElement("tr");
       tr.className = "status-" + c.status;
+      tr.dataset.cell = c.cell_code;
       tr.append(cell(c.cell_name), cell(c.village), cell(config.status[c.status], c.status === "on_time" ? "" : "late"),
                 cell(c.first_at ? c.first_at.slice(11, 16) : "—"));
       return tr;

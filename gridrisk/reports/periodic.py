@@ -41,9 +41,9 @@ OVERDUE_ROWS = 20
 BREAKDOWN = {RegionLevel.county: "township", RegionLevel.township: "village"}
 TEXT = {
     "zh": {
-        "weekly_title": "{region}信访工作周调度（{period}）",
-        "monthly_title": "{region}信访工作月通报（{period}）",
-        "quarterly_title": "{region}信访工作季度考评（{period}）",
+        "weekly_title": "{region}{period}信访工作周调度",
+        "monthly_title": "{region}{period}信访工作月通报",
+        "quarterly_title": "{region}{period}信访工作季度考评",
         "overview": "本周概况", "due_by_unit": "本周到期与超期（按责任单位、包案领导）",
         "zero": "每日零报告", "due_next": "下周到期事项",
         "figures": "主要指标", "ranking": "各单位指标排名（按{figure}）",
@@ -76,9 +76,9 @@ TEXT = {
         "unfilled": "（未填）", "total": "合计",
     },
     "en": {
-        "weekly_title": "{region}: weekly dispatch ({period})",
-        "monthly_title": "{region}: monthly bulletin ({period})",
-        "quarterly_title": "{region}: quarterly evaluation ({period})",
+        "weekly_title": "{region}: weekly dispatch, {period}",
+        "monthly_title": "{region}: monthly bulletin, {period}",
+        "quarterly_title": "{region}: quarterly evaluation, {period}",
         "overview": "This week", "due_by_unit": "Due and overdue this week, by unit and official",
         "zero": "Daily zero reports", "due_next": "Cases due next week",
         "figures": "Main figures", "ranking": "Units ranked by {figure}",

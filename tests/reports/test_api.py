@@ -51,7 +51,7 @@ def test_reports_come_in_three_formats(county_api: TestClient) -> None:
     params = {"region": "K", "period": "2026-10"}
     html = county_api.get("/reports/monthly", params=params)
     assert html.headers["content-type"].startswith("text/html")
-    assert "示范县信访工作月通报（2026年10月）" in html.text
+    assert "示范县2026年10月信访工作月通报" in html.text
     pdf = county_api.get("/reports/monthly", params={**params, "format": "pdf"})
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers[
         "content-disposition"]
@@ -129,7 +129,7 @@ def test_the_report_pages(county_api: TestClient) -> None:
     assert "/pages/regions/K/reports/monthly?period=2026-10" in index.text
     assert "/ledger.xlsx?region=K" in index.text and "化解率" in index.text
     page = county_api.get("/pages/regions/K/reports/monthly", params={"period": "2026-10"})
-    assert "示范县信访工作月通报" in page.text and "format=pdf" in page.text
+    assert "示范县2026年10月信访工作月通报" in page.text and "format=pdf" in page.text
     zero = county_api.get("/pages/regions/K/zero-report", params={"day": "2026-10-02"})
     assert "国庆" in zero.text and "西岗村" in zero.text
     missing = county_api.get("/pages/regions/NOWHERE/reports")
