@@ -149,7 +149,7 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
     files = pd.DataFrame({
         "case_id": pd.Categorical.from_codes(case[order], categories=case_ids),
         "on": day[order],
-        "type": pd.Series(_dictionary(events["type"])[order], dtype=object),
+        "type": _categorical(events["type"])[order],
         "detail": pd.Series(events["detail"].to_numpy(zero_copy_only=False)[order],
                             dtype=object),
         "level": pd.Series(_dictionary(events["level"])[order], dtype=object)})
@@ -202,6 +202,15 @@ def _dictionary(column: pa.ChunkedArray, positions_in: pa.ChunkedArray | None = 
     indices = encoded.indices.fill_null(-1).to_numpy()
     found = values[np.maximum(indices, 0)] if len(values) else np.full(len(indices), None)
     return np.where(indices >= 0, found, -1 if positions_in is not None else None)
+
+
+def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
+    """A dictionary column of no nulls as a pandas categorical, without touching its rows'
+    strings."""
+    encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks else (
+        pa.array([], type=column.type))
+    return pd.Categorical.from_codes(encoded.indices.to_numpy(),
+                                     categories=encoded.dictionary.to_pylist())
 
 
 def _days(column: pa.ChunkedArray) -> np.ndarray:
