@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gridrisk.reports.schemas import Rate
 from gridrisk.vocab import CampaignPhase, Category, EventLevel
 
-Text = Field(None, max_length=2000)
-
 
 class ScopeRule(BaseModel):
     """Which cases a campaign takes, from their derived facts on the launch day. A case is
@@ -84,7 +82,9 @@ class CampaignCaseIn(BaseModel):
     """A case's 包案领导, team, plan and campaign deadline; a field left out is left as it
     is, an empty text clears it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "leader": "王副县长", "team": "县自然资源局、城关镇征迁专班",
+        "plan": "重新核算补偿款，一月底前兑付", "deadline_on": "2027-01-15"}]})
 
     leader: str | None = Field(None, max_length=200)
     team: str | None = Field(None, max_length=2000)
