@@ -176,8 +176,9 @@ def last_where(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """For every row, the position of the latest row at or before it where `mask` holds, in
     the same group (rows of a group are contiguous; `starts` is each row's group's first
     position); -1 when there is none."""
-    positions = np.maximum.accumulate(np.where(mask, np.arange(len(mask)), -1))
-    return np.where(positions >= starts, positions, -1)
+    positions = np.maximum.accumulate(np.where(mask, np.arange(len(mask), dtype=np.int64), -1))
+    positions[positions < starts] = -1
+    return positions
 
 
 def case_positions(case_ids: pd.Series, among: pd.Series) -> np.ndarray:
@@ -202,13 +203,15 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
     `cases`: REPLAY_CASE_COLUMNS, days as datetime64 (due_on NaT when the source set none).
     `events`: REPLAY_EVENT_COLUMNS, each case's file in replay order (local day, then as
     recorded), as stored (the workflow held when they were written); events that change
-    nothing derived (site visits, say) may be left out; other columns of `events` are
+    nothing derived (site visits, say) may be left out; a `case` column, the position of
+    each event's case in `cases`, spares looking the ids up; other columns of `events` are
     carried along. Returns one row per case for its receipt (type "received", on =
     received_on, missing in the carried columns) followed by one per event, each with
     REPLAYED_COLUMNS, `case` (the case's position in `cases`, in whose order the rows come)
     and `type` as a categorical of ROW_TYPES."""
     n_cases = len(cases)
-    event_case = case_positions(events["case_id"], cases["case_id"])
+    event_case = events["case"].to_numpy() if "case" in events else case_positions(
+        events["case_id"], cases["case_id"])
     if (event_case < 0).any():
         raise ValueError("events: case_id not in cases")
     event_kind = pd.Categorical(events["type"], categories=ROW_TYPES[1:]).codes
@@ -227,8 +230,9 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
                                events[column].to_numpy(object)])[order]
 
     detail = carried("detail")
-    starts = np.searchsorted(case, case, side="left")
     position = np.arange(len(case))
+    starts = np.maximum.accumulate(np.where(np.r_[True, case[1:] != case[:-1]], position, 0)
+                                   ) if len(case) else position
 
     def code(*kinds: str) -> np.ndarray:
         wanted = [ROW_TYPES.index(k) for k in kinds]
@@ -274,7 +278,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
         "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),
         "detail": pd.Series(detail, dtype=object),
         **{column: pd.Series(carried(column), dtype=object) for column in events.columns
-           if column not in REPLAY_EVENT_COLUMNS},
+           if column not in (*REPLAY_EVENT_COLUMNS, "case")},
         "is_open": is_open,
         "accept_by": np.where(is_open & ~accepted, accept_by, NO_DAY),
         "accepted_on": np.where(accepted, on[at], NO_DAY),
@@ -285,4 +289,4 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
         "opinion_issued": last(EventType.opinion_issued) >= 0,
         "review_decided": last(EventType.review_decided) >= 0,
         "acceptance": acceptance,
-    })
+    }, copy=False)

@@ -213,15 +213,15 @@ def read_rows(conn: Connection, query: str, params: Mapping[str, Any],
         f"""coalesce('"' || replace(q."{name}"::text, '"', '""') || '"', '')"""
         if pa.types.is_string(kind) or pa.types.is_dictionary(kind)
         else f"""coalesce(q."{name}"::text, '')""" for name, kind in columns.items())
-    with raw.cursor(binary=True) as cursor:
-        cursor.execute(f"SELECT string_agg({line}, E'\\n') FROM ({query}) AS q({fields})",
-                       params)
+    with raw.cursor(binary=True) as cursor:  # the text as bytes: no decoding, no copy
+        cursor.execute(f"SELECT convert_to(string_agg({line}, E'\\n'), 'UTF8') "
+                       f"FROM ({query}) AS q({fields})", params)
         found = cursor.fetchone()
-    text = found[0] if found else None
-    if not text:
+    data = found[0] if found else None
+    if not data:
         return pa.table({name: pa.array([], type=kind) for name, kind in columns.items()})
     return pacsv.read_csv(
-        io.BytesIO(text.encode()), read_options=pacsv.ReadOptions(column_names=list(columns)),
+        pa.BufferReader(data), read_options=pacsv.ReadOptions(column_names=list(columns)),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=dict(columns), strings_can_be_null=True, true_values=["t", "true"],

@@ -29,7 +29,8 @@ from gridrisk.vocab import ESCALATION_LEVELS, EventType, Indicator, Satisfaction
 #: one row per case of the region; `unit` names the group it is counted in; days datetime64
 CASE_COLUMNS = ["case_id", "unit", "received_on", "complex", "due_on"]
 #: the case files in replay order (local day, then as recorded), cases contiguous; `detail`
-#: is read for followed_up (the satisfaction) and extended (the days), `level` for escalated
+#: is read for followed_up (the satisfaction) and extended (the days), `level` for escalated;
+#: a `case` column (the case's position in the cases frame) may spare the id lookups
 EVENT_COLUMNS = ["case_id", "on", "type", "detail", "level"]
 #: the events some figure reads; the others (casework, review decisions) may be left out
 COUNTED_EVENTS = (EventType.accepted, EventType.not_accepted, EventType.extended,
@@ -110,7 +111,8 @@ class CaseFiles:
         self.case_unit = pd.Index(self.units).get_indexer(cases["unit"].to_numpy(object))
         if (self.case_unit < 0).any():
             raise ValueError("cases: a unit that is not in units")
-        replayed = replay_frame(cases, events[EVENT_COLUMNS], deadlines)
+        replayed = replay_frame(cases, events[[*EVENT_COLUMNS, *(
+            ["case"] if "case" in events else [])]], deadlines)
         self.level = replayed["level"].to_numpy(object)
         self.case = replayed["case"].to_numpy()
         self.day = day_numbers(replayed["on"])

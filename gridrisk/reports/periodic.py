@@ -28,7 +28,7 @@ from gridrisk.reports.indicators import (
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import Figures, Rate
 from gridrisk.reports.service import Region, Scope, figures_of
-from gridrisk.reports.sources import Db, latest_hotspots
+from gridrisk.reports.sources import Db, latest_hotspots, listed_cases
 from gridrisk.vocab import Indicator, RegionLevel, ReportKind, labels
 
 RATES = [Indicator.accept_on_time, Indicator.handle_on_time, Indicator.resolution,
@@ -247,10 +247,8 @@ def _zero_section(request: Request, region: Region) -> Section:
 
 def _case_rows(request: Request, region: Region, chosen: np.ndarray,
                extra: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    details = region.details
-    assert details is not None
     names, t = request.names, request.t
-    picked = details.iloc[chosen]
+    picked = listed_cases(request.db, region.files.case_ids[chosen].tolist())
     area = [region.units.names.get(region.units.village_unit.get(v, ""), "")
             for v in picked["region_code"]]
     rows = []
@@ -293,7 +291,7 @@ def monthly(request: Request) -> Document:
     if period.kind not in ("month", "days"):
         raise InvalidInput("period", f"a monthly bulletin is for a month (2026-10), not "
                            f"{period.label}")
-    region = request.region(details=True)
+    region = request.region()
     now, before = region.count(period), region.count(period.previous())
     now_total, before_total = figures_of(now.total), figures_of(before.total)
     targets = request.policy.indicators.targets

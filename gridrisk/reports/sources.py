@@ -40,13 +40,17 @@ REGIONS_WITH_TOWNSHIP = """
 CASES = """
     SELECT case_id, region_code, received_on, complex, (due_at AT TIME ZONE %(tz)s)::date
     FROM cases WHERE region_code = ANY(%(villages)s)"""
-#: … with what lists of cases show (never a complainant's details)
+#: … with the attributes reports group by and campaigns choose by
 CASES_WITH_DETAILS = """
     SELECT case_id, region_code, received_on, complex, (due_at AT TIME ZONE %(tz)s)::date,
-           category, responsible_unit, responsible_official, summary, channel, parties
+           category, responsible_unit, responsible_official, channel, parties
     FROM cases WHERE region_code = ANY(%(villages)s)"""
 DETAIL_COLUMNS = ["region_code", "category", "responsible_unit", "responsible_official",
-                  "summary", "channel", "parties"]
+                  "channel", "parties"]
+#: what a report's list of cases shows of each (never a complainant's details)
+LISTED_CASES = """
+    SELECT case_id, region_code, category, responsible_unit, responsible_official, summary
+    FROM cases WHERE case_id = ANY(:ids)"""
 #: the events some figure reads, corrected ones left out (as cases.service.CASE_FILES);
 #: sorted in Python (cheaper than the server's sort on text keys)
 EVENTS = """
@@ -128,8 +132,7 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
                "complex": pa.bool_(), "due_on": pa.date32()}
     if details:
         columns |= {"category": TEXT, "responsible_unit": TEXT,
-                    "responsible_official": TEXT, "summary": pa.string(), "channel": TEXT,
-                    "parties": pa.int32()}
+                    "responsible_official": TEXT, "channel": TEXT, "parties": pa.int32()}
     cases = read_rows(conn, CASES_WITH_DETAILS if details else CASES, params, columns)
     every_case = conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == len(cases)
     events = read_rows(conn, EVENTS if every_case else EVENTS_OF_REGION, params, {
@@ -147,8 +150,7 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
     day = events["day"].to_numpy().astype("datetime64[D]")
     order = np.lexsort((events["id"].to_numpy(), day, case))
     files = pd.DataFrame({
-        "case_id": pd.Categorical.from_codes(case[order], categories=case_ids),
-        "on": day[order],
+        "case_id": case_ids.to_numpy()[case[order]], "case": case[order], "on": day[order],
         "type": _categorical(events["type"])[order],
         "detail": pd.Series(events["detail"].to_numpy(zero_copy_only=False)[order],
                             dtype=object),
@@ -159,6 +161,14 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
                         else cases[c].to_numpy(zero_copy_only=False), dtype=object)
            for c in DETAIL_COLUMNS}}) if details else None
     return CaseFiles(frame, files, units=units.codes, deadlines=deadlines), attributes
+
+
+def listed_cases(db: Db, case_ids: list[str]) -> pd.DataFrame:
+    """What a report lists of each of `case_ids`, in that order."""
+    rows = {r.case_id: r for r in db.execute(text(LISTED_CASES), {"ids": case_ids})}
+    return pd.DataFrame([tuple(rows[c]) for c in case_ids],
+                        columns=["case_id", "region_code", "category", "responsible_unit",
+                                 "responsible_official", "summary"])
 
 
 def latest_hotspots(db: Db, region_code: str, first: date, last: date
