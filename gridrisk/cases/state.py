@@ -235,8 +235,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
                                    ) if len(case) else position
 
     def code(*kinds: str) -> np.ndarray:
-        wanted = [ROW_TYPES.index(k) for k in kinds]
-        return kind == wanted[0] if len(wanted) == 1 else np.isin(kind, wanted)
+        return np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
 
     def last(*kinds: str) -> np.ndarray:
         return last_where(code(*kinds), starts)

@@ -138,7 +138,7 @@ class CaseFiles:
         return len(self.first_row)
 
     def is_(self, kinds: Sequence[str]) -> np.ndarray:
-        return np.isin(self.kind, kind_codes(kinds))
+        return np.logical_or.reduce([self.kind == code for code in kind_codes(kinds)])
 
     def rows_until(self, day: float) -> np.ndarray:
         """Per case, its last row on or before `day` (a case file is ordered by day), -1 for

@@ -150,7 +150,8 @@ def load_case_files(db: Db, units: Units, *, timezone: str, deadlines: DeadlineP
     day = events["day"].to_numpy().astype("datetime64[D]")
     order = np.lexsort((events["id"].to_numpy(), day, case))
     files = pd.DataFrame({
-        "case_id": case_ids.to_numpy()[case[order]], "case": case[order], "on": day[order],
+        "case_id": pd.Series(case_ids.to_numpy()[case[order]], dtype=object),
+        "case": case[order], "on": day[order],
         "type": _categorical(events["type"])[order],
         "detail": pd.Series(events["detail"].to_numpy(zero_copy_only=False)[order],
                             dtype=object),
