@@ -65,9 +65,9 @@ class ScreeningPolicy:
     def report_time(self) -> time:
         return _clock_time("screening.report_by", self.report_by)
 
-    def is_daily(self, day: date) -> bool:
-        """Whether `day` lies in a designated daily period."""
-        return any(p.start <= day <= p.end for p in self.daily_periods)
+    def daily_period(self, day: date) -> DailyPeriod | None:
+        """The designated daily period `day` lies in, if any."""
+        return next((p for p in self.daily_periods if p.start <= day <= p.end), None)
 
 
 @dataclass(frozen=True)

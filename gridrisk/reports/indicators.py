@@ -393,7 +393,7 @@ def due_slots(first: date, last: date, policy: ScreeningPolicy
     policy's daily periods."""
     days = pd.date_range(first, last, freq="D").date
     mondays = [d for d in days if d.weekday() == 0 and d + timedelta(days=6) <= last]
-    daily = [d for d in days if any(p.start <= d <= p.end for p in policy.daily_periods)]
+    daily = [d for d in days if policy.daily_period(d)]
     return mondays, daily
 
 

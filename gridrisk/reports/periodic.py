@@ -221,8 +221,7 @@ def _figure_table(request: Request, figures: Figures) -> Table:
 
 def _zero_section(request: Request, region: Region) -> Section:
     t, screening = request.t, request.policy.screening
-    days = [d for d in request.period.days() if any(
-        p.start <= d <= p.end for p in screening.daily_periods)]
+    days = [d for d in request.period.days() if screening.daily_period(d)]
     if not days:
         return Section(t["zero"], lines=[t["no_daily"]])
     cells, screenings = region.screenings(request.period)

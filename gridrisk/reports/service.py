@@ -159,7 +159,7 @@ def zero_report(db: Db, *, region_code: str, day: date, scope: Scope, policy: Po
     order = {"missing": 0, "late": 1, "on_time": 2}
     reports = reports.assign(rank=reports["status"].map(order)).sort_values(
         ["rank", "cell_code"])
-    period = next((p for p in screening.daily_periods if p.start <= day <= p.end), None)
+    period = screening.daily_period(day)
     counts = reports["status"].value_counts()
     return ZeroReportOut(
         region=RegionRef(code=region.code, name=region.name, level=region.level), day=day,
