@@ -126,3 +126,15 @@ def test_the_window_and_the_due_at_deadline_move_the_figures(county_db: Connecti
     # A5 received 20 Aug (accept-by 4 Sep), accepted 21 Aug; A4 received 1 Sep (accept-by
     # 16 Sep), accepted 3 Sep
     assert (september.accept_on_time.numerator, september.accept_on_time.denominator) == (2, 2)
+
+
+def test_a_period_before_any_case_has_only_dashes(county_db: Connection,
+                                                  policy: Policy) -> None:
+    found = indicators(county_db, region_code="K", period=parse_period("2020-01"), by="village",
+                       scope=None, policy=policy, timezone=TIMEZONE)
+    # no case was received yet; the cells were due three whole weeks (6, 13, 20 January)
+    assert counts(found.figures) == {**{code: (0, 0) for code in T1}, "coverage": (0, 12)}
+    for unit in found.units:
+        assert all(pair == (0, 0) for code, pair in counts(unit.figures).items()
+                   if code != "coverage")
+        assert unit.figures.resolution.percent() == "—" and unit.figures.overdue_open.count == 0
