@@ -16,7 +16,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
-from api.routers import assignments, cases, cycles, health, pages, regions, screenings, tiles
+from api.routers import (
+    assignments,
+    campaigns,
+    cases,
+    cycles,
+    health,
+    pages,
+    regions,
+    report_pages,
+    reports,
+    screenings,
+    tiles,
+)
 from gridrisk import __version__
 from gridrisk.db.engine import database_url
 from gridrisk.policy import load_policy
@@ -47,10 +59,12 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.vault = Vault.of(settings)  # the key is read when a contact is first needed
     problems.install(app)
     for router in (health.router, regions.router, cases.router, screenings.router,
-                   cycles.router, assignments.router, tiles.router):
+                   cycles.router, assignments.router, tiles.router, reports.router,
+                   campaigns.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)
+    app.include_router(report_pages.router)
     app.mount(pages.STATIC_URL, StaticFiles(directory=pages.STATIC_DIR), name="page-assets")
     _offline_docs(app)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.policy import Policy as WholePolicy
 from gridrisk.privacy.vault import Vault
 from gridrisk.settings import Settings
 
@@ -92,6 +93,17 @@ def get_screening_policy(request: Request) -> ScreeningPolicy:
     return request.app.state.policy.screening  # type: ignore[no-any-return]
 
 
+def get_whole_policy(request: Request) -> WholePolicy:
+    return request.app.state.policy  # type: ignore[no-any-return]
+
+
+def caller_scope() -> list[str] | None:
+    """The region codes the caller may see, each with everything under it; None for all.
+    Every figure, report, ledger and campaign is filtered to it. Until sign-in arrives
+    (the access issue) every caller sees everything."""
+    return None
+
+
 def if_match(if_match: Annotated[str | None, Header(
         description='the case version you read (its ETag, e.g. "3"); a stale one is refused '
         "with 412")] = None) -> int | None:
@@ -115,5 +127,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Policy = Annotated[DeadlinePolicy, Depends(get_policy)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 ScreeningPolicyDep = Annotated[ScreeningPolicy, Depends(get_screening_policy)]
+PolicyFile = Annotated[WholePolicy, Depends(get_whole_policy)]
+Scope = Annotated[list[str] | None, Depends(caller_scope)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -1,8 +1,9 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
-cadences, cycle thresholds and schedule, how long contacts are kept). Defaults ship in
-policy.toml next to this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces
-them, section by section. Every key is documented in docs/policy.md. A change changes what
-is derived (deadlines, coverage, worklists), never stored events or records."""
+cadences, cycle thresholds and schedule, indicator targets and weights, campaign defaults,
+how long contacts are kept). Defaults ship in policy.toml next to this module; a file of the
+same shape (GRIDRISK_POLICY_FILE) replaces them, section by section. Every key is documented
+in docs/policy.md. A change changes what is derived (deadlines, coverage, worklists,
+figures), never stored events or records."""
 
 from __future__ import annotations
 
@@ -53,10 +54,20 @@ class DailyPeriod:
 class ScreeningPolicy:
     cell_cadence: str = "weekly"
     daily_periods: tuple[DailyPeriod, ...] = field(default_factory=tuple)
+    #: in a daily period every cell reports by this local time, "nothing found" included (零报告)
+    report_by: str = "15:00"
 
     def __post_init__(self) -> None:
         if self.cell_cadence != "weekly":
             raise InvalidInput("screening.cell_cadence", "only weekly is supported for cells")
+        self.report_time()
+
+    def report_time(self) -> time:
+        return _clock_time("screening.report_by", self.report_by)
+
+    def daily_period(self, day: date) -> DailyPeriod | None:
+        """The designated daily period `day` lies in, if any."""
+        return next((p for p in self.daily_periods if p.start <= day <= p.end), None)
 
 
 @dataclass(frozen=True)
@@ -87,14 +98,96 @@ class CyclePolicy:
         self.run_time()
 
     def run_time(self) -> time:
-        try:
-            return time.fromisoformat(self.daily_at)
-        except ValueError as exc:
-            raise InvalidInput("cycles.daily_at", f"'{self.daily_at}' is not a time like "
-                               "06:30") from exc
+        return _clock_time("cycles.daily_at", self.daily_at)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _clock_time(key: str, value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(key, f"'{value}' is not a time like 06:30") from exc
+
+
+@dataclass(frozen=True)
+class IndicatorRates:
+    """One number per rate of docs/indicators.md: a target (a share, 0–1) or a weight."""
+
+    accept_on_time: float
+    handle_on_time: float
+    resolution: float
+    no_return: float
+    rated: float
+    satisfied: float
+    one_time: float
+    repeat: float
+    coverage: float
+    zero_report: float
+
+    def items(self) -> list[tuple[str, float]]:
+        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
+
+
+#: targets seen in the seed documents (化解率 ≥ 98%, 息诉罢访率 ≥ 95%) and illustrative ones for
+#: the rest; `repeat` is a ceiling (lower is better)
+DEFAULT_TARGETS = IndicatorRates(
+    accept_on_time=1.0, handle_on_time=0.95, resolution=0.98, no_return=0.95, rated=0.95,
+    satisfied=0.9, one_time=0.9, repeat=0.05, coverage=0.95, zero_report=0.95)
+#: points out of 100 in the quarterly evaluation
+DEFAULT_WEIGHTS = IndicatorRates(
+    accept_on_time=10, handle_on_time=10, resolution=30, no_return=20, rated=0, satisfied=10,
+    one_time=10, repeat=0, coverage=5, zero_report=5)
+
+
+@dataclass(frozen=True)
+class IndicatorPolicy:
+    """How the figures of docs/indicators.md are read and judged."""
+
+    #: a closing's follow-up window: returns within it count against 息诉罢访率
+    follow_up_window_days: int = 90
+    #: the figure the monthly bulletin ranks townships by
+    rank_by: str = "resolution"
+    targets: IndicatorRates = DEFAULT_TARGETS
+    weights: IndicatorRates = DEFAULT_WEIGHTS
+
+    def __post_init__(self) -> None:
+        if self.follow_up_window_days < 1:
+            raise InvalidInput("indicators.follow_up_window_days", "must be at least 1 day")
+        codes = [name for name, _ in self.targets.items()]
+        if self.rank_by not in codes:
+            raise InvalidInput("indicators.rank_by", f"'{self.rank_by}' is not one of "
+                               f"{', '.join(codes)}")
+        for name, value in self.targets.items():
+            if not 0 <= value <= 1:
+                raise InvalidInput(f"indicators.targets.{name}", "a share from 0 to 1 "
+                                   "(0.98 for 98%)")
+        for name, value in self.weights.items():
+            if value < 0:
+                raise InvalidInput(f"indicators.weights.{name}", "must not be negative")
+        if not sum(value for _, value in self.weights.items()):
+            raise InvalidInput("indicators.weights", "at least one weight above 0")
+
+
+@dataclass(frozen=True)
+class CampaignPolicy:
+    """Defaults of a backlog campaign (信访积案化解专项行动) that its plan does not set."""
+
+    resolution_target: float = 0.98
+    no_return_target: float = 0.95
+    #: phase lengths when the plan gives only a start day: 梳理交办, 集中化解, 巩固提升
+    sorting_days: int = 10
+    resolving_days: int = 70
+    consolidating_days: int = 30
+
+    def __post_init__(self) -> None:
+        for name in ("resolution_target", "no_return_target"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise InvalidInput(f"campaigns.{name}", "a share from 0 to 1 (0.98 for 98%)")
+        for name in ("sorting_days", "resolving_days", "consolidating_days"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(f"campaigns.{name}", "must be at least 1 day")
 
 
 @dataclass(frozen=True)
@@ -115,6 +208,8 @@ class Policy:
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     cycles: CyclePolicy = field(default_factory=CyclePolicy)
     privacy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
+    indicators: IndicatorPolicy = field(default_factory=IndicatorPolicy)
+    campaigns: CampaignPolicy = field(default_factory=CampaignPolicy)
 
 
 Section = TypeVar("Section")
@@ -140,15 +235,21 @@ def load_policy(path: Path | None = None) -> Policy:
                      for name in sections if name in document})
 
 
-def _section(kind: type[Section], name: str, values: Any) -> Section:
+def _section(kind: type[Section], name: str, values: Any, default: Any = None) -> Section:
+    """A table as its dataclass. A nested table (`[indicators.targets]`) is read against its
+    default, so it need only name the keys it changes."""
     if not isinstance(values, dict):
         raise InvalidInput(name, "must be a table ([" + name + "])")
     hints = get_type_hints(kind)
     unknown = set(values) - set(hints)
     if unknown:
         raise InvalidInput(name, f"unknown setting(s) {', '.join(sorted(unknown))}")
-    return kind(**{key: _value(f"{name}.{key}", hints[key], value)
-                   for key, value in values.items()})
+    defaults = {f.name: f.default for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+    given = {key: _section(hints[key], f"{name}.{key}", value, defaults[key])
+             if dataclasses.is_dataclass(hints[key]) else _value(f"{name}.{key}", hints[key],
+                                                                  value)
+             for key, value in values.items()}
+    return dataclasses.replace(default, **given) if default is not None else kind(**given)
 
 
 def _value(key: str, hint: Any, value: Any) -> Any:

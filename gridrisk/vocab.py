@@ -175,6 +175,43 @@ class Engine(StrEnum):
     dask = "dask"
 
 
+# -- reports and campaigns -----------------------------------------------------------
+class Indicator(StrEnum):
+    """The figures of the indicator spec (docs/indicators.md), in the order reports show
+    them."""
+
+    accept_on_time = "accept_on_time"
+    handle_on_time = "handle_on_time"
+    resolution = "resolution"
+    no_return = "no_return"
+    rated = "rated"
+    satisfied = "satisfied"
+    one_time = "one_time"
+    repeat = "repeat"
+    escalations = "escalations"
+    overdue_open = "overdue_open"
+    days_to_close = "days_to_close"
+    coverage = "coverage"
+    zero_report = "zero_report"
+
+
+#: levels an escalation is counted by (越级信访), lowest first
+ESCALATION_LEVELS = (EventLevel.county, EventLevel.city, EventLevel.province,
+                     EventLevel.national)
+
+
+class ReportKind(StrEnum):
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+
+
+class CampaignPhase(StrEnum):
+    sorting = "sorting"
+    resolving = "resolving"
+    consolidating = "consolidating"
+
+
 # -- names -------------------------------------------------------------------------------
 #: language → vocabulary → code → name
 LABELS: dict[str, dict[str, dict[str, str]]] = {
@@ -216,6 +253,14 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                     "cold_99": "冷点（99%置信度）"},
         "trend": {"new": "新出现", "persistent": "持续", "intensifying": "加剧",
                   "diminishing": "减弱", "sporadic": "零星", "": ""},
+        "indicator": {"accept_on_time": "按期受理率", "handle_on_time": "按期办结率",
+                      "resolution": "化解率", "no_return": "息诉罢访率", "rated": "参评率",
+                      "satisfied": "参评满意率", "one_time": "一次性化解率",
+                      "repeat": "重复信访率", "escalations": "越级信访",
+                      "overdue_open": "超期在办", "days_to_close": "平均办结天数",
+                      "coverage": "排查覆盖率", "zero_report": "零报告按时率"},
+        "report": {"weekly": "周调度", "monthly": "月通报", "quarterly": "季考评"},
+        "phase": {"sorting": "梳理交办", "resolving": "集中化解", "consolidating": "巩固提升"},
     },
     "en": {
         "category": {
@@ -261,6 +306,17 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                     "cold_99": "Cold spot (99% confidence)"},
         "trend": {"new": "New", "persistent": "Persistent", "intensifying": "Intensifying",
                   "diminishing": "Diminishing", "sporadic": "Sporadic", "": ""},
+        "indicator": {"accept_on_time": "Accepted on time", "handle_on_time": "Handled on time",
+                      "resolution": "Resolution rate", "no_return": "No return after closing",
+                      "rated": "Follow-up rate", "satisfied": "Satisfied among rated",
+                      "one_time": "Resolved at first handling", "repeat": "Repeat rate",
+                      "escalations": "Escalations", "overdue_open": "Open and overdue",
+                      "days_to_close": "Mean days to close", "coverage": "Screening coverage",
+                      "zero_report": "Daily reports on time"},
+        "report": {"weekly": "Weekly dispatch", "monthly": "Monthly bulletin",
+                   "quarterly": "Quarterly evaluation"},
+        "phase": {"sorting": "Sorting and handing out", "resolving": "Concentrated resolution",
+                  "consolidating": "Consolidation"},
     },
 }
 LANGS = tuple(LABELS)

@@ -53,6 +53,18 @@ investigate_min_score = 1
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14, end = 2026-02-01}]\n",
      "screening.daily_periods", "before it starts"),
     ("deadlines = 3\n", "deadlines", "must be a table"),
+    ("[screening]\nreport_by = \"3pm\"\n", "screening.report_by", "not a time like"),
+    ("[indicators]\nrank_by = \"luck\"\n", "indicators.rank_by", "not one of accept_on_time"),
+    ("[indicators]\nfollow_up_window_days = 0\n", "indicators.follow_up_window_days",
+     "at least 1 day"),
+    ("[indicators.targets]\nresolution = 98\n", "indicators.targets.resolution",
+     "a share from 0 to 1"),
+    ("[indicators.targets]\nluck = 0.5\n", "indicators.targets", "unknown setting(s) luck"),
+    ("[indicators.weights]\nresolution = \"high\"\n", "indicators.weights.resolution",
+     "expected a number"),
+    ("[indicators.weights]\nresolution = -1\n", "indicators.weights.resolution",
+     "must not be negative"),
+    ("[campaigns]\nresolving_days = 0\n", "campaigns.resolving_days", "at least 1 day"),
     ("[deadlines\n", "GRIDRISK_POLICY_FILE", "not valid TOML"),
 ])
 def test_a_bad_setting_is_refused_by_name(tmp_path: Path, text: str, field: str,
@@ -61,6 +73,24 @@ def test_a_bad_setting_is_refused_by_name(tmp_path: Path, text: str, field: str,
         load_policy(policy_file(tmp_path, text))
     assert refused.value.field == field
     assert reason in refused.value.reason
+
+
+def test_a_nested_table_changes_only_the_keys_it_names(tmp_path: Path) -> None:
+    policy = load_policy(policy_file(tmp_path, """
+[indicators]
+follow_up_window_days = 60
+[indicators.targets]
+resolution = 0.99
+[indicators.weights]
+coverage = 0
+"""))
+    defaults = Policy().indicators
+    assert policy.indicators.follow_up_window_days == 60
+    assert policy.indicators.targets.resolution == 0.99
+    assert policy.indicators.targets.no_return == defaults.targets.no_return == 0.95
+    assert policy.indicators.weights.coverage == 0
+    assert policy.indicators.weights.resolution == defaults.weights.resolution == 30
+    assert policy.screening.report_time().isoformat() == "15:00:00"
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

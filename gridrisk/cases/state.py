@@ -18,6 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
+
 from gridrisk.cases.errors import TransitionRefused
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.vocab import EventType
@@ -151,3 +154,138 @@ def derive_state(received_on: date, events: Sequence[EventFacts], *, is_complex:
     for event in events:
         state = state.after(event, policy, is_complex=is_complex)
     return state
+
+
+# -- the same replay over many case files at once -------------------------------------------
+
+#: what replay_frame needs of each case and of each event
+REPLAY_CASE_COLUMNS = ["case_id", "received_on", "complex", "due_on"]
+REPLAY_EVENT_COLUMNS = ["case_id", "on", "type", "detail"]
+#: the state after each row, named as CaseState names it, and `acceptance`: the position (in
+#: the replayed frame) of the acceptance in force, -1 when none
+REPLAYED_COLUMNS = ["is_open", "accept_by", "accepted_on", "handle_by", "extended",
+                    "closed_on", "closure_type", "opinion_issued", "review_decided",
+                    "acceptance"]
+RECEIVED = "received"
+#: the `type` of a replayed row: its receipt, then the event types (a categorical's codes)
+ROW_TYPES = [RECEIVED, *(kind.value for kind in EventType)]
+NO_DAY = np.datetime64("NaT", "ns")
+
+
+def last_where(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For every row, the position of the latest row at or before it where `mask` holds, in
+    the same group (rows of a group are contiguous; `starts` is each row's group's first
+    position); -1 when there is none."""
+    positions = np.maximum.accumulate(np.where(mask, np.arange(len(mask), dtype=np.int64), -1))
+    positions[positions < starts] = -1
+    return positions
+
+
+def case_positions(case_ids: pd.Series, among: pd.Series) -> np.ndarray:
+    """The position in `among` of each of `case_ids` (-1 when absent); quick when
+    `case_ids` is a categorical, as bulk reads give them."""
+    index = pd.Index(among)
+    if isinstance(case_ids.dtype, pd.CategoricalDtype):
+        codes = case_ids.cat.codes.to_numpy()
+        if case_ids.cat.categories.equals(index):
+            return codes
+        found = index.get_indexer(case_ids.cat.categories)
+        return np.where(codes >= 0, found[codes], -1)
+    return index.get_indexer(case_ids)
+
+
+def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePolicy
+                 ) -> pd.DataFrame:
+    """derive_state after every event of every case file at once, for reports over hundreds
+    of thousands of cases: the rules of CaseState.after as array operations (the tests replay
+    every case file both ways and compare).
+
+    `cases`: REPLAY_CASE_COLUMNS, days as datetime64 (due_on NaT when the source set none).
+    `events`: REPLAY_EVENT_COLUMNS, each case's file in replay order (local day, then as
+    recorded), as stored (the workflow held when they were written); events that change
+    nothing derived (site visits, say) may be left out; a `case` column, the position of
+    each event's case in `cases`, spares looking the ids up; other columns of `events` are
+    carried along. Returns one row per case for its receipt (type "received", on =
+    received_on, missing in the carried columns) followed by one per event, each with
+    REPLAYED_COLUMNS, `case` (the case's position in `cases`, in whose order the rows come)
+    and `type` as a categorical of ROW_TYPES."""
+    n_cases = len(cases)
+    event_case = events["case"].to_numpy() if "case" in events else case_positions(
+        events["case_id"], cases["case_id"])
+    if (event_case < 0).any():
+        raise ValueError("events: case_id not in cases")
+    event_kind = pd.Categorical(events["type"], categories=ROW_TYPES[1:]).codes
+    if (event_kind < 0).any():
+        raise ValueError("events: a type that is not an event type")
+    case = np.concatenate([np.arange(n_cases), event_case])
+    order = np.argsort(case, kind="stable")  # receipt first, then the file in its order
+    case = case[order]
+    received_on = cases["received_on"].to_numpy("datetime64[ns]")
+    on = np.concatenate([received_on, events["on"].to_numpy("datetime64[ns]")])[order]
+    kind = np.concatenate([np.zeros(n_cases, dtype=np.int8),
+                           event_kind.astype(np.int8) + 1])[order]
+
+    def carried(column: str) -> np.ndarray:
+        return np.concatenate([np.full(n_cases, None, dtype=object),
+                               events[column].to_numpy(object)])[order]
+
+    detail = carried("detail")
+    position = np.arange(len(case))
+    starts = np.maximum.accumulate(np.where(np.r_[True, case[1:] != case[:-1]], position, 0)
+                                   ) if len(case) else position
+
+    def code(*kinds: str) -> np.ndarray:
+        return np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
+
+    def last(*kinds: str) -> np.ndarray:
+        return last_where(code(*kinds), starts)
+
+    last_end = last(EventType.closed, EventType.not_accepted)
+    last_return = last(EventType.reopened, EventType.refiled)
+    is_open = (last_return > last_end) | (last_end < 0)  # the receipt is neither
+    was_open = np.concatenate([[True], is_open[:-1]]) | (starts == position)
+    opening = code(RECEIVED, EventType.reopened) | (code(EventType.refiled) & ~was_open)
+    last_opening = last_where(opening, starts)
+    last_accept = last(EventType.accepted)
+    accepted = last_accept > last_opening
+    acceptance = np.where(accepted, last_accept, -1)
+    last_extension = last(EventType.extended)
+    extended = accepted & (last_extension > last_accept)
+
+    handle_days = np.where(cases["complex"].to_numpy(bool)[case], policy.complex_handle_days,
+                           policy.handle_days).astype("timedelta64[D]")
+    due_on = cases["due_on"].to_numpy("datetime64[ns]")[case]
+    accept_rows = np.flatnonzero(code(EventType.accepted))
+    first_accept = np.full(n_cases, -1)
+    found, at_first = np.unique(case[accept_rows], return_index=True)
+    first_accept[found] = accept_rows[at_first]
+    at = np.maximum(acceptance, 0)
+    from_source = (acceptance == first_accept[case]) & ~np.isnat(due_on)
+    handle_base = np.where(from_source, due_on, on[at] + handle_days)
+    extension_days = np.zeros(len(case), dtype="int64")
+    extension_rows = np.flatnonzero(code(EventType.extended))
+    extension_days[extension_rows] = [requested_extension_days(d, policy)
+                                      for d in detail[extension_rows]]
+    handle_by = handle_base + np.where(extended, extension_days[np.maximum(last_extension, 0)],
+                                       0).astype("timedelta64[D]")
+    accept_by = on[last_opening] + np.timedelta64(policy.accept_days, "D")
+    end = np.maximum(last_end, 0)
+    closure = np.where(kind[end] == ROW_TYPES.index(EventType.closed), detail[end],
+                       EventType.not_accepted.value)
+    return pd.DataFrame({
+        "case": case, "on": on,
+        "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),
+        "detail": pd.Series(detail, dtype=object),
+        **{column: pd.Series(carried(column), dtype=object) for column in events.columns
+           if column not in (*REPLAY_EVENT_COLUMNS, "case")},
+        "is_open": is_open,
+        "accept_by": np.where(is_open & ~accepted, accept_by, NO_DAY),
+        "accepted_on": np.where(accepted, on[at], NO_DAY),
+        "handle_by": np.where(accepted, handle_by, NO_DAY),
+        "extended": extended,
+        "closed_on": np.where(is_open, NO_DAY, on[end]),
+        "closure_type": pd.Series(np.where(is_open, None, closure), dtype=object),
+        "opinion_issued": last(EventType.opinion_issued) >= 0,
+        "review_decided": last(EventType.review_decided) >= 0,
+        "acceptance": acceptance,
+    }, copy=False)

@@ -6,7 +6,19 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import backup, bundle, cycle, database, demo, maps, model, privacy, serve
+from gridrisk.cli import (
+    backup,
+    bundle,
+    campaign,
+    cycle,
+    database,
+    demo,
+    maps,
+    model,
+    privacy,
+    reports,
+    serve,
+)
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -15,10 +27,12 @@ app.add_typer(database.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(campaign.app, name="campaign")
 bundle.register(app)
 backup.register(app)
 demo.register(app)
 maps.register(app)
+reports.register(app)
 serve.register(app)
 
 err = Console(stderr=True)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import text
 
 from gridrisk.bundle.service import import_bundle
 from gridrisk.cases.service import latest_data_on
@@ -97,9 +98,31 @@ def demo(
     console.print(f"工作清单：gridrisk cycle worklist 网格代码 --cycle {cycle.id}；"
                   f"分派建议：gridrisk cycle assignments --cycle {cycle.id}")
     map_(config.data_path / "maps" / f"cycle-{cycle.id}.html", cycle=cycle.id)
+    console.rule("6. 月通报")
+    write_bulletin(db, as_of, config)
     if serve_after:
-        console.rule("6. 服务")
+        console.rule("7. 服务")
         serve(host="127.0.0.1", port=port, workers=1)
+
+
+def write_bulletin(db, as_of, config) -> None:  # type: ignore[no-untyped-def]
+    """The monthly bulletin of the data's last month, as HTML, PDF and XLSX."""
+    from datetime import date
+
+    from gridrisk.reports.periodic import Request, build_report
+    from gridrisk.reports.periods import period_of
+    from gridrisk.reports.render import write_files
+
+    with db.connect() as conn:
+        region = conn.execute(text("SELECT code FROM regions WHERE parent_code IS NULL "
+                                   "ORDER BY code LIMIT 1")).scalar_one()
+        doc = build_report("monthly", Request(
+            conn, region, period_of("month", as_of), config.lang, None,
+            load_policy(config.policy_file), config.timezone, date.today()))
+    for path in write_files(doc, config.data_path / "reports"):
+        console.print(f"{doc.title}：{path}")
+    console.print(f"其他报告：gridrisk report weekly|monthly|quarterly --region {region} "
+                  "--period … --out 文件夹；台账：gridrisk ledger 台账.xlsx --region …")
 
 
 def show_summary(summary, as_of) -> None:  # type: ignore[no-untyped-def]

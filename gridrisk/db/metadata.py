@@ -1,6 +1,7 @@
 """Every table, imported once so that Base.metadata is complete (Alembic, tests)."""
 
 from gridrisk.bundle.tables import ImportRun
+from gridrisk.campaigns.tables import Campaign, CampaignCase, CampaignPhaseRow
 from gridrisk.cases.tables import Case, CaseEvent
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.db.base import Base
@@ -11,4 +12,5 @@ from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
 TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
-          CycleCell, CycleCase, Assignment, Contact)
+          CycleCell, CycleCase, Assignment, Contact, Campaign, CampaignPhaseRow,
+          CampaignCase)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,11 @@ REGIONS_UNDER = """(WITH RECURSIVE below AS (
         SELECT code FROM regions WHERE code = :region UNION ALL
         SELECT r.code FROM regions r JOIN below b ON r.parent_code = b.code)
     SELECT code FROM below)"""
+#: the codes of region :region and of every region above it, as a subquery
+REGIONS_ABOVE = """(WITH RECURSIVE above AS (
+        SELECT code, parent_code FROM regions WHERE code = :region UNION ALL
+        SELECT r.code, r.parent_code FROM regions r JOIN above a ON r.code = a.parent_code)
+    SELECT code FROM above)"""
 #: a WGS84 point from :lon and :lat, or NULL when they are
 POINT_OR_NULL = ("CASE WHEN CAST(:lon AS float8) IS NOT NULL THEN ST_SetSRID(ST_MakePoint("
                  "CAST(:lon AS float8), CAST(:lat AS float8)), 4326) END")
@@ -36,12 +42,21 @@ def list_regions(db: Session, *, parent: str | None) -> list[RegionOut]:
     return [RegionOut(**row) for row in rows]
 
 
-def get_region(db: Session, code: str) -> RegionOut:
+def get_region(db: Session, code: str, *, scope: Sequence[str] | None = None) -> RegionOut:
+    """The region (raises UnknownRegion). With `scope`, the region codes a caller may see
+    (each with everything under it), a region outside them is unknown as well."""
     row = db.execute(text(f"SELECT {REGION_COLUMNS} FROM regions WHERE code = :code"),
                      {"code": code}).mappings().first()
-    if row is None:
+    if row is None or (scope is not None and not in_scope(db, code, scope)):
         raise UnknownRegion(code)
     return RegionOut(**row)
+
+
+def in_scope(db: Session, code: str, scope: Sequence[str]) -> bool:
+    """Whether region `code` lies at or under one of the regions in `scope`."""
+    return bool(db.execute(text(f"SELECT EXISTS (SELECT 1 FROM {REGIONS_ABOVE} above "
+                                "WHERE code = ANY(:scope))"),
+                           {"region": code, "scope": list(scope)}).scalar())
 
 
 def region_tree(db: Session, code: str) -> RegionNode:

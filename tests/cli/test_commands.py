@@ -114,6 +114,8 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     page = maps[0].read_text(encoding="utf-8")
     assert "L.map(" in page and "热点" in page
     assert REMOTE.search(page) is None
+    reports = sorted(p.suffix for p in (Path(env["GRIDRISK_DATA_DIR"]) / "reports").iterdir())
+    assert reports == [".html", ".pdf", ".xlsx"] and "信访工作月通报" in result.stdout
     again = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
                      cwd=tmp_path)
     assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout
