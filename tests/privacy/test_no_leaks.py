@@ -111,7 +111,16 @@ def hits(data: bytes, where: str, wanted: dict[bytes, str]) -> list[str]:
 
 
 def scan(files: list[Path], wanted: dict[bytes, str]) -> list[str]:
-    return [hit for path in files for hit in hits(path.read_bytes(), str(path), wanted)]
+    return [hit for path in files for hit in hits(contents(path), str(path), wanted)]
+
+
+def contents(path: Path) -> bytes:
+    """A file's bytes; nothing for one the running database removed after it was listed
+    (its relation caches, temporary files)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -245,10 +254,14 @@ def api_answers(client: TestClient, planted: dict[str, list[str]], county_code: 
               "record_id": planted["records"], "cycle_id": [str(cycle["id"])],
               "before_id": [str(cycle["id"])], "cell_code": [cell],
               "assignment_id": [str(a["id"]) for a in assignments[:3]],
-              "layer": ["cells", "regions"], "z": ["10"], "x": [str(x)], "y": [str(y)]}
+              "layer": ["cells", "regions"], "z": ["10"], "x": [str(x)], "y": [str(y)],
+              "kind": ["weekly", "monthly", "quarterly"], "campaign_id": ["1"]}
     query = {"/cells/at": f"?lon={lon}&lat={lat}",
              "/regions/{code}/coverage": "?start=2026-10-01&end=2026-10-31",
-             "/tiles/{layer}/{z}/{x}/{y}.mvt": f"?cycle={cycle['id']}"}
+             "/tiles/{layer}/{z}/{x}/{y}.mvt": f"?cycle={cycle['id']}",
+             "/indicators": f"?region={county_code}&by=township",
+             "/reports/{kind}": f"?region={county_code}",
+             "/zero-reports": f"?region={county_code}"}
     answers = []
     for path, operations in client.get("/openapi.json").json()["paths"].items():
         if "get" not in operations or path.endswith("/contact"):
