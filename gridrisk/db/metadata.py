@@ -1,5 +1,6 @@
 """Every table, imported once so that Base.metadata is complete (Alembic, tests)."""
 
+from gridrisk.access.tables import AuditEntry, Token, User, UserScope
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.cases.tables import Case, CaseEvent
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
@@ -10,4 +11,4 @@ from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
 TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
-          CycleCell, CycleCase, Assignment)
+          CycleCell, CycleCase, Assignment, User, UserScope, Token, AuditEntry)
