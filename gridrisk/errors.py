@@ -81,8 +81,3 @@ class TooManyAttempts(GridriskError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class TooLarge(GridriskError):
-    slug = "too-large"
-    title = "Request too large"
