@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)
+    pages.install(app)
     app.mount(pages.STATIC_URL, StaticFiles(directory=pages.STATIC_DIR), name="page-assets")
     _offline_docs(app)
     problem_media_types(app)

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -193,17 +193,29 @@ async def current_caller_async(request: Request, db: AsyncDbDep, credentials: Be
     return caller
 
 
-def _permitting(action: Action, caller: Caller) -> Caller:
+def permitting(action: Action, caller: Caller) -> Caller:
     if not may(caller.role, action):
         raise RoleForbids(caller.role, action)
     return caller
+
+
+def audit(db: Session, request: Request, caller: Caller, action: Action | str,
+          target: str | None, detail: dict[str, Any] | None = None) -> None:
+    """An audit entry for what the caller did, in the request's transaction."""
+    access.audit(db, actor=caller.name, action=str(action), target=target,
+                 address=client_address(request), detail=detail)
+
+
+#: the largest id a path or query names (PostgreSQL's integer)
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @cache
 def permit(action: Action) -> Any:
     """`Depends(...)` giving the signed-in caller, refusing a role that may not `action`."""
     def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        return _permitting(action, caller)
+        return permitting(action, caller)
     return Depends(check)
 
 
@@ -211,5 +223,5 @@ def permit(action: Action) -> Any:
 def permit_async(action: Action) -> Any:
     """`permit` for routes served on the event loop."""
     async def check(caller: Annotated[Caller, Depends(current_caller_async)]) -> Caller:
-        return _permitting(action, caller)
+        return permitting(action, caller)
     return Depends(check)

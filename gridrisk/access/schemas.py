@@ -48,3 +48,18 @@ class AuditPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class CallerOut(BaseModel):
+    """The signed-in caller as they see themselves."""
+
+    name: str
+    role: Role
+    regions: list[str]
+    cells: list[str]
+    via: TokenKind
+
+    @classmethod
+    def of(cls, caller: Caller) -> CallerOut:
+        return cls(name=caller.name, role=caller.role, regions=list(caller.scope.regions),
+                   cells=list(caller.scope.cells), via=caller.via)

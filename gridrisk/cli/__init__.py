@@ -6,7 +6,7 @@ import click
 import typer
 from rich.console import Console
 
-from gridrisk.cli import bundle, cycle, database, demo, maps, model, serve
+from gridrisk.cli import bundle, cycle, database, demo, maps, model, serve, user
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -14,6 +14,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.add_typer(database.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
+app.add_typer(user.app, name="user")
+app.command("audit")(user.audit)
 bundle.register(app)
 demo.register(app)
 maps.register(app)

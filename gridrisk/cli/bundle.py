@@ -6,10 +6,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gridrisk.access.service import audit
 from gridrisk.bundle.errors import RejectedRows
 from gridrisk.bundle.export import export_region
 from gridrisk.bundle.service import ImportReport, import_bundle
 from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.cli.user import cli_actor
 from gridrisk.policy import load_policy
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
@@ -76,6 +78,8 @@ def export_command(
     region: Annotated[str, typer.Option(help="code of the region to export")],
 ) -> None:
     """Export a region and everything under it as a bundle."""
-    with engine().connect() as conn:
+    with engine().begin() as conn:
         counts = export_region(conn, region, out, timezone=settings().timezone)
+        audit(conn, actor=cli_actor(), action="export", target=region, address=None,
+              detail={"out": str(out), **counts})
     console.print(f"已导出到 {out}：" + "，".join(f"{k} {v}" for k, v in counts.items()))
