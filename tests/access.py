@@ -47,3 +47,21 @@ def clients_for(app: FastAPI, db: Connection | Engine, opened: list[TestClient],
         opened.append(client)
         return client
     return client_as
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> None:
+    """Through the sign-in form, as a browser would: the client keeps the session cookie."""
+    client.get("/sign-in")
+    response = client.post("/sign-in", data={"name": name, "password": password,
+                                             "csrf": client.cookies["gridrisk_csrf"]},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+class FormClient(TestClient):
+    """A TestClient whose form posts carry the page's CSRF token, as the pages' forms do."""
+
+    def post(self, url, *args, data=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        if isinstance(data, dict) and "csrf" not in data:
+            data = {**data, "csrf": self.cookies.get("gridrisk_csrf", "")}
+        return super().post(url, *args, data=data, **kwargs)
