@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 
-from ..access import account, sign_in_page
+from ..accounts import account, sign_in_page
 from ..browser import Tab
 from ..live import serving
 from .pages_county import PagesCounty

@@ -21,7 +21,7 @@ from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
 from gridrisk.cycles.service import cycle_cells
 
-from ..access import account, sign_in_page
+from ..accounts import account, sign_in_page
 from ..browser import SCREENSHOTS, Tab
 from ..live import serving
 from .pages_county import PagesCounty
