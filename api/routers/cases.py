@@ -76,8 +76,8 @@ def get_case_file(case_id: str, db: Db, caller: Readers) -> CaseFileOut:
 @router.post("/{case_id}/events", status_code=201, summary="追加办理记录",
              responses=APPENDED, response_model=CaseOut)
 def append_event(case_id: str, body: CaseEventIn, request: Request, db: Db,
-                 settings: SettingsDep, policy: Policy, version: IfMatch,
-                 key: IdempotencyKey, caller: Annotated[Caller, permit(Action.append_event)]
+                 caller: Annotated[Caller, permit(Action.append_event)],
+                 settings: SettingsDep, policy: Policy, version: IfMatch, key: IdempotencyKey
                  ) -> CaseOut | Response:
     def write() -> CaseOut:
         case = service.append_event(db, case_id, body, expected=version, policy=policy,
