@@ -22,6 +22,7 @@ SHARED = {
     "503": "the database cannot be reached; Retry-After says when to try again",
 }
 BODY_TOO_LARGE = "the body is larger than the service reads (GRIDRISK_MAX_BODY_BYTES)"
+BODY_UNREADABLE = "the body cannot be read as JSON (it is not UTF-8)"
 
 
 #: the operation's extension naming the action its caller's role must permit
@@ -72,6 +73,7 @@ def _document_problems(operation: dict[str, Any]) -> None:
         shared.pop("401")
         shared.pop("403")
     if "requestBody" in operation:
+        shared["400"] = BODY_UNREADABLE
         shared["413"] = BODY_TOO_LARGE
     for status, description in shared.items():
         responses.setdefault(status, {"description": description})
