@@ -16,7 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
+from api.guards import Guard
+from api.openapi import document_actions, problem_media_types
 from api.routers import (
+    access,
     assignments,
     campaigns,
     cases,
@@ -42,9 +45,15 @@ DOC_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 POOL_SIZE = 40
 DESCRIPTION = """网格化信访事项与矛盾纠纷排查：事项、卷宗、排查记录与网格。
 
+Every call needs a signed-in caller: `Authorization: Bearer TOKEN` (an API token from
+`gridrisk user token NAME`), or the pages' session cookie. What a role may do is in
+docs/access.md (403 with the reason otherwise); a record outside the caller's regions answers
+exactly like one that does not exist (404).
+
 Errors are RFC 9457 problem+json naming the field and the reason. Writes from the field carry
 a client-generated id (the record id, or an `Idempotency-Key` header): a retry returns the
-first result. Changing a case takes its version in `If-Match`; a stale one gets 412."""
+first result. Changing a case takes its version in `If-Match` (428 without it); a stale one
+gets 412."""
 
 
 def create_app(settings: Settings | None = None, *, bind: Engine | Connection | None = None
@@ -54,19 +63,25 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.bind = bind if bind is not None else create_engine(
-        database_url(settings), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0)
+        database_url(settings), pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0,
+        hide_parameters=True)
     app.state.policy = load_policy(settings.policy_file)
     app.state.vault = Vault.of(settings)  # the key is read when a contact is first needed
     problems.install(app)
-    for router in (health.router, regions.router, cases.router, screenings.router,
-                   cycles.router, assignments.router, tiles.router, reports.router,
-                   campaigns.router):
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+    routers = [health.router, access.router, regions.router, cases.router, screenings.router,
+               cycles.router, assignments.router, tiles.router, reports.router,
+               campaigns.router]
+    document_actions(routers)
+    for router in routers:
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)
     app.include_router(report_pages.router)
+    pages.install(app)
     app.mount(pages.STATIC_URL, StaticFiles(directory=pages.STATIC_DIR), name="page-assets")
     _offline_docs(app)
+    problem_media_types(app)
     return app
 
 

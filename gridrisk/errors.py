@@ -51,3 +51,33 @@ class Unavailable(GridriskError):
 
     slug = "unavailable"
     title = "Service unavailable"
+
+
+class NotSignedIn(GridriskError):
+    """No valid session or token: sign in first."""
+
+    slug = "not-signed-in"
+    title = "Not signed in"
+
+
+class Forbidden(GridriskError):
+    """The caller's role may not do this, whatever the record."""
+
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class PreconditionRequired(GridriskError):
+    """A write that must name the version it read did not."""
+
+    slug = "precondition-required"
+    title = "Precondition required"
+
+
+class TooManyAttempts(GridriskError):
+    slug = "too-many-attempts"
+    title = "Too many attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

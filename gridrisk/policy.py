@@ -201,6 +201,21 @@ class PrivacyPolicy:
 
 
 @dataclass(frozen=True)
+class AccessPolicy:
+    session_hours: int = 10
+    token_days: int = 90
+    failed_sign_ins_per_account: int = 5
+    failed_sign_ins_per_address: int = 20
+    failed_sign_in_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        for name in ("session_hours", "token_days", "failed_sign_ins_per_account",
+                     "failed_sign_ins_per_address", "failed_sign_in_minutes"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(f"access.{name}", "must be at least 1")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
@@ -210,6 +225,7 @@ class Policy:
     privacy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
     indicators: IndicatorPolicy = field(default_factory=IndicatorPolicy)
     campaigns: CampaignPolicy = field(default_factory=CampaignPolicy)
+    access: AccessPolicy = field(default_factory=AccessPolicy)
 
 
 Section = TypeVar("Section")

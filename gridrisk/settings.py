@@ -56,6 +56,17 @@ class Settings(BaseSettings):
         description="Above this many cells a map draws them from vector tiles "
         "(/tiles/cells/...) instead of embedding them in the page.",
     )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024,
+        description="Largest request body the service reads; a larger one is refused with 413 "
+        "before it is parsed.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+        "trusted (the client's address in the audit log, https for Secure cookies); "
+        "comma-separated, '*' for any.",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="Deadlines and screening cadences (TOML); unset = the shipped defaults.",

@@ -211,6 +211,26 @@ class CampaignPhase(StrEnum):
     resolving = "resolving"
     consolidating = "consolidating"
 
+# -- access ------------------------------------------------------------------------------
+class Role(StrEnum):
+    worker = "worker"
+    handler = "handler"
+    supervisor = "supervisor"
+    planner = "planner"
+    admin = "admin"
+
+
+class ScopeKind(StrEnum):
+    """What an account holds: a region and everything under it, or one cell (workers)."""
+
+    region = "region"
+    cell = "cell"
+
+
+class TokenKind(StrEnum):
+    session = "session"
+    api = "api"
+
 
 # -- names -------------------------------------------------------------------------------
 #: language → vocabulary → code → name
@@ -247,6 +267,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "status": {"proposed": "待审核", "accepted": "已接受", "dropped": "已撤销",
                    "done": "已办结"},
         "cadence": {"daily": "每日", "weekly": "每周", "monthly": "每月"},
+        "role": {"worker": "网格员", "handler": "承办人", "supervisor": "乡镇（街道）督办",
+                 "planner": "县（区）规划", "admin": "系统管理员"},
         "hotspot": {"hot_99": "热点（99%置信度）", "hot_95": "热点（95%置信度）",
                     "hot_90": "热点（90%置信度）", "none": "不显著",
                     "cold_90": "冷点（90%置信度）", "cold_95": "冷点（95%置信度）",
@@ -299,6 +321,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "status": {"proposed": "Proposed", "accepted": "Accepted", "dropped": "Dropped",
                    "done": "Done"},
         "cadence": {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"},
+        "role": {"worker": "Grid worker", "handler": "Case handler",
+                 "supervisor": "Supervisor", "planner": "Planner",
+                 "admin": "Administrator"},
         "hotspot": {"hot_99": "Hot spot (99% confidence)", "hot_95": "Hot spot (95% confidence)",
                     "hot_90": "Hot spot (90% confidence)", "none": "Not significant",
                     "cold_90": "Cold spot (90% confidence)",

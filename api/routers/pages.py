@@ -3,11 +3,13 @@ worker's phone page. Server-rendered (Jinja2); forms post to these routes, which
 domain services and redirect back (POST-redirect-GET). The worker page's records go to
 POST /screenings from its own script (api/static/worker.js), through a queue on the phone.
 
-Who is looking is not known yet: the sign-in issue fills `{% block user %}` in base.html and
-replaces the `worker` query parameter with the signed-in worker."""
+Every page but the sign-in page needs a signed-in caller (the session cookie; without one, a
+redirect to /sign-in); what their role may not do is a 403 page, what lies outside their
+regions a 404 page like anything absent. Every form carries the CSRF cookie's value back."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -15,14 +17,29 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api import labels
-from api.deps import Db, Policy, SettingsDep, VaultDep
-from api.problems import STATUS
+from api import labels, problems
+from api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    AccessPolicyDep,
+    Db,
+    Policy,
+    SessionCookie,
+    SettingsDep,
+    VaultDep,
+    audit,
+    check_csrf,
+    client_address,
+    permitting,
+)
+from gridrisk.access import service as access
+from gridrisk.access.roles import Action, may
+from gridrisk.access.schemas import Caller
 from gridrisk.cases import service as case_service
 from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.schemas import CaseEventIn
@@ -30,7 +47,15 @@ from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service as cycle_service
 from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
-from gridrisk.errors import GridriskError, NotFound, StaleVersion
+from gridrisk.errors import (
+    Forbidden,
+    GridriskError,
+    NotFound,
+    NotSignedIn,
+    PreconditionRequired,
+    StaleVersion,
+    TooManyAttempts,
+)
 from gridrisk.pages import service as page_service
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.privacy import service as contact_service
@@ -44,6 +69,7 @@ from gridrisk.vocab import (
     EventLevel,
     EventType,
     Outcome,
+    Role,
     Severity,
 )
 from maps.assets import ASSET_URL
@@ -56,6 +82,8 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 STATIC_URL = "/assets/pages"
 TOP_CELLS = 20
 WORKER_ASSIGNMENTS = 200
+#: the paths answered with pages (errors as HTML, no sign-in as a redirect), not problems
+PAGE_PATHS = ("/pages/", "/sign-in", "/sign-out")
 
 
 def page_lang(request: Request, lang: Annotated[str | None, Query(
@@ -67,21 +95,37 @@ Lang = Annotated[str, Depends(page_lang)]
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """An urlencoded form's fields (the pages' forms send nothing else); the last value of a
-    repeated field wins, an absent one is absent."""
+    """An urlencoded form's fields (the pages' forms send nothing else), once its CSRF field
+    matched the cookie; the last value of a repeated field wins, an absent one is absent."""
     body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v.strip() for k, v in parse_qsl(body, keep_blank_values=True)}
+    fields = {k: v.strip() for k, v in parse_qsl(body, keep_blank_values=True)}
+    check_csrf(request, fields.pop("csrf", None))
+    return fields
 
 
 Form = Annotated[dict[str, str], Depends(form_fields)]
 
 
-class View:
-    """What every template gets: the language, its words, and links that keep it."""
+def page_caller(db: Db, cookie: SessionCookie) -> Caller:
+    """The signed-in caller of a page; without one, NotSignedIn (a redirect to /sign-in)."""
+    caller = access.find_caller(db, cookie) if cookie else None
+    if caller is None:
+        raise NotSignedIn("sign in first")
+    return caller
 
-    def __init__(self, request: Request, lang: str) -> None:
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+
+
+class View:
+    """What every template gets: the language, its words, links that keep it, the caller and
+    the CSRF token their forms carry back."""
+
+    def __init__(self, request: Request, lang: str, caller: Caller | None = None) -> None:
         self.request = request
         self.lang = lang
+        self.caller = caller
+        self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
         self.t = labels.text(lang)
         self.codes = labels.codes(lang)
         self.zone = ZoneInfo(request.app.state.settings.timezone)
@@ -102,12 +146,24 @@ class View:
             return ""
         return self.codes[vocabulary].get(str(code), str(code))
 
+    def may(self, action: Action) -> bool:
+        """Whether the caller's role may `action` (what a page offers them)."""
+        return self.caller is not None and may(self.caller.role, action)
+
+    def require(self, action: Action) -> Caller:
+        """The caller, if their role may `action` (else RoleForbids: a 403 page)."""
+        assert self.caller is not None
+        return permitting(action, self.caller)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        return templates.TemplateResponse(self.request, template, {
+        response = templates.TemplateResponse(self.request, template, {
             "lang": self.lang, "t": self.t, "codes": self.codes, "link": self.link,
             "name": self.name, "other_lang_url": self.other_lang_url(),
             "static": STATIC_URL, "map_assets": ASSET_URL, "deadline": self.deadline,
-            "fmt": self.fmt, "local": self.local, **context}, status_code=status_code)
+            "fmt": self.fmt, "local": self.local, "caller": self.caller, "csrf": self.csrf,
+            **context}, status_code=status_code)
+        keep_csrf(self.request, response, self.csrf)
+        return response
 
     def deadline(self, days_left: int | None) -> str:
         if days_left is None:
@@ -126,13 +182,26 @@ class View:
         return self.t[key].format(**values)
 
     def error(self, exc: GridriskError) -> HTMLResponse:
-        status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
+        status = problems.status_of(exc)
         title = self.t["not_found"] if status == 404 else self.t["error"]
         return self.render("error.html", status, title=title, message=str(exc))
 
 
-def _view(request: Request, lang: Lang) -> View:
-    return View(request, lang)
+def secure(request: Request) -> bool:
+    """Cookies are Secure when the page came over https (directly or from the proxy)."""
+    return request.url.scheme == "https"
+
+
+def keep_csrf(request: Request, response: Response, token: str) -> None:
+    """The CSRF cookie, set once: readable by the page's own script (worker.js sends it back
+    as X-CSRF-Token), never sent by another site's form along with its value."""
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="lax",
+                            secure=secure(request), path="/")
+
+
+def _view(request: Request, lang: Lang, caller: PageCaller) -> View:
+    return View(request, lang, caller)
 
 
 ViewDep = Annotated[View, Depends(_view)]
@@ -164,39 +233,118 @@ def _today(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
+# -- signing in ---------------------------------------------------------------------------
+
+
+def _public_view(request: Request, lang: Lang) -> View:
+    return View(request, lang)
+
+
+PublicView = Annotated[View, Depends(_public_view)]
+
+
+@router.get("/sign-in")
+def sign_in_page(view: PublicView, next: Annotated[str | None, Query(max_length=2000)] = None
+                 ) -> HTMLResponse:
+    return view.render("sign_in.html", next=_back(next, "/"), message=None, entered_name="")
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, db: Db, view: PublicView, policy: AccessPolicyDep
+                  ) -> Response:
+    """A right name and password: a session cookie (HttpOnly, SameSite=Lax, Secure over
+    https) and on to where the caller was going; a wrong one: the form again (401), too
+    many: 429."""
+    form = await form_fields(request)
+    name, target = form.get("name", ""), _back(form.get("next"), "/")
+    try:
+        token = access.sign_in(db, name, form.get("password", ""),
+                               address=client_address(request), policy=policy)
+    except TooManyAttempts:
+        return view.render("sign_in.html", 429, next=target, entered_name=name,
+                           message=view.fmt("too_many", n=policy.failed_sign_in_minutes))
+    except NotSignedIn:
+        return view.render("sign_in.html", 401, next=target, entered_name=name,
+                           message=view.t["sign_in_failed"])
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, max_age=policy.session_hours * 3600,
+                        httponly=True, samesite="lax", secure=secure(request), path="/")
+    keep_csrf(request, response, secrets.token_urlsafe(32))  # a new one for the session
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, db: Db, form: Form, caller: PageCaller, view: ViewDep
+             ) -> Response:
+    access.sign_out(db, caller, address=client_address(request))
+    response = RedirectResponse(view.link("/sign-in"), status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Errors on page paths as pages: no sign-in is a redirect to /sign-in, the rest the
+    error page with the status its problem would have."""
+    def page_or_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GridriskError)
+        path = request.url.path
+        if path != "/" and not path.startswith(PAGE_PATHS):
+            return problems.gridrisk_problem(request, exc)
+        if isinstance(exc, NotSignedIn):
+            query = urlencode({"next": _back(str(request.url.path) + (
+                "?" + request.url.query if request.url.query else ""), "/")})
+            return RedirectResponse(f"/sign-in?{query}", status_code=303)
+        lang = request.query_params.get("lang")
+        view = View(request, lang if lang in labels.TEXT else request.app.state.settings.lang)
+        return view.error(exc)
+
+    app.add_exception_handler(GridriskError, page_or_problem)
+
+
 # -- supervisor --------------------------------------------------------------------------
 
 
 @router.get("/")
 def home(db: Db, view: ViewDep) -> Response:
-    """The overview of the latest cycle's region."""
+    """A grid worker's page, or the overview of the latest cycle of the caller's region."""
+    caller = view.caller
+    assert caller is not None
+    if caller.role == Role.worker:
+        return RedirectResponse(view.link("/pages/worker"), status_code=307)
     try:
-        cycle = cycle_service.latest_cycle(db)
+        cycle = cycle_service.latest_cycle(db, scope=caller.scope)
     except NotFound:
         return view.render("error.html", 404, title=view.t["not_found"],
                            message=view.t["no_cycle"])
-    return RedirectResponse(view.link(f"/pages/regions/{cycle.region_code}", cycle=cycle.id),
+    try:
+        region = get_region(db, cycle.region_code, scope=caller.scope).code
+    except NotFound:  # a township's supervisor reading the county's cycle
+        region = caller.scope.regions[0]
+    return RedirectResponse(view.link(f"/pages/regions/{region}", cycle=cycle.id),
                             status_code=307)
 
 
-def _cycle(db: Db, cycle: int | None) -> CycleOut:
-    return cycle_service.get_cycle(db, cycle) if cycle is not None else (
-        cycle_service.latest_cycle(db))
+def _cycle(db: Db, cycle: int | None, caller: Caller) -> CycleOut:
+    return cycle_service.get_cycle(db, cycle, scope=caller.scope) if cycle is not None else (
+        cycle_service.latest_cycle(db, scope=caller.scope))
 
 
 @router.get("/pages/regions/{code}")
 def region_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
                 cycle: int | None = None) -> HTMLResponse:
     def build() -> HTMLResponse:
-        chosen = _cycle(db, cycle)
-        region = get_region(db, code)
+        caller = view.require(Action.read_cycles)
+        scope = caller.scope
+        chosen = _cycle(db, cycle, caller)
+        region = get_region(db, code, scope=scope)
         return view.render(
             "region.html", region=region, cycle=chosen,
-            cycles=cycle_service.list_cycles(db, limit=20),
-            cells=cycle_service.cycle_cells(db, chosen.id, region_code=code, limit=TOP_CELLS),
-            overdue=page_service.overdue_cases(db, chosen.id, code),
+            cycles=cycle_service.list_cycles(db, limit=20, scope=scope),
+            cells=cycle_service.cycle_cells(db, chosen.id, region_code=code, limit=TOP_CELLS,
+                                            scope=scope),
+            overdue=page_service.overdue_cases(db, chosen.id, code, scope=scope),
             late=page_service.overdue_assignments(db, chosen.id, code,
-                                                  timezone=settings.timezone),
+                                                  timezone=settings.timezone, scope=scope),
             map_url=view.link(f"/pages/cycles/{chosen.id}/map", region=code))
     return _shown(view, build)
 
@@ -204,10 +352,12 @@ def region_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
 @router.get("/pages/cycles/{cycle_id}/map")
 def map_page(cycle_id: int, db: Db, view: ViewDep, settings: SettingsDep,
              region: str | None = None) -> HTMLResponse:
-    """The cycle's map (maps.cycle.cycle_map); its cell popups link to the cell pages."""
+    """The cycle's map (maps.cycle.cycle_map) of the caller's cells; its cell popups link to
+    the cell pages."""
     def build() -> HTMLResponse:
-        chosen = cycle_service.get_cycle(db, cycle_id)
-        cells, cases, outlines = cycle_map_frames(db, cycle_id, region)
+        scope = view.require(Action.read_cycles).scope
+        chosen = cycle_service.get_cycle(db, cycle_id, scope=scope)
+        cells, cases, outlines = cycle_map_frames(db, cycle_id, region, scope=scope)
         if cells.empty:
             raise NotFound(f"no cells of screening cycle {cycle_id} under region {region}")
         title = view.fmt("cycle_of", cadence=view.name("cadence", chosen.cadence),
@@ -227,8 +377,9 @@ def map_page(cycle_id: int, db: Db, view: ViewDep, settings: SettingsDep,
 def cell_page(cycle_id: int, cell_code: str, db: Db, view: ViewDep,
               decided: int | None = None, error: str | None = None) -> HTMLResponse:
     def build() -> HTMLResponse:
-        chosen = cycle_service.get_cycle(db, cycle_id)
-        found = cycle_service.worklist(db, cycle_id, cell_code)
+        scope = view.require(Action.read_cycles).scope
+        chosen = cycle_service.get_cycle(db, cycle_id, scope=scope)
+        found = cycle_service.worklist(db, cycle_id, cell_code, scope=scope)
         changed = next((a for a in found.assignments if a.id == decided), None)
         here = view.link(f"/pages/cycles/{cycle_id}/cells/{cell_code}")
         return view.render("cell.html", cycle=chosen, worklist=found, cell=found.cell,
@@ -239,12 +390,14 @@ def cell_page(cycle_id: int, cell_code: str, db: Db, view: ViewDep,
 
 
 @router.post("/pages/assignments/{assignment_id}/decision")
-def decide(assignment_id: int, form: Form, db: Db, view: ViewDep, settings: SettingsDep
-           ) -> Response:
+def decide(assignment_id: int, request: Request, form: Form, db: Db, view: ViewDep,
+           settings: SettingsDep) -> Response:
     """accept / reassign / drop from the cell page, then back to it."""
     try:
+        caller = view.require(Action.decide_assignment)
         current = assignment_service.get_assignment(db, assignment_id,
-                                                    timezone=settings.timezone)
+                                                    timezone=settings.timezone,
+                                                    scope=caller.scope)
     except GridriskError as exc:
         return view.error(exc)
     back = _back(form.get("back"), view.link(
@@ -253,11 +406,14 @@ def decide(assignment_id: int, form: Form, db: Db, view: ViewDep, settings: Sett
         decision = AssignmentDecision(action=form.get("action", ""),
                                       assignee=form.get("assignee") or None,
                                       note=form.get("note") or None)
-        assignment_service.decide(db, assignment_id, decision, timezone=settings.timezone)
+        decided = assignment_service.decide(db, assignment_id, decision,
+                                            timezone=settings.timezone, scope=caller.scope)
     except ValidationError as exc:
         return RedirectResponse(_with(back, error=_validation_text(exc)), status_code=303)
     except GridriskError as exc:
         return RedirectResponse(_with(back, error=str(exc)), status_code=303)
+    audit(db, request, caller, Action.decide_assignment, str(assignment_id),
+          {"action": decision.action, "assignee": decided.assignee})
     return RedirectResponse(_with(back, decided=str(assignment_id)) + f"#a{assignment_id}",
                             status_code=303)
 
@@ -270,15 +426,16 @@ def case_page(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy
 
 
 @router.post("/pages/cases/{case_id}/contact")
-def contact_view(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: Policy,
-                 vault: VaultDep) -> HTMLResponse:
-    """The case page with the contact and the free text in clear ("show contact"); a POST,
-    so the showing is a deliberate act that no link, prefetch or cache repeats."""
-    # issue 14 (access): check the form's CSRF field, authorise the caller (a handler or
-    # supervisor whose scope holds the case; anyone else sees the unknown-case page) and
-    # audit-log the showing here, before revealing
+def contact_view(case_id: str, request: Request, form: Form, db: Db, view: ViewDep,
+                 settings: SettingsDep, policy: Policy, vault: VaultDep) -> HTMLResponse:
+    """The case page with the contact and the free text in clear ("show contact"), for a
+    handler or supervisor whose scope holds the case; a POST (with the form's CSRF field),
+    so the showing is a deliberate act that no link, prefetch or cache repeats. Every
+    showing is in the audit log."""
     def build() -> HTMLResponse:
-        revealed = contact_service.reveal_contact(db, vault, case_id)
+        caller = view.require(Action.show_contact)
+        revealed = contact_service.reveal_contact(db, vault, case_id, scope=caller.scope)
+        audit(db, request, caller, Action.show_contact, case_id)
         page = _case_view(db, view, vault, settings.timezone, policy, case_id,
                           revealed=revealed)
         page.headers["Cache-Control"] = "no-store"
@@ -292,37 +449,43 @@ def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: Deadline
                revealed: ContactView | None = None) -> HTMLResponse:
     """The case page: its contact masked and its free text masked, unless `revealed` gives
     them in clear."""
-    case = case_service.get_case(db, case_id, policy=policy, timezone=timezone)
-    case_file = case_service.get_case_file(db, case_id)
+    scope = view.require(Action.read_cases).scope
+    case = case_service.get_case(db, case_id, policy=policy, timezone=timezone, scope=scope)
+    case_file = case_service.get_case_file(db, case_id, scope=scope)
     events = case_file.events
     if revealed is not None:
         case = case.model_copy(update={"summary": revealed.summary})
         clear = {d.id: d.detail for d in revealed.event_details}
         events = [e.model_copy(update={"detail": clear.get(e.id, e.detail)}) for e in events]
     contact = revealed.contact if revealed is not None else (
-        contact_service.masked_contact(db, vault, case_id) if case.has_contact else None)
+        contact_service.masked_contact(db, vault, case_id, scope=scope)
+        if case.has_contact else None)
     return view.render(
         "case.html", status_code, case=case, events=events, added=added,
         error=error, entered=entered or {"on": _today(timezone).isoformat()},
         contact=contact, revealed=revealed is not None,
+        may_show_contact=view.may(Action.show_contact),
         event_types=[e.value for e in EventType], levels=[e.value for e in EventLevel],
         closure_types=[c.value for c in ClosureType])
 
 
 @router.post("/pages/cases/{case_id}/events")
-def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: SettingsDep,
-                 policy: Policy, vault: VaultDep) -> Response:
+def append_event(case_id: str, request: Request, form: Form, db: Db, view: ViewDep,
+                 settings: SettingsDep, policy: Policy, vault: VaultDep) -> Response:
     """One event for the case file, at the version the form was read at; a refusal shows the
     page again with its reason and what was entered."""
     kind = form.get("type", "")
     detail = {"closed": form.get("closure"), "followed_up": form.get("satisfaction")}.get(
         kind, form.get("detail")) or None
     try:
+        caller = view.require(Action.append_event)
         event = CaseEventIn(at=form.get("on", ""), type=kind, detail=detail,
                             level=form.get("level") or None)
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
-        case_service.append_event(db, case_id, event, expected=version, policy=policy,
-                                  timezone=settings.timezone)
+        if not form.get("version", "").isdigit():
+            raise PreconditionRequired(view.t["no_version"])
+        case = case_service.append_event(db, case_id, event, expected=int(form["version"]),
+                                         policy=policy, timezone=settings.timezone,
+                                         scope=caller.scope)
     except ValidationError as exc:
         return _refused(db, view, vault, settings.timezone, policy, case_id, form, 422,
                         _validation_text(exc))
@@ -332,12 +495,13 @@ def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: Sett
     except TransitionRefused as exc:
         return _refused(db, view, vault, settings.timezone, policy, case_id, form, 422,
                         view.t["refused"] + str(exc))
-    except NotFound as exc:
+    except (NotFound, Forbidden) as exc:
         return view.error(exc)
     except GridriskError as exc:
-        status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
-        return _refused(db, view, vault, settings.timezone, policy, case_id, form, status,
-                        str(exc))
+        return _refused(db, view, vault, settings.timezone, policy, case_id, form,
+                        problems.status_of(exc), str(exc))
+    audit(db, request, caller, Action.append_event, case_id,
+          {"type": event.type.value, "version": case.version})
     return RedirectResponse(view.link(f"/pages/cases/{case_id}", added=kind),
                             status_code=303)
 
@@ -357,16 +521,20 @@ def _validation_text(exc: ValidationError) -> str:
 
 
 @router.get("/pages/worker")
-def worker_page(db: Db, view: ViewDep, settings: SettingsDep,
-                worker: Annotated[str | None, Query(max_length=64)] = None,
-                error: str | None = None) -> HTMLResponse:
-    """Phone first: the worker's cells with one-tap "nothing found", a dispute form, and
-    their assignments. Records queue on the phone (worker.js) until they are sent."""
-    if not worker:
-        return view.render("worker_sign_in.html")
-    cells = page_service.worker_cells(db, worker)
+def worker_page(db: Db, view: ViewDep, settings: SettingsDep, error: str | None = None
+                ) -> HTMLResponse:
+    """Phone first: the signed-in worker's cells with one-tap "nothing found", a dispute
+    form, and their assignments. Records queue on the phone (worker.js) until they are
+    sent."""
+    caller = view.caller
+    assert caller is not None
+    if caller.role != Role.worker:
+        return view.error(Forbidden(view.t["workers_only"]))
+    worker = caller.name
+    cells = page_service.worker_cells(db, worker, caller.scope)
     tasks = [a for a in assignment_service.list_assignments(
-        db, assignee=worker, timezone=settings.timezone, limit=WORKER_ASSIGNMENTS)
+        db, assignee=worker, timezone=settings.timezone, limit=WORKER_ASSIGNMENTS,
+        scope=caller.scope)
         if a.status in (AssignmentStatus.accepted, AssignmentStatus.proposed)]
     t = view.t
     config = {
@@ -384,7 +552,7 @@ def worker_page(db: Db, view: ViewDep, settings: SettingsDep,
     }
     return view.render(
         "worker.html", worker=worker, cells=cells, tasks=tasks, config=config, error=error,
-        here=view.link("/pages/worker", worker=worker),
+        here=view.link("/pages/worker"),
         categories=[c.value for c in Category], severities=[s.value for s in Severity],
         outcomes=[o.value for o in Outcome if o != Outcome.became_case])
 
@@ -397,17 +565,20 @@ def worker_service_worker() -> FileResponse:
 
 
 @router.post("/pages/assignments/{assignment_id}/outcome")
-def record_outcome(assignment_id: int, form: Form, db: Db, view: ViewDep,
+def record_outcome(assignment_id: int, request: Request, form: Form, db: Db, view: ViewDep,
                    settings: SettingsDep) -> Response:
     """The worker's "done" with what was done, then back to their page."""
     back = _back(form.get("back"), view.link("/pages/worker"))
     try:
+        caller = view.require(Action.record_outcome)
         outcome = AssignmentOutcome(outcome=form.get("outcome", ""),
                                     note=form.get("note") or None)
-        assignment_service.record_outcome(db, assignment_id, outcome,
-                                          timezone=settings.timezone)
+        assignment_service.record_outcome(
+            db, assignment_id, outcome, timezone=settings.timezone, scope=caller.scope,
+            by_assignee=caller.name if caller.role == Role.worker else None)
     except ValidationError as exc:
         return RedirectResponse(_with(back, error=_validation_text(exc)), status_code=303)
     except GridriskError as exc:
         return RedirectResponse(_with(back, error=str(exc)), status_code=303)
+    audit(db, request, caller, Action.record_outcome, str(assignment_id))
     return RedirectResponse(back, status_code=303)

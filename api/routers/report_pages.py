@@ -9,12 +9,14 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import Db, PolicyFile, Scope, SettingsDep
+from api.deps import Db, PolicyFile, SettingsDep, audit
 from api.routers.pages import Form, ViewDep, _shown, _validation_text, _with
+from gridrisk.access.roles import Action
+from gridrisk.access.scope import Scope
 from gridrisk.campaigns import service as campaign_service
 from gridrisk.campaigns.schemas import CampaignCaseIn
 from gridrisk.campaigns.service import SIX_ONES
@@ -28,6 +30,14 @@ from gridrisk.reports.service import indicators, zero_report
 from gridrisk.vocab import Indicator, ReportKind
 
 router = APIRouter(include_in_schema=False)
+
+
+def _report_scope(view: ViewDep) -> Scope:
+    """Where the signed-in caller may read reports (a 403 page for a role that may not)."""
+    return view.require(Action.read_reports).scope
+
+
+ReportScope = Annotated[Scope, Depends(_report_scope)]
 KIND_PERIOD = {ReportKind.weekly: "week", ReportKind.monthly: "month",
                ReportKind.quarterly: "quarter"}
 
@@ -38,7 +48,7 @@ def _today(timezone: str) -> date:
 
 @router.get("/pages/regions/{code}/reports")
 def reports_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
-                 policy: PolicyFile, scope: Scope) -> HTMLResponse:
+                 policy: PolicyFile, scope: ReportScope) -> HTMLResponse:
     """Links to this and the last period's reports, this month's figures, the zero report,
     the ledger and the campaigns."""
     def build() -> HTMLResponse:
@@ -87,7 +97,7 @@ def reports_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
 
 @router.get("/pages/regions/{code}/reports/{kind}")
 def report_page(code: str, kind: str, db: Db, view: ViewDep, settings: SettingsDep,
-                policy: PolicyFile, scope: Scope,
+                policy: PolicyFile, scope: ReportScope,
                 period: Annotated[str | None, Query()] = None) -> HTMLResponse:
     """The report as its own page (the standalone file's HTML), with links back and to its
     PDF and XLSX."""
@@ -110,7 +120,7 @@ def report_page(code: str, kind: str, db: Db, view: ViewDep, settings: SettingsD
 
 @router.get("/pages/regions/{code}/zero-report")
 def zero_report_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
-                     policy: PolicyFile, scope: Scope,
+                     policy: PolicyFile, scope: ReportScope,
                      day: Annotated[date | None, Query()] = None) -> HTMLResponse:
     """Which cells have reported today by the report time; refreshes itself."""
     def build() -> HTMLResponse:
@@ -127,7 +137,7 @@ def zero_report_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
 
 
 @router.get("/pages/campaigns")
-def campaigns_page(db: Db, view: ViewDep, scope: Scope,
+def campaigns_page(db: Db, view: ViewDep, scope: ReportScope,
                    region: Annotated[str | None, Query()] = None) -> HTMLResponse:
     def build() -> HTMLResponse:
         found = get_region(db, region, scope=scope) if region else None
@@ -140,7 +150,7 @@ def campaigns_page(db: Db, view: ViewDep, scope: Scope,
 
 @router.get("/pages/campaigns/{campaign_id}")
 def campaign_page(campaign_id: int, db: Db, view: ViewDep, settings: SettingsDep,
-                  policy: PolicyFile, scope: Scope, changed: str | None = None,
+                  policy: PolicyFile, scope: ReportScope, changed: str | None = None,
                   error: str | None = None) -> HTMLResponse:
     """Progress to zero, what each case still lacks, and a form to assign a case."""
     def build() -> HTMLResponse:
@@ -156,15 +166,18 @@ def campaign_page(campaign_id: int, db: Db, view: ViewDep, settings: SettingsDep
 
 
 @router.post("/pages/campaigns/{campaign_id}/cases")
-def assign_case(campaign_id: int, form: Form, db: Db, view: ViewDep, scope: Scope
+def assign_case(campaign_id: int, request: Request, form: Form, db: Db, view: ViewDep
                 ) -> Response:
     """The form's fields that are filled in, then back to the campaign (POST-redirect-GET)."""
     back = view.link(f"/pages/campaigns/{campaign_id}")
     case_id = form.get("case_id", "")
     given = {k: form[k] for k in ("leader", "team", "plan", "deadline_on") if form.get(k)}
     try:
+        caller = view.require(Action.manage_campaigns)
         campaign_service.set_campaign_case(db, campaign_id, case_id, CampaignCaseIn(**given),
-                                           scope=scope)
+                                           scope=caller.scope)
+        audit(db, request, caller, Action.manage_campaigns, str(campaign_id),
+              {"case_id": case_id, **given})
     except ValidationError as exc:
         return RedirectResponse(_with(back, error=_validation_text(exc)), status_code=303)
     except GridriskError as exc:

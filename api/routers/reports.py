@@ -9,9 +9,11 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Db, Policy, PolicyFile, Scope, SettingsDep
+from api.deps import Db, Policy, PolicyFile, SettingsDep, audit, permit
+from gridrisk.access.roles import Action
+from gridrisk.access.schemas import Caller
 from gridrisk.reports import periodic
 from gridrisk.reports.ledger import LedgerFilters, ledger
 from gridrisk.reports.periods import Period, parse_period
@@ -21,6 +23,7 @@ from gridrisk.reports.service import indicators as count_indicators
 from gridrisk.reports.service import zero_report
 from gridrisk.vocab import Category, ReportKind
 
+Readers = Annotated[Caller, permit(Action.read_reports)]
 router = APIRouter(tags=["reports"])
 PROBLEMS = {404: {"description": "unknown region (or one outside the caller's scope)"},
             422: {"description": "a bad period, breakdown or format"}}
@@ -37,21 +40,21 @@ def period_of(period: str | None, first: date | None, last: date | None) -> Peri
 
 @router.get("/indicators", summary="指标（分子、分母、比率）", responses=PROBLEMS)
 def indicators(
-    db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    db: Db, settings: SettingsDep, policy: PolicyFile, caller: Readers,
     region: Annotated[str, Query(description="a region code")],
     period: PeriodQuery = None, first: FromQuery = None, last: ToQuery = None,
     by: Annotated[Literal["township", "village"] | None, Query(
         description="also each township or village under the region")] = None,
 ) -> IndicatorsOut:
     return count_indicators(db, region_code=region, period=period_of(period, first, last),
-                            by=by, scope=scope, policy=policy, timezone=settings.timezone)
+                            by=by, scope=caller.scope, policy=policy, timezone=settings.timezone)
 
 
 @router.get("/reports/{kind}", summary="周调度、月通报、季考评", responses={
     **PROBLEMS, 200: {"content": {t.split(";")[0]: {} for t in FORMATS.values()},
                       "description": "the report in the format asked for"}})
 def report(
-    kind: ReportKind, db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    kind: ReportKind, db: Db, settings: SettingsDep, policy: PolicyFile, caller: Readers,
     region: Annotated[str, Query(description="a region code")],
     period: PeriodQuery = None, first: FromQuery = None, last: ToQuery = None,
     format: Annotated[Literal["html", "pdf", "xlsx"], Query(description="html, pdf or xlsx")]
@@ -59,7 +62,7 @@ def report(
     lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
 ) -> Response:
     doc = periodic.build_report(kind, periodic.Request(
-        db, region, period_of(period, first, last), lang or settings.lang, scope, policy,
+        db, region, period_of(period, first, last), lang or settings.lang, caller.scope, policy,
         settings.timezone, datetime.now(ZoneInfo(settings.timezone)).date()))
     headers = {} if format == "html" else {
         "Content-Disposition": f'attachment; filename="{doc.slug}.{format}"'}
@@ -68,12 +71,12 @@ def report(
 
 @router.get("/zero-reports", summary="每日零报告", responses=PROBLEMS)
 def zero_reports(
-    db: Db, settings: SettingsDep, policy: PolicyFile, scope: Scope,
+    db: Db, settings: SettingsDep, policy: PolicyFile, caller: Readers,
     region: Annotated[str, Query(description="a region code")],
     day: Annotated[date | None, Query(description="the day (default: today)")] = None,
 ) -> ZeroReportOut:
     """Which cells have reported by the policy's report time, which later, which not yet."""
-    return zero_report(db, region_code=region, scope=scope, policy=policy,
+    return zero_report(db, region_code=region, scope=caller.scope, policy=policy,
                        day=day or datetime.now(ZoneInfo(settings.timezone)).date(),
                        timezone=settings.timezone)
 
@@ -81,7 +84,7 @@ def zero_reports(
 @router.get("/ledger.xlsx", summary="台账（XLSX）", responses={
     **PROBLEMS, 200: {"content": {FORMATS["xlsx"]: {}}, "description": "the ledger"}})
 def ledger_file(
-    db: Db, settings: SettingsDep, deadlines: Policy, scope: Scope,
+    request: Request, db: Db, settings: SettingsDep, deadlines: Policy, caller: Readers,
     region: Annotated[str | None, Query(description="cases anywhere under this region")]
     = None,
     cell: str | None = None,
@@ -98,8 +101,9 @@ def ledger_file(
     doc = ledger(db, LedgerFilters(region=region, cell=cell, category=category, state=state,
                                    overdue=overdue, due_within_days=due_within_days,
                                    responsible_unit=responsible_unit, campaign=campaign),
-                 scope=scope, policy=deadlines, timezone=settings.timezone,
+                 scope=caller.scope, policy=deadlines, timezone=settings.timezone,
                  lang=lang or settings.lang,
                  today=datetime.now(ZoneInfo(settings.timezone)).date())
+    audit(db, request, caller, "export", region, {"ledger": doc.slug, "campaign": campaign})
     return Response(to_xlsx(doc), media_type=FORMATS["xlsx"], headers={
         "Content-Disposition": f'attachment; filename="{doc.slug}.xlsx"'})

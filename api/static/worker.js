@@ -112,6 +112,15 @@
         send();
     }
 
+    // the session cookie is HttpOnly; its CSRF companion is for this page's script to send
+    // back, which another site's page cannot read
+    function csrfToken() {
+        var found = document.cookie.split("; ").filter(function (c) {
+            return c.indexOf("gridrisk_csrf=") === 0;
+        })[0];
+        return found ? decodeURIComponent(found.slice("gridrisk_csrf=".length)) : "";
+    }
+
     function send() {
         if (sending) {
             again = true;
@@ -123,7 +132,8 @@
         var next = waiting[0];
         fetch("/screenings", {
             method: "POST", credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "Accept": "application/json"},
+            headers: {"Content-Type": "application/json", "Accept": "application/json",
+                      "X-CSRF-Token": csrfToken()},
             body: JSON.stringify(next)
         }).then(function (response) {
             if (response.ok) {

@@ -5,10 +5,11 @@ never anything about the complainant."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from gridrisk.cases.schemas import Code, PlannedDay, Text, no_nul
 from gridrisk.reports.schemas import Rate
 from gridrisk.vocab import CampaignPhase, Category, EventLevel
 
@@ -24,7 +25,7 @@ class ScopeRule(BaseModel):
         "received_before": "2026-06-30", "min_acceptances": 2, "collective": True,
         "categories": ["land_requisition"], "referred": True, "escalated_to": "city"}]})
 
-    received_before: date | None = Field(None, description="received before this day")
+    received_before: PlannedDay | None = Field(None, description="received before this day")
     include_settled: bool = Field(False, description="also cases closed and not returned")
     min_acceptances: int | None = Field(None, ge=1, description="accepted this many times or "
                                         "more (handled again and again)")
@@ -38,8 +39,8 @@ class ScopeRule(BaseModel):
 
 class PhaseIn(BaseModel):
     phase: CampaignPhase
-    starts_on: date
-    ends_on: date
+    starts_on: PlannedDay
+    ends_on: PlannedDay
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -57,15 +58,15 @@ class CampaignIn(BaseModel):
         "starts_on": "2026-11-01", "rule": {"received_before": "2026-06-30",
                                             "min_acceptances": 2}}]})
 
-    name: str = Field(min_length=1, max_length=200)
-    region_code: str = Field(min_length=1, max_length=64)
-    starts_on: date | None = Field(None, description="the first phase's first day, when "
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
+    region_code: Code
+    starts_on: PlannedDay | None = Field(None, description="the first phase's first day, when "
                                    "`phases` is not given")
     phases: list[PhaseIn] = Field(default_factory=list)
     rule: ScopeRule = Field(default_factory=ScopeRule)
     resolution_target: float | None = Field(None, ge=0, le=1)
     no_return_target: float | None = Field(None, ge=0, le=1)
-    launched_on: date | None = Field(None, description="the day the list is frozen on "
+    launched_on: PlannedDay | None = Field(None, description="the day the list is frozen on "
                                      "(default: the data's latest day)")
 
     @model_validator(mode="after")
@@ -86,10 +87,10 @@ class CampaignCaseIn(BaseModel):
         "leader": "王副县长", "team": "县自然资源局、城关镇征迁专班",
         "plan": "重新核算补偿款，一月底前兑付", "deadline_on": "2027-01-15"}]})
 
-    leader: str | None = Field(None, max_length=200)
-    team: str | None = Field(None, max_length=2000)
-    plan: str | None = Field(None, max_length=4000)
-    deadline_on: date | None = None
+    leader: Annotated[str, Field(max_length=200), AfterValidator(no_nul)] | None = None
+    team: Annotated[str, Field(max_length=2000), AfterValidator(no_nul)] | None = None
+    plan: Text | None = None
+    deadline_on: PlannedDay | None = None
 
 
 class PhaseOut(BaseModel):

@@ -7,7 +7,6 @@ caller's scope (a campaign of a region outside it is an unknown campaign)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.campaigns.errors import NotInCampaign, UnknownCampaign
 from gridrisk.campaigns.schemas import (
     CampaignCaseIn,
@@ -52,7 +52,6 @@ from gridrisk.vocab import (
     Indicator,
 )
 
-Scope = Sequence[str] | None
 #: the six ones a case on the list needs, and the deadline
 SIX_ONES = ("matter", "leader", "team", "plan", "case_file", "deadline")
 CAMPAIGN = """SELECT c.id, c.name, c.region_code, r.name AS region_name, c.launched_on, c.rule,
@@ -123,7 +122,7 @@ def matching_cases(files: CaseFiles, details: pd.DataFrame, rule: ScopeRule, day
     return np.flatnonzero(taken)
 
 
-def create_campaign(db: Db, campaign: CampaignIn, *, scope: Scope, policy: Policy,
+def create_campaign(db: Db, campaign: CampaignIn, *, scope: Scope = EVERYTHING, policy: Policy,
                     timezone: str) -> CampaignOut:
     """Launch: store the plan and freeze its case list, numbered in the ledger by case id."""
     get_region(db, campaign.region_code, scope=scope)
@@ -162,15 +161,16 @@ def create_campaign(db: Db, campaign: CampaignIn, *, scope: Scope, policy: Polic
     return get_campaign(db, campaign_id, scope=scope)
 
 
-def get_campaign(db: Db, campaign_id: int, *, scope: Scope) -> CampaignOut:
+def get_campaign(db: Db, campaign_id: int, *, scope: Scope = EVERYTHING) -> CampaignOut:
     row = db.execute(text(CAMPAIGN + " WHERE c.id = :id"), {"id": campaign_id}
                      ).mappings().first()
-    if row is None or (scope is not None and not in_scope(db, row["region_code"], scope)):
+    if row is None or not in_scope(db, row["region_code"], scope):
         raise UnknownCampaign(campaign_id)
     return _campaign_out(db, dict(row))
 
 
-def list_campaigns(db: Db, *, region_code: str | None, scope: Scope) -> list[CampaignOut]:
+def list_campaigns(db: Db, *, region_code: str | None, scope: Scope = EVERYTHING
+                   ) -> list[CampaignOut]:
     """The campaigns of a region and of the regions under it (all when None), newest first;
     only those the caller may see."""
     where, params = "TRUE", {}
@@ -180,7 +180,7 @@ def list_campaigns(db: Db, *, region_code: str | None, scope: Scope) -> list[Cam
     rows = db.execute(text(f"{CAMPAIGN} WHERE {where} ORDER BY c.launched_on DESC, c.id DESC"),
                       params).mappings().all()
     return [_campaign_out(db, dict(r)) for r in rows
-            if scope is None or in_scope(db, r["region_code"], scope)]
+            if in_scope(db, r["region_code"], scope)]
 
 
 def _campaign_out(db: Db, row: dict) -> CampaignOut:  # type: ignore[type-arg]
@@ -192,7 +192,7 @@ def _campaign_out(db: Db, row: dict) -> CampaignOut:  # type: ignore[type-arg]
 
 
 def set_campaign_case(db: Db, campaign_id: int, case_id: str, change: CampaignCaseIn, *,
-                      scope: Scope) -> CampaignCaseOut:
+                      scope: Scope = EVERYTHING) -> CampaignCaseOut:
     """A case's 包案领导, team, plan and deadline (only the fields given)."""
     get_campaign(db, campaign_id, scope=scope)
     given = change.model_dump(exclude_unset=True)
@@ -208,7 +208,7 @@ def set_campaign_case(db: Db, campaign_id: int, case_id: str, change: CampaignCa
                 if c.case_id == case_id)
 
 
-def campaign_cases(db: Db, campaign_id: int, *, scope: Scope,
+def campaign_cases(db: Db, campaign_id: int, *, scope: Scope = EVERYTHING,
                    resolved: set[str] | None = None) -> list[CampaignCaseOut]:
     """The frozen list in ledger order with each case's six ones and what it lacks."""
     get_campaign(db, campaign_id, scope=scope)
@@ -228,7 +228,7 @@ def campaign_cases(db: Db, campaign_id: int, *, scope: Scope,
     return out
 
 
-def campaign_progress(db: Db, campaign_id: int, *, as_of: date | None, scope: Scope,
+def campaign_progress(db: Db, campaign_id: int, *, as_of: date | None, scope: Scope = EVERYTHING,
                       policy: Policy, timezone: str) -> CampaignProgress:
     """Progress on `as_of` (default: the data's latest day, not before the launch)."""
     campaign = get_campaign(db, campaign_id, scope=scope)

@@ -5,16 +5,69 @@ into it masked."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from gridrisk.privacy.schemas import ContactIn
 from gridrisk.vocab import Category, Channel, ClosureType, Crs, EventLevel, EventType, Satisfaction
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s]+$")]
-Text = Annotated[str, Field(max_length=4000)]
+#: no record of a grievance or screening is older than this: an earlier date is a typo or a
+#: phone's reset clock
+EARLIEST_DAY = date(1990, 1, 1)
+#: most people a case or record names (the database's integer is far larger)
+MAX_PARTIES = 100_000
+
+
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+def plausible_day(value: date) -> date:
+    """A day between EARLIEST_DAY and tomorrow (UTC): the services refuse the future on the
+    local clock; far dates (9999-12-31) break every later computation."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day < EARLIEST_DAY:
+        raise ValueError(f"before {EARLIEST_DAY}: outside the data's plausible range")
+    if day > datetime.now(UTC).date() + timedelta(days=1):
+        raise ValueError("in the future")
+    return value
+
+
+def plausible_time(value: datetime) -> datetime:
+    """A time between EARLIEST_DAY and a day from now (a phone's clock may run ahead); its
+    own day is checked first, so that 0001-01-01T00:00+14:00 is refused, not converted."""
+    plausible_day(value.date())
+    if value.tzinfo is not None:
+        plausible_day(value.astimezone(UTC))
+    return value
+
+
+def planned_day(value: date) -> date:
+    """A day a plan may name: from EARLIEST_DAY to ten years ahead (a deadline or a phase
+    lies in the future, but 9999-12-31 is a typo that breaks date arithmetic)."""
+    if value < EARLIEST_DAY:
+        raise ValueError(f"before {EARLIEST_DAY}: outside the data's plausible range")
+    if value > datetime.now(UTC).date() + timedelta(days=3653):
+        raise ValueError("more than ten years ahead")
+    return value
+
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s\x00]+$")]
+Text = Annotated[str, Field(max_length=4000), AfterValidator(no_nul)]
+PlausibleDay = Annotated[date, AfterValidator(plausible_day)]
+PlannedDay = Annotated[date, AfterValidator(planned_day)]
+Parties = Annotated[int, Field(ge=1, le=MAX_PARTIES)]
 
 
 class CaseIn(BaseModel):
@@ -23,17 +76,17 @@ class CaseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "case_id": "XF20250301-0001", "received_on": "2025-03-01", "channel": "visit",
-        "category": "land_requisition", "parties": 6, "lon": 114.0362, "lat": 34.0213,
+        "category": "land_requisition", "parties": 6, "lon": 114.31733, "lat": 33.53548,
         "crs": "gcj02", "complex": True, "responsible_unit": "城关镇人民政府",
         "responsible_official": "王副镇长", "summary": "征地补偿款未足额发放",
     }]})
 
     case_id: Code | None = Field(None, description="the source system's id; generated "
                                  "when empty")
-    received_on: date
+    received_on: PlausibleDay
     channel: Channel
     category: Category
-    parties: int = Field(ge=1, description="people raising it (collective when ≥ 5)")
+    parties: Parties = Field(description="people raising it (collective when ≥ 5)")
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     crs: Crs = Crs.wgs84
@@ -75,7 +128,7 @@ class CaseEventIn(BaseModel):
                                 "offset; a time without offset is local time")
     type: EventType
     level: EventLevel | None = None
-    parties: int | None = Field(None, ge=1)
+    parties: Parties | None = None
     detail: Text | None = Field(None, description="for closed, the closure type; for "
                                 "followed_up, the satisfaction")
     corrects: int | None = Field(None, description="id of the earlier event this corrects")
@@ -86,6 +139,11 @@ class CaseEventIn(BaseModel):
         if isinstance(value, str) and len(value) == 10:
             return date.fromisoformat(value)
         return value
+
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, value: datetime | date) -> datetime | date:
+        return plausible_time(value) if isinstance(value, datetime) else plausible_day(value)
 
     @model_validator(mode="after")
     def _detail_names_its_code(self) -> Self:

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.keys import event_keys
 from gridrisk.cases.schemas import (
@@ -86,10 +87,11 @@ def _today(timezone: str) -> date:
 
 
 def get_case(db: Session, case_id: str, *, policy: DeadlinePolicy, timezone: str,
-             lock: bool = False) -> CaseOut:
-    """The case with its state derived now (raises UnknownCase)."""
-    row = db.execute(text(f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = :id"
-                          + (" FOR UPDATE" if lock else "")), {"id": case_id}
+             lock: bool = False, scope: Scope = EVERYTHING) -> CaseOut:
+    """The case with its state derived now (raises UnknownCase, also outside the scope)."""
+    row = db.execute(text(f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = :id AND "
+                          + scope.holds("c.region_code", "c.cell_code")
+                          + (" FOR UPDATE" if lock else "")), {"id": case_id, **scope.params}
                      ).mappings().first()
     if row is None:
         raise UnknownCase(case_id)
@@ -99,9 +101,10 @@ def get_case(db: Session, case_id: str, *, policy: DeadlinePolicy, timezone: str
     return _case_out(dict(row), state, _today(timezone))
 
 
-def get_case_file(db: Session, case_id: str) -> CaseFileOut:
-    version = db.execute(text("SELECT version FROM cases WHERE case_id = :id"),
-                         {"id": case_id}).scalar()
+def get_case_file(db: Session, case_id: str, *, scope: Scope = EVERYTHING) -> CaseFileOut:
+    version = db.execute(text("SELECT version FROM cases c WHERE case_id = :id AND "
+                              + scope.holds("c.region_code", "c.cell_code")),
+                         {"id": case_id, **scope.params}).scalar()
     if version is None:
         raise UnknownCase(case_id)
     rows = db.execute(text("""
@@ -114,8 +117,9 @@ def get_case_file(db: Session, case_id: str) -> CaseFileOut:
 
 
 def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: str,
-              vault: Vault | None = None) -> CaseOut:
-    """A new case; its contact, if it has one, sealed with `vault` in the same transaction."""
+              vault: Vault | None = None, scope: Scope = EVERYTHING) -> CaseOut:
+    """A new case, placed in a cell of the writer's scope (others are unknown to them); its
+    contact, if it has one, sealed with `vault` in the same transaction."""
     if case.received_on > _today(timezone):
         raise InvalidInput("received_on", "in the future")
     due_at = case.due_at
@@ -125,7 +129,7 @@ def open_case(db: Session, case: CaseIn, *, policy: DeadlinePolicy, timezone: st
         raise InvalidInput("due_at", f"{due_at.isoformat()} is before the case was received "
                            f"on {case.received_on}")
     placed = place(db, lon=case.lon, lat=case.lat, crs=case.crs, cell_code=case.cell_code,
-                   region_code=case.region_code)
+                   region_code=case.region_code, scope=scope)
     case_id = case.case_id or _new_case_id(db, case.received_on)
     inserted = db.execute(text(f"""
         INSERT INTO cases (case_id, received_on, channel, category, parties, geom,
@@ -160,10 +164,10 @@ def _new_case_id(db: Session, received_on: date) -> str:
 
 
 def append_event(db: Session, case_id: str, event: CaseEventIn, *, expected: int | None,
-                 policy: DeadlinePolicy, timezone: str) -> CaseOut:
+                 policy: DeadlinePolicy, timezone: str, scope: Scope = EVERYTHING) -> CaseOut:
     """Add an event the workflow allows. With `expected`, the case must still be at that
     version (else StaleVersion): a stale write is refused, never lost."""
-    case = get_case(db, case_id, policy=policy, timezone=timezone, lock=True)
+    case = get_case(db, case_id, policy=policy, timezone=timezone, lock=True, scope=scope)
     if expected is not None and case.version != expected:
         raise StaleVersion(f"case {case_id}", expected=expected, actual=case.version)
     zone = ZoneInfo(timezone)
@@ -228,10 +232,11 @@ def list_cases(db: Session, *, policy: DeadlinePolicy, timezone: str,
                region: str | None = None, cell: str | None = None,
                category: str | None = None, state: str | None = None,
                overdue: bool | None = None, due_within_days: int | None = None,
-               responsible_unit: str | None = None, limit: int = 50, offset: int = 0
-               ) -> CasePage:
-    """Cases filtered by place, subject and unit in SQL, then by their derived state."""
-    conditions, params = ["TRUE"], {}
+               responsible_unit: str | None = None, limit: int = 50, offset: int = 0,
+               scope: Scope = EVERYTHING) -> CasePage:
+    """Cases in the scope filtered by place, subject and unit in SQL, then by their derived
+    state."""
+    conditions, params = [scope.holds("c.region_code", "c.cell_code")], dict(scope.params)
     if region:
         conditions.append(f"c.region_code IN {REGIONS_UNDER}")
         params["region"] = region

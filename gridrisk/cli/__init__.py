@@ -18,6 +18,7 @@ from gridrisk.cli import (
     privacy,
     reports,
     serve,
+    user,
 )
 from gridrisk.errors import GridriskError
 
@@ -28,6 +29,8 @@ app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(user.app, name="user")
+app.command("audit")(user.audit)
 bundle.register(app)
 backup.register(app)
 demo.register(app)

@@ -52,8 +52,7 @@ def create(
                        collective=collective, categories=category or [], referred=referred,
                        escalated_to=escalated_to, match=match))  # type: ignore[arg-type]
     with engine().begin() as conn:
-        campaign = service.create_campaign(conn, plan, scope=None,
-                                           policy=load_policy(config.policy_file),
+        campaign = service.create_campaign(conn, plan, policy=load_policy(config.policy_file),
                                            timezone=config.timezone)
     console.print(f"专项行动 [bold]{campaign.id}[/]「{campaign.name}」已发起：清单冻结于 "
                   f"{campaign.launched_on}，共 {campaign.n_cases} 件事项。")
@@ -68,7 +67,7 @@ def create(
 def list_(region: Annotated[str | None, typer.Option(help="区域代码")] = None) -> None:
     """The campaigns, newest first."""
     with engine().connect() as conn:
-        found = service.list_campaigns(conn, region_code=region, scope=None)
+        found = service.list_campaigns(conn, region_code=region)
     table = Table(title="专项行动")
     for column in ("编号", "名称", "区域", "发起", "事项"):
         table.add_column(column)
@@ -84,7 +83,7 @@ def show(campaign: CampaignId, as_of: AsOf = None) -> None:
     config = settings()
     with engine().connect() as conn:
         progress = service.campaign_progress(conn, campaign, as_of=parse_day(as_of, "as_of"),
-                                             scope=None, policy=load_policy(
+                                             policy=load_policy(
                                                  config.policy_file), timezone=config.timezone)
     show_progress(progress)
 
@@ -136,8 +135,7 @@ def assign(
         raise InvalidInput("leader", "give at least one of --leader, --team, --plan, "
                            "--deadline")
     with engine().begin() as conn:
-        done = service.set_campaign_case(conn, campaign, case, CampaignCaseIn(**given),
-                                         scope=None)
+        done = service.set_campaign_case(conn, campaign, case, CampaignCaseIn(**given))
     console.print(f"{done.case_id}（台账 {done.ledger_no}）：包案领导 {done.leader or '—'}，"
                   f"专班 {done.team or '—'}，期限 {done.deadline_on or '—'}"
                   + (f"；仍缺 {len(done.missing)} 项" if done.missing else ""))
@@ -162,7 +160,7 @@ def report(
     config = settings()
     with engine().connect() as conn:
         progress = service.campaign_progress(conn, campaign, as_of=parse_day(as_of, "as_of"),
-                                             scope=None, policy=load_policy(
+                                             policy=load_policy(
                                                  config.policy_file), timezone=config.timezone)
     doc = campaign_document(progress, lang=lang,
                             today=datetime.now(ZoneInfo(config.timezone)).date())

@@ -5,8 +5,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
+from gridrisk.access import service as access
+from gridrisk.access.scope import EVERYTHING
 from gridrisk.bundle.service import import_bundle
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
@@ -15,13 +17,17 @@ from gridrisk.cli.cycle import show_cycle
 from gridrisk.cli.maps import map_
 from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
+from gridrisk.cli.user import cli_actor
 from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
 from gridrisk.policy import load_policy
 from gridrisk.privacy.vault import Vault
 from gridrisk.reports.summary import township_summary
 from gridrisk.synthetic import SCALES, generate_bundle
+from gridrisk.vocab import Role
 
 Scale = Annotated[str, typer.Option(help=f"county size: {', '.join(SCALES)}")]
+#: the name of the demo's first administrator
+ADMIN = "admin"
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +79,8 @@ def demo(
                                vault=Vault.of(config), privacy=policy.privacy,
                                progress=progress)
     show_report(report)
+    with db.begin() as conn:
+        first_administrator(conn)
     console.rule("3. 概况")
     with db.connect() as conn:
         as_of = latest_data_on(conn, timezone=config.timezone)
@@ -117,12 +125,29 @@ def write_bulletin(db, as_of, config) -> None:  # type: ignore[no-untyped-def]
         region = conn.execute(text("SELECT code FROM regions WHERE parent_code IS NULL "
                                    "ORDER BY code LIMIT 1")).scalar_one()
         doc = build_report("monthly", Request(
-            conn, region, period_of("month", as_of), config.lang, None,
+            conn, region, period_of("month", as_of), config.lang, EVERYTHING,
             load_policy(config.policy_file), config.timezone, date.today()))
     for path in write_files(doc, config.data_path / "reports"):
         console.print(f"{doc.title}：{path}")
     console.print(f"其他报告：gridrisk report weekly|monthly|quarterly --region {region} "
                   "--period … --out 文件夹；台账：gridrisk ledger 台账.xlsx --region …")
+
+
+def first_administrator(conn: Connection) -> None:
+    """The demo's administrator, made once with a new password shown once, holding every
+    top region; later demos leave it as it is."""
+    if any(user.role == Role.admin for user in access.list_users(conn)):
+        console.print(f"管理员账号已存在（gridrisk user list；改密码：gridrisk user passwd "
+                      f"{ADMIN}）")
+        return
+    tops = conn.execute(text("SELECT code FROM regions WHERE parent_code IS NULL "
+                             "ORDER BY code")).scalars().all()
+    password = access.new_password()
+    access.add_user(conn, ADMIN, role=Role.admin, codes=tops, password=password)
+    access.audit(conn, actor=cli_actor(), action="user_added", target=ADMIN, address=None,
+                 detail={"role": Role.admin.value, "scope": list(tops)})
+    console.print(f"首个管理员账号：[bold]{ADMIN}[/]  密码：[bold]{password}[/]"
+                  "（只显示这一次；其他账号：gridrisk user add）")
 
 
 def show_summary(summary, as_of) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from gridrisk.access.scope import EVERYTHING
 from gridrisk.cli.common import console, engine, parse_day, settings
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import load_policy
@@ -51,7 +52,7 @@ def indicators_command(
     config = settings()
     with engine().connect() as conn:
         found = indicators(conn, region_code=region, period=period_option(period, first, last),
-                           by=by, scope=None, policy=load_policy(config.policy_file),
+                           by=by, policy=load_policy(config.policy_file),
                            timezone=config.timezone)
     if as_json:
         print(json.dumps(found.model_dump(mode="json"), ensure_ascii=False, indent=2))
@@ -126,7 +127,7 @@ def report_command(
     config = settings()
     with engine().connect() as conn, console.status("生成报告…"):
         doc = build_report(kind, Request(
-            conn, region, period_option(period, first, last), lang, None,
+            conn, region, period_option(period, first, last), lang, EVERYTHING,
             load_policy(config.policy_file), config.timezone,
             datetime.now(ZoneInfo(config.timezone)).date()))
         written = write_files(doc, out, wanted)
@@ -165,7 +166,7 @@ def ledger_command(
                                          due_within_days=due_within_days,
                                          responsible_unit=responsible_unit,
                                          campaign=campaign),
-                     scope=None, policy=load_policy(config.policy_file).deadlines,
+                     policy=load_policy(config.policy_file).deadlines,
                      timezone=config.timezone, lang=lang,
                      today=datetime.now(ZoneInfo(config.timezone)).date())
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from gridrisk.cli.common import console, engine
+from gridrisk.cli.common import console, engine, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -13,15 +13,18 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(
+        help="address to listen on; only this machine by default (put a TLS proxy in front "
+        "to serve others: docs/running.md)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
     """Start the HTTP service (the database is started and migrated first)."""
     engine().dispose()  # start the embedded cluster and migrate once, before the workers
     base = f"http://{host}:{port}"
-    console.print(f"风险地图与工作清单：{base}/\n"
-                  f"网格员页面：{base}/pages/worker?worker=网格员编号\n"
+    console.print(f"登录：{base}/sign-in    风险地图与工作清单：{base}/\n"
+                  f"网格员页面：{base}/pages/worker\n"
                   f"接口文档：{base}/docs    健康检查：{base}/health")
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=settings().forwarded_allow_ips)

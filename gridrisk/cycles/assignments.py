@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.errors import NotYours
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.privacy.masking import mask_text
@@ -33,7 +35,8 @@ def _today(timezone: str) -> date:
 def list_assignments(db: Db, *, cycle_id: int | None = None, cell_code: str | None = None,
                      region_code: str | None = None, assignee: str | None = None,
                      status: str | None = None, overdue: bool | None = None,
-                     timezone: str = "Asia/Shanghai", limit: int = 500) -> list[AssignmentOut]:
+                     timezone: str = "Asia/Shanghai", limit: int = 500,
+                     scope: Scope = EVERYTHING) -> list[AssignmentOut]:
     """Filtered assignments in priority order; `region_code` keeps those in cells under the
     region; `assignee` also matches proposals made to that worker and not yet decided."""
     if status is not None and status not in AssignmentStatus.__members__:
@@ -49,10 +52,11 @@ def list_assignments(db: Db, *, cycle_id: int | None = None, cell_code: str | No
           AND (CAST(:status AS text) IS NULL OR status = :status)
           AND (CAST(:overdue AS bool) IS NULL
                OR (status = 'accepted' AND due_on < :today) = :overdue)
+          AND {scope.holds_cell("cell_code")}
         ORDER BY cycle_id DESC, priority LIMIT :limit"""), {
         "cycle": cycle_id, "cell": cell_code, "region": region_code, "who": assignee,
-        "status": status,
-        "overdue": overdue, "today": _today(timezone), "limit": limit}).mappings().all()
+        "status": status, "overdue": overdue, "today": _today(timezone), "limit": limit,
+        **scope.params}).mappings().all()
     return [_assignment_out(row) for row in rows]
 
 
@@ -63,17 +67,19 @@ def _assignment_out(row: Any) -> AssignmentOut:
 
 
 def get_assignment(db: Db, assignment_id: int, *, timezone: str = "Asia/Shanghai",
-                   lock: bool = False) -> AssignmentOut:
-    row = db.execute(text(ASSIGNMENT + " WHERE id = :id" + (" FOR UPDATE" if lock else "")),
-                     {"id": assignment_id, "today": _today(timezone)}).mappings().first()
+                   lock: bool = False, scope: Scope = EVERYTHING) -> AssignmentOut:
+    row = db.execute(text(ASSIGNMENT + f" WHERE id = :id AND {scope.holds_cell('cell_code')}"
+                          + (" FOR UPDATE" if lock else "")),
+                     {"id": assignment_id, "today": _today(timezone), **scope.params}
+                     ).mappings().first()
     if row is None:
         raise NotFound(f"no assignment {assignment_id}")
     return _assignment_out(row)
 
 
 def decide(db: Db, assignment_id: int, decision: AssignmentDecision, *,
-           timezone: str = "Asia/Shanghai") -> AssignmentOut:
-    current = get_assignment(db, assignment_id, timezone=timezone, lock=True)
+           timezone: str = "Asia/Shanghai", scope: Scope = EVERYTHING) -> AssignmentOut:
+    current = get_assignment(db, assignment_id, timezone=timezone, lock=True, scope=scope)
     if current.status not in DECISIONS[decision.action]:
         raise Conflict(f"assignment {assignment_id} is {current.status.value}: it cannot be "
                        f"{decision.action}ed now")
@@ -92,8 +98,13 @@ def decide(db: Db, assignment_id: int, decision: AssignmentDecision, *,
 
 
 def record_outcome(db: Db, assignment_id: int, outcome: AssignmentOutcome, *,
-                   timezone: str = "Asia/Shanghai") -> AssignmentOut:
-    current = get_assignment(db, assignment_id, timezone=timezone, lock=True)
+                   timezone: str = "Asia/Shanghai", scope: Scope = EVERYTHING,
+                   by_assignee: str | None = None) -> AssignmentOut:
+    """With `by_assignee` (a grid worker recording their own), only their assignment."""
+    current = get_assignment(db, assignment_id, timezone=timezone, lock=True, scope=scope)
+    if by_assignee is not None and current.assignee != by_assignee:
+        raise NotYours(f"assignment {assignment_id} is not assigned to {by_assignee}: only "
+                       "its assignee records its outcome")
     if current.status != AssignmentStatus.accepted:
         raise Conflict(f"assignment {assignment_id} is {current.status.value}: only an "
                        "accepted assignment gets an outcome")

@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.service import CYCLE_CELLS, Db, get_cycle
 from gridrisk.regions.service import REGIONS_UNDER
 
@@ -23,27 +24,35 @@ def _frame(db: Db, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)
 
 
-def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None
+def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None, *,
+                     scope: Scope = EVERYTHING
                      ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """cells, cases and outlines of a cycle, limited to `region_code` (default: the
-    cycle's region)."""
-    cycle = get_cycle(db, cycle_id)
+    cycle's region) and to the caller's scope."""
+    cycle = get_cycle(db, cycle_id, scope=scope)
     region = region_code or cycle.region_code
-    params = {"id": cycle_id, "region": region}
-    scope = f" AND l.region_code IN {REGIONS_UNDER}"
+    params = {"id": cycle_id, "region": region, **scope.params}
+    scope_sql = (f" AND l.region_code IN {REGIONS_UNDER}"
+                 f" AND {scope.holds('l.region_code', 'l.code')}")
     cells = _frame(db, CYCLE_CELLS.replace(
-        "SELECT c.*,", "SELECT c.*, ST_AsBinary(l.geom) AS wkb,") + scope, params)
+        "SELECT c.*,", "SELECT c.*, ST_AsBinary(l.geom) AS wkb,") + scope_sql, params)
     cases = _frame(db, f"""
         SELECT k.case_id, k.cell_code, k.category, k.score, k.rank_in_cell AS rank,
                k.overdue, k.collective, k.deadline_on AS handle_by, k.reason_1, k.reason_2,
                k.reason_3, k.responsible_unit,
                ST_AsBinary(COALESCE(c.geom, ST_PointOnSurface(l.geom))) AS wkb
         FROM cycle_cases k JOIN cases c USING (case_id) JOIN cells l ON l.code = k.cell_code
-        WHERE k.cycle_id = :id {scope} ORDER BY k.rank""", params)
+        WHERE k.cycle_id = :id {scope_sql} ORDER BY k.rank""", params)
     outlines = _frame(db, f"""
         SELECT code AS region_code, name, level, ST_AsBinary(geom) AS wkb FROM regions
-        WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township') ORDER BY code""",
-                      params)
+        WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township')
+          AND code IN (SELECT v.parent_code FROM regions v JOIN cells l ON l.region_code = v.code
+                       WHERE {scope.holds('l.region_code', 'l.code')}
+                       UNION SELECT t.parent_code FROM regions t WHERE t.code IN (
+                           SELECT v.parent_code FROM regions v JOIN cells l
+                           ON l.region_code = v.code
+                           WHERE {scope.holds('l.region_code', 'l.code')}))
+        ORDER BY code""", params)
     threshold = float(cycle.notes["policy"]["investigate_min_score"])
     cases["band"] = pd.cut(cases["score"].astype(float), [
         -1, threshold * BAND_EDGES[0], threshold * BAND_EDGES[1], 2],

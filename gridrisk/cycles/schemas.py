@@ -7,17 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gridrisk.cases.schemas import Code, Text
+from gridrisk.cases.schemas import Code, PlausibleDay, Text
 from gridrisk.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
 
 
 class CycleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"cadence": "weekly", "as_of": "2026-06-28", "region_code": "411000000000"}]})
+        {"cadence": "weekly", "as_of": "2026-06-28", "region_code": "410625000000"}]})
 
     cadence: Cadence
-    as_of: date | None = Field(None, description="end of this local day; default: the data's "
-                               "latest day")
+    as_of: PlausibleDay | None = Field(None, description="end of this local day; default: "
+                                       "the data's latest day")
     region_code: Code | None = Field(None, description="default: the top region")
     engine: Engine = Engine.local
 
@@ -139,7 +139,7 @@ class AssignmentOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"outcome": "已上门走访，诉求人同意调解", "note": "下周一再访"}]})
 
-    outcome: str = Field(min_length=1, max_length=4000, description="what was done and found")
+    outcome: Text = Field(min_length=1, description="what was done and found")
     note: Text | None = None
 
 

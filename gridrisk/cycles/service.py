@@ -24,6 +24,7 @@ import shapely
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cycles import plan
 from gridrisk.cycles.assignments import list_assignments
@@ -105,13 +106,14 @@ class CycleInputs:
 
 def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None = None,
               region_code: str | None = None, engine: str = Engine.local,
-              model_id: str | None = None, progress: Progress = no_progress) -> CycleOut:
+              model_id: str | None = None, progress: Progress = no_progress,
+              scope: Scope = EVERYTHING) -> CycleOut:
     """Score every open case of the region for the cadence's horizon, total per cell, find
     hotspots and their trend, rank worklists and propose assignments; store it all."""
     started = clock.perf_counter()
     cadence_ = _choice(Cadence, cadence, "cadence")
     engine_ = _choice(Engine, engine, "engine")
-    region = _region(db, region_code)
+    region = _region(db, region_code, scope)
     whole = load_policy(inputs.policy_file)
     policy, screening_policy, cycle_policy = whole.deadlines, whole.screening, whole.cycles
     latest = latest_data_on(_connection(db), timezone=inputs.timezone)
@@ -190,9 +192,13 @@ def _connection(db: Db) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
-def _region(db: Db, code: str | None) -> str:
+def _region(db: Db, code: str | None, scope: Scope = EVERYTHING) -> str:
+    if code is None and not scope.everything:
+        if len(scope.regions) != 1:
+            raise InvalidInput("region_code", "name the region to run the cycle for")
+        code = scope.regions[0]
     if code is not None:
-        return get_region(db, code).code
+        return get_region(db, code, scope=scope).code
     tops = db.execute(text("SELECT code FROM regions WHERE parent_code IS NULL ORDER BY code")
                       ).scalars().all()
     if not tops:
@@ -229,7 +235,9 @@ def _open_cases(db: Db, history: History, cells: gpd.GeoDataFrame, as_of: date,
         {"ids": features.index.tolist()}).all())
     to_deadline = (features["days_left"] - features["days_overdue"]).astype(int)
     frame = features.assign(
-        cell_code=facts["cell_code"], responsible_unit_name=facts["responsible_unit"],
+        cell_code=facts["cell_code"],
+        # a case registered without its unit (the API allows it) is on the worklist with none
+        responsible_unit_name=facts["responsible_unit"].fillna(""),
         township_code=facts["cell_code"].map(cells["township_code"]).fillna(""),
         overdue=features["days_overdue"] > 0,
         due_soon=(to_deadline >= 0) & (to_deadline <= policy.due_soon_days),
@@ -394,26 +402,37 @@ CYCLES = """SELECT id, cadence, as_of, region_code, horizon_days, model_id, engi
               FROM cycles"""
 
 
-def get_cycle(db: Db, cycle_id: int) -> CycleOut:
-    row = db.execute(text(CYCLES + " WHERE id = :id"), {"id": cycle_id}).mappings().first()
+def _visible(scope: Scope) -> str:
+    """A cycle is visible to a caller holding at least one of its cells."""
+    if scope.everything:
+        return "TRUE"
+    return ("EXISTS (SELECT 1 FROM cycle_cells k JOIN cells s ON s.code = k.cell_code "
+            f"WHERE k.cycle_id = cycles.id AND {scope.holds('s.region_code', 's.code')})")
+
+
+def get_cycle(db: Db, cycle_id: int, *, scope: Scope = EVERYTHING) -> CycleOut:
+    row = db.execute(text(CYCLES + f" WHERE id = :id AND {_visible(scope)}"),
+                     {"id": cycle_id, **scope.params}).mappings().first()
     if row is None:
         raise NotFound(f"no screening cycle {cycle_id}")
     return CycleOut(**row)
 
 
 def list_cycles(db: Db, *, region_code: str | None = None, cadence: str | None = None,
-                limit: int = 50) -> list[CycleOut]:
+                limit: int = 50, scope: Scope = EVERYTHING) -> list[CycleOut]:
     """The latest cycles first (by as-of day, then by run)."""
     rows = db.execute(text(
         CYCLES + " WHERE (CAST(:region AS text) IS NULL OR region_code = :region)"
-        " AND (CAST(:cadence AS text) IS NULL OR cadence = :cadence)"
+        f" AND (CAST(:cadence AS text) IS NULL OR cadence = :cadence) AND {_visible(scope)}"
         " ORDER BY as_of DESC, id DESC LIMIT :limit"),
-        {"region": region_code, "cadence": cadence, "limit": limit}).mappings().all()
+        {"region": region_code, "cadence": cadence, "limit": limit, **scope.params}
+    ).mappings().all()
     return [CycleOut(**row) for row in rows]
 
 
-def latest_cycle(db: Db, *, cadence: str | None = None) -> CycleOut:
-    found = list_cycles(db, cadence=cadence, limit=1)
+def latest_cycle(db: Db, *, cadence: str | None = None, scope: Scope = EVERYTHING
+                 ) -> CycleOut:
+    found = list_cycles(db, cadence=cadence, limit=1, scope=scope)
     if not found:
         raise NotFound("no screening cycle has run yet: gridrisk cycle run --cadence weekly")
     return found[0]
@@ -428,26 +447,29 @@ CYCLE_CELLS = """
 
 
 def cycle_cells(db: Db, cycle_id: int, *, region_code: str | None = None,
-                limit: int | None = None) -> list[CycleCellOut]:
-    """The cycle's cells (those under `region_code`, when given), most expected escalations
-    first."""
-    get_cycle(db, cycle_id)
-    scope = ""
-    params: dict[str, Any] = {"id": cycle_id, "limit": limit}
+                limit: int | None = None, scope: Scope = EVERYTHING) -> list[CycleCellOut]:
+    """The cycle's cells (those under `region_code`, when given) in the caller's scope, most
+    expected escalations first."""
+    get_cycle(db, cycle_id, scope=scope)
+    under = ""
+    params: dict[str, Any] = {"id": cycle_id, "limit": limit, **scope.params}
     if region_code is not None:
-        _region(db, region_code)
-        scope = f" AND l.region_code IN {REGIONS_UNDER}"
+        get_region(db, region_code, scope=scope)
+        under = f" AND l.region_code IN {REGIONS_UNDER}"
         params["region"] = region_code
-    rows = db.execute(text(CYCLE_CELLS + scope + " ORDER BY c.expected_escalations DESC,"
-                           " c.cell_code LIMIT :limit"), params).mappings().all()
+    rows = db.execute(text(CYCLE_CELLS + under + f" AND {scope.holds('l.region_code', 'l.code')}"
+                           " ORDER BY c.expected_escalations DESC, c.cell_code LIMIT :limit"),
+                      params).mappings().all()
     return [CycleCellOut(**row) for row in rows]
 
 
-def worklist(db: Db, cycle_id: int, cell_code: str) -> Worklist:
-    row = db.execute(text(CYCLE_CELLS + " AND c.cell_code = :cell"),
-                     {"id": cycle_id, "cell": cell_code}).mappings().first()
+def worklist(db: Db, cycle_id: int, cell_code: str, *, scope: Scope = EVERYTHING
+             ) -> Worklist:
+    row = db.execute(text(CYCLE_CELLS + " AND c.cell_code = :cell AND "
+                          + scope.holds("l.region_code", "l.code")),
+                     {"id": cycle_id, "cell": cell_code, **scope.params}).mappings().first()
     if row is None:
-        get_cycle(db, cycle_id)
+        get_cycle(db, cycle_id, scope=scope)
         raise NotFound(f"cell {cell_code} is not in screening cycle {cycle_id}")
     cases = db.execute(text(
         "SELECT * FROM cycle_cases WHERE cycle_id = :id AND cell_code = :cell"
@@ -459,32 +481,38 @@ def worklist(db: Db, cycle_id: int, cell_code: str) -> Worklist:
         assignments=list_assignments(db, cycle_id=cycle_id, cell_code=cell_code))
 
 
-def previous_cycle(db: Db, cycle_id: int) -> CycleOut:
+def previous_cycle(db: Db, cycle_id: int, *, scope: Scope = EVERYTHING) -> CycleOut:
     """The latest cycle of the same region and cadence before this one (by as-of day, then
     by run)."""
-    cycle = get_cycle(db, cycle_id)
+    cycle = get_cycle(db, cycle_id, scope=scope)
     found = db.execute(text(
         "SELECT id FROM cycles WHERE region_code = :region AND cadence = :cadence"
-        " AND (as_of, id) < (:as_of, :id) ORDER BY as_of DESC, id DESC LIMIT 1"),
+        f" AND (as_of, id) < (:as_of, :id) AND {_visible(scope)}"
+        " ORDER BY as_of DESC, id DESC LIMIT 1"),
         {"region": cycle.region_code, "cadence": cycle.cadence.value, "as_of": cycle.as_of,
-         "id": cycle.id}).scalar()
+         "id": cycle.id, **scope.params}).scalar()
     if found is None:
         raise NotFound(f"no {cycle.cadence.value} cycle of {cycle.region_code} ran before "
                        f"cycle {cycle_id}")
-    return get_cycle(db, found)
+    return get_cycle(db, found, scope=scope)
 
 
-def compare_cycles(db: Db, before: int, after: int, *, top: int = 10) -> CycleComparison:
-    """What changed from one cycle to another: totals, hotspots that appeared or cooled, the
-    cells whose expected escalations rose most, cases newly high-risk or no longer open."""
-    a, b = get_cycle(db, before), get_cycle(db, after)
+def compare_cycles(db: Db, before: int, after: int, *, top: int = 10,
+                   scope: Scope = EVERYTHING) -> CycleComparison:
+    """What changed from one cycle to another in the caller's cells: totals, hotspots that
+    appeared or cooled, the cells whose expected escalations rose most, cases newly
+    high-risk or no longer open."""
+    a, b = get_cycle(db, before, scope=scope), get_cycle(db, after, scope=scope)
     threshold = b.notes["policy"]["investigate_min_score"]
+    held = scope.holds_cell("cell_code")
     cells = {}
     for cycle in (a, b):
         cells[cycle.id] = pd.DataFrame(db.execute(text(
-            "SELECT cell_code, hotspot, expected_escalations FROM cycle_cells"
-            " WHERE cycle_id = :id"), {"id": cycle.id}).all(),
-            columns=["cell_code", "hotspot", "expected"]).set_index("cell_code")
+            "SELECT cell_code, hotspot, expected_escalations, n_open, n_overdue"
+            f" FROM cycle_cells WHERE cycle_id = :id AND {held}"),
+            {"id": cycle.id, **scope.params}).all(),
+            columns=["cell_code", "hotspot", "expected", "open", "overdue"]
+        ).set_index("cell_code")
     both = cells[a.id].join(cells[b.id], how="outer", suffixes=("_a", "_b"))
     hot_a = is_hot(both["hotspot_a"].fillna("none"))
     hot_b = is_hot(both["hotspot_b"].fillna("none"))
@@ -493,10 +521,13 @@ def compare_cycles(db: Db, before: int, after: int, *, top: int = 10) -> CycleCo
     scores = {}
     for cycle in (a, b):
         scores[cycle.id] = dict(db.execute(text(
-            "SELECT case_id, score FROM cycle_cases WHERE cycle_id = :id"),
-            {"id": cycle.id}).all())
-    totals = {k: [float(a.notes["totals"].get(k, 0)), float(b.notes["totals"].get(k, 0))]
-              for k in ("expected_escalations", "open", "overdue", "hot_cells")}
+            f"SELECT case_id, score FROM cycle_cases WHERE cycle_id = :id AND {held}"),
+            {"id": cycle.id, **scope.params}).all())
+    totals = {"expected_escalations": [round(float(cells[c.id]["expected"].sum()), 3)
+                                       for c in (a, b)],
+              "open": [float(cells[c.id]["open"].sum()) for c in (a, b)],
+              "overdue": [float(cells[c.id]["overdue"].sum()) for c in (a, b)],
+              "hot_cells": [float(is_hot(cells[c.id]["hotspot"]).sum()) for c in (a, b)]}
     return CycleComparison(
         before=a.id, after=b.id, totals=totals,
         new_hotspots=sorted(both.index[hot_b & ~hot_a]),

@@ -21,7 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+# the tables these refer to, so that an insert through these classes finds them in the
+# metadata wherever it runs (the API's POST /cycles imported nothing else)
+from gridrisk.cases import tables as _cases  # noqa: F401
 from gridrisk.db.base import Base, in_check
+from gridrisk.regions import tables as _regions  # noqa: F401
 from gridrisk.vocab import AssignmentKind, AssignmentStatus, Cadence, Engine, Hotspot, Trend
 
 

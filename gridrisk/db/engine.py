@@ -80,7 +80,7 @@ def check_postgis(engine: Engine) -> None:
 def open_engine(settings: Settings, *, upgrade: bool = True) -> Engine:
     """An engine on a reachable PostGIS database at the schema's head."""
     url = database_url(settings)
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     try:
         check_postgis(engine)
     except OperationalError as exc:

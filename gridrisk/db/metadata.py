@@ -1,5 +1,6 @@
 """Every table, imported once so that Base.metadata is complete (Alembic, tests)."""
 
+from gridrisk.access.tables import AuditEntry, Token, User, UserScope
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.campaigns.tables import Campaign, CampaignCase, CampaignPhaseRow
 from gridrisk.cases.tables import Case, CaseEvent
@@ -13,4 +14,4 @@ from gridrisk.screening.tables import ScreeningRecord
 metadata = Base.metadata
 TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
           CycleCell, CycleCase, Assignment, Contact, Campaign, CampaignPhaseRow,
-          CampaignCase)
+          CampaignCase, User, UserScope, Token, AuditEntry)

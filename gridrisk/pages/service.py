@@ -4,73 +4,67 @@ worklist rows and overdue assignments, and a grid worker's cells. Nothing here w
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from sqlalchemy import text
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
 from gridrisk.cycles.service import Db, get_cycle
 from gridrisk.pages.schemas import OverdueCase, WorkerCell
 from gridrisk.regions.service import REGIONS_UNDER, get_region
 
-#: a worker's cells: those screened within this many weeks of their latest screening
-WORKER_WEEKS = 8
 #: about 10 m: enough to tap a position on a phone's map, small enough to send
 SIMPLIFY_DEGREES = 0.0001
 CELLS_UNDER = f" l.region_code IN {REGIONS_UNDER}"
 
 
-def overdue_cases(db: Db, cycle_id: int, region_code: str, *, limit: int = 50
-                  ) -> list[OverdueCase]:
+def overdue_cases(db: Db, cycle_id: int, region_code: str, *, limit: int = 50,
+                  scope: Scope = EVERYTHING) -> list[OverdueCase]:
     """The cycle's worklist rows past their deadline in cells under the region, most
     overdue first."""
-    get_cycle(db, cycle_id)
-    get_region(db, region_code)
+    get_cycle(db, cycle_id, scope=scope)
+    get_region(db, region_code, scope=scope)
     rows = db.execute(text(
         "SELECT k.*, l.name AS cell_name FROM cycle_cases k JOIN cells l ON l.code = k.cell_code"
         " WHERE k.cycle_id = :id AND k.overdue AND" + CELLS_UNDER
+        + f" AND {scope.holds('l.region_code', 'l.code')}"
         + " ORDER BY k.days_left, k.rank LIMIT :limit"),
-        {"id": cycle_id, "region": region_code, "limit": limit}).mappings().all()
+        {"id": cycle_id, "region": region_code, "limit": limit, **scope.params}
+    ).mappings().all()
     return [OverdueCase(**row, reasons=[r for r in (row["reason_1"], row["reason_2"],
                                                     row["reason_3"]) if r]) for row in rows]
 
 
-def overdue_assignments(db: Db, cycle_id: int, region_code: str, *, timezone: str
-                        ) -> list[AssignmentOut]:
+def overdue_assignments(db: Db, cycle_id: int, region_code: str, *, timezone: str,
+                        scope: Scope = EVERYTHING) -> list[AssignmentOut]:
     """The cycle's accepted assignments past their due day in cells under the region,
     the longest overdue first."""
-    get_region(db, region_code)
+    get_region(db, region_code, scope=scope)
     late = list_assignments(db, cycle_id=cycle_id, region_code=region_code, overdue=True,
-                            timezone=timezone)
+                            timezone=timezone, scope=scope)
     return sorted(late, key=lambda a: (a.due_on, a.id))
 
 
-def worker_cells(db: Db, worker: str) -> list[WorkerCell]:
-    """The cells a grid worker looks after: those they screened in the WORKER_WEEKS before
-    their latest screening (not before today: demo data ends in the past) and those with an
-    accepted or proposed task for them; by code."""
-    latest = db.execute(text("SELECT max(screened_at) FROM screening_records"
-                             " WHERE worker = :w"), {"w": worker}).scalar()
-    since = latest - timedelta(weeks=WORKER_WEEKS) if latest is not None else None
-    rows = db.execute(text("""
+def worker_cells(db: Db, worker: str, scope: Scope) -> list[WorkerCell]:
+    """The cells a grid worker looks after (their scope), with their latest screening of
+    each and their accepted or proposed tasks in it; by code."""
+    rows = db.execute(text(f"""
         WITH screened AS (
             SELECT cell_code, max(screened_at) AS last_screened_at FROM screening_records
-            WHERE worker = :w AND screened_at > CAST(:since AS timestamptz)
-            GROUP BY cell_code),
+            WHERE worker = :w GROUP BY cell_code),
         tasked AS (
             SELECT cell_code, count(*) AS n_tasks FROM assignments
             WHERE (assignee = :w AND status = 'accepted')
                OR (assignee IS NULL AND status = 'proposed' AND proposed_to = :w)
-            GROUP BY cell_code),
-        mine AS (SELECT cell_code FROM screened UNION SELECT cell_code FROM tasked)
+            GROUP BY cell_code)
         SELECT l.code AS cell_code, l.name AS cell_name, v.name AS village,
                s.last_screened_at, COALESCE(t.n_tasks, 0) AS n_tasks,
                ST_X(ST_PointOnSurface(l.geom)) AS lon, ST_Y(ST_PointOnSurface(l.geom)) AS lat,
                ST_AsGeoJSON(ST_SimplifyPreserveTopology(l.geom, :tolerance), 6) AS geometry
-        FROM mine m JOIN cells l ON l.code = m.cell_code
-        JOIN regions v ON v.code = l.region_code
+        FROM cells l JOIN regions v ON v.code = l.region_code
         LEFT JOIN screened s ON s.cell_code = l.code LEFT JOIN tasked t ON t.cell_code = l.code
-        ORDER BY l.code"""), {"w": worker, "since": since, "tolerance": SIMPLIFY_DEGREES}
+        WHERE {scope.holds('l.region_code', 'l.code')}
+        ORDER BY l.code"""), {"w": worker, "tolerance": SIMPLIFY_DEGREES, **scope.params}
         ).mappings().all()
     return [WorkerCell(**{**row, "geometry": json.loads(row["geometry"])}) for row in rows]

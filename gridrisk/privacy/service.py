@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.errors import UnknownCase
 from gridrisk.db.bulk import copy_upsert
 from gridrisk.privacy.errors import KeyUnavailable
@@ -102,18 +103,21 @@ def opened_contacts(db: Db, vault: Vault, case_ids: Iterable[str]) -> dict[str, 
     return {r.case_id: vault.open(r.case_id, r.sealed) for r in rows}
 
 
-def _contact(db: Db, vault: Vault, case_id: str) -> ContactOut | None:
-    if db.execute(text("SELECT 1 FROM cases WHERE case_id = :id"), {"id": case_id}).first() \
-            is None:
+def _contact(db: Db, vault: Vault, case_id: str, scope: Scope) -> ContactOut | None:
+    """The case's contact (None when it has none); a case outside `scope` is unknown."""
+    if db.execute(text("SELECT 1 FROM cases WHERE case_id = :id AND "
+                       f"{scope.holds('region_code', 'cell_code')}"),
+                  {"id": case_id, **scope.params}).first() is None:
         raise UnknownCase(case_id)
     opened = opened_contacts(db, vault, [case_id]).get(case_id)
     return ContactOut(**opened) if opened else None
 
 
-def reveal_contact(db: Db, vault: Vault, case_id: str) -> ContactView:
+def reveal_contact(db: Db, vault: Vault, case_id: str, *, scope: Scope = EVERYTHING
+                   ) -> ContactView:
     """The case's contact and free text in clear: the contact view. The one function that
-    gives them; its callers authorise and audit-log the showing first."""
-    contact = _contact(db, vault, case_id)
+    gives them; its callers check the role and audit-log the showing."""
+    contact = _contact(db, vault, case_id, scope)
     summary = db.execute(text("SELECT summary FROM cases WHERE case_id = :id"),
                          {"id": case_id}).scalar()
     details = db.execute(text("SELECT id, detail FROM case_events WHERE case_id = :id "
@@ -121,9 +125,10 @@ def reveal_contact(db: Db, vault: Vault, case_id: str) -> ContactView:
     return ContactView.of(case_id, contact, summary, [(d.id, d.detail) for d in details])
 
 
-def masked_contact(db: Db, vault: Vault, case_id: str) -> MaskedContact | None:
+def masked_contact(db: Db, vault: Vault, case_id: str, *, scope: Scope = EVERYTHING
+                   ) -> MaskedContact | None:
     """The case's contact as everyone else sees it (张*, 138****8000); None when it has none."""
-    contact = _contact(db, vault, case_id)
+    contact = _contact(db, vault, case_id, scope)
     return contact.masked() if contact else None
 
 

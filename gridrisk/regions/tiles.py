@@ -9,6 +9,7 @@ import math
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.errors import InvalidInput, NotFound
 
 MAX_ZOOM = 22
@@ -50,38 +51,45 @@ class UnknownLayer(NotFound):
 
 
 def cell_tile(db: Connection | Session, *, z: int, x: int, y: int,
-              cycle_id: int | None = None) -> bytes:
-    """Cells in tile z/x/y as layer "cells"; with `cycle_id`, that cycle's cells and their
-    figures (expected escalations, counts, Gi* class and trend)."""
+              cycle_id: int | None = None, scope: Scope = EVERYTHING) -> bytes:
+    """Cells in tile z/x/y as layer "cells" (those in the scope); with `cycle_id`, that
+    cycle's cells and their figures (expected escalations, counts, Gi* class and trend)."""
+    held = scope.holds("c.region_code", "c.code")
     if cycle_id is None:
-        return _tile(db, "cells", CELLS, "c.geom", z=z, x=x, y=y)
-    return _tile(db, "cells", CYCLE_CELLS, "c.geom", z=z, x=x, y=y, cycle_id=cycle_id)
+        return _tile(db, "cells", CELLS, "c.geom", held, scope, z=z, x=x, y=y)
+    return _tile(db, "cells", CYCLE_CELLS, "c.geom", held, scope, z=z, x=x, y=y,
+                 cycle_id=cycle_id)
 
 
-def region_tile(db: Connection | Session, *, z: int, x: int, y: int) -> bytes:
-    """Region outlines in tile z/x/y as layer "regions" (region_code, name, level)."""
-    return _tile(db, "regions", REGIONS, "r.geom", z=z, x=x, y=y)
+def region_tile(db: Connection | Session, *, z: int, x: int, y: int,
+                scope: Scope = EVERYTHING) -> bytes:
+    """Region outlines in tile z/x/y as layer "regions" (region_code, name, level): those
+    held, and those above a held cell."""
+    held = (f"(r.code IN (SELECT v.code FROM regions v JOIN cells c ON c.region_code = v.code"
+            f" WHERE {scope.holds('c.region_code', 'c.code')}) OR {scope.holds('r.code')})")
+    return _tile(db, "regions", REGIONS, "r.geom", held, scope, z=z, x=x, y=y)
 
 
 def layer_tile(db: Connection | Session, layer: str, *, z: int, x: int, y: int,
-               cycle_id: int | None = None) -> bytes:
+               cycle_id: int | None = None, scope: Scope = EVERYTHING) -> bytes:
     if layer == "cells":
-        return cell_tile(db, z=z, x=x, y=y, cycle_id=cycle_id)
+        return cell_tile(db, z=z, x=x, y=y, cycle_id=cycle_id, scope=scope)
     if layer == "regions":
-        return region_tile(db, z=z, x=x, y=y)
+        return region_tile(db, z=z, x=x, y=y, scope=scope)
     raise UnknownLayer(layer)
 
 
-def _tile(db: Connection | Session, layer: str, features: str, geom: str, *, z: int, x: int,
-          y: int, **params: object) -> bytes:
+def _tile(db: Connection | Session, layer: str, features: str, geom: str, held: str,
+          scope: Scope, *, z: int, x: int, y: int, **params: object) -> bytes:
     _check_tile(z, x, y)
     shape = SHAPE.format(geom=geom, extent=EXTENT, buffer=BUFFER)
-    query = features.format(shape=shape, in_tile=IN_TILE.format(geom=geom))
+    query = features.format(shape=shape, in_tile=IN_TILE.format(geom=geom) + f" AND {held}")
     tile = db.execute(text(f"""
         SELECT ST_AsMVT(features, :layer, {EXTENT}, 'shape')
         FROM ({query}) features WHERE features.shape IS NOT NULL"""), {
         "z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "layer": layer,
-        "tolerance": WORLD / 2**z / 256 * PIXEL_FRACTION, **params}).scalar_one()
+        "tolerance": WORLD / 2**z / 256 * PIXEL_FRACTION, **params, **scope.params}
+    ).scalar_one()
     return bytes(tile or b"")
 
 

@@ -8,14 +8,13 @@ cases, and the contacts table is never touched."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import text
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.campaigns.service import get_campaign
-from gridrisk.cases.schemas import CaseOut
 from gridrisk.cases.service import list_cases
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.service import get_region
@@ -78,22 +77,20 @@ class LedgerFilters:
     campaign: int | None = None
 
 
-def ledger(db: Db, filters: LedgerFilters, *, scope: Sequence[str] | None,
+def ledger(db: Db, filters: LedgerFilters, *, scope: Scope = EVERYTHING,
            policy: DeadlinePolicy, timezone: str, lang: str, today: date) -> Document:
     """The ledger of the cases the filters choose, as a one-table Document (render.to_xlsx
     writes it with a frozen header, fitting widths and Excel dates)."""
     words, names = HEADERS[lang], labels(lang)
     campaign = get_campaign(db, filters.campaign, scope=scope) if filters.campaign else None
-    regions = [filters.region] if filters.region else (
-        [campaign.region_code] if campaign else list(scope) if scope is not None else [None])
-    cases: list[CaseOut] = []
-    for region in regions:
-        if region is not None:
-            get_region(db, region, scope=scope)
-        cases += list_cases(db, policy=policy, timezone=timezone, region=region,
-                            cell=filters.cell, category=filters.category, state=filters.state,
-                            overdue=filters.overdue, due_within_days=filters.due_within_days,
-                            responsible_unit=filters.responsible_unit, limit=10**9).items
+    region = filters.region or (campaign.region_code if campaign else None)
+    if region is not None:
+        get_region(db, region, scope=scope)
+    cases = list_cases(db, policy=policy, timezone=timezone, region=region,
+                       cell=filters.cell, category=filters.category, state=filters.state,
+                       overdue=filters.overdue, due_within_days=filters.due_within_days,
+                       responsible_unit=filters.responsible_unit, limit=10**9,
+                       scope=scope).items
     ids = [c.case_id for c in cases]
     extra = {r.case_id: r for r in db.execute(text(CAMPAIGN_FACTS), {
         "ids": ids, "campaign": filters.campaign})}
@@ -135,10 +132,10 @@ def ledger(db: Db, filters: LedgerFilters, *, scope: Sequence[str] | None,
         "leader", "team", "plan", "case_file", "responsible_unit", "deadline",
         "campaign_deadline", "state", "days_left", "last_event", "last_event_on")]
     region_name = (campaign.region_name if campaign else get_region(
-        db, regions[0]).name if regions[0] else "")
+        db, region, scope=scope).name if region else "")
     title = words["title"].format(region=campaign.name if campaign else region_name)
     return Document(kind="ledger", title=title, region_code=(
-        campaign.region_code if campaign else regions[0] or "all"), region_name=region_name,
+        campaign.region_code if campaign else region or "all"), region_name=region_name,
         period=None, generated_on=today, lang=lang, note=words["note"],
         sections=[Section(words["title"].format(region=""), tables=[Table(
             "ledger", "", columns, rows)])])

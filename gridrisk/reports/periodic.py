@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridrisk.access.scope import Scope
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import IndicatorRates, Policy
 from gridrisk.regions.service import get_region
@@ -27,7 +28,7 @@ from gridrisk.reports.indicators import (
 )
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import Figures, Rate
-from gridrisk.reports.service import Region, Scope, figures_of
+from gridrisk.reports.service import Region, figures_of
 from gridrisk.reports.sources import Db, latest_hotspots, listed_cases
 from gridrisk.vocab import Indicator, RegionLevel, ReportKind, labels
 

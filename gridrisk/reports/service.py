@@ -5,7 +5,7 @@ as an unknown one does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.policy import Policy
 from gridrisk.regions.service import REGIONS_UNDER, get_region
 from gridrisk.reports.indicators import (
@@ -42,8 +43,6 @@ from gridrisk.reports.schemas import (
 from gridrisk.reports.sources import Db, Units, load_case_files, load_screenings, region_units
 from gridrisk.vocab import ESCALATION_LEVELS, Indicator
 
-Scope = Sequence[str] | None
-
 
 @dataclass(frozen=True)
 class Counted:
@@ -64,7 +63,7 @@ class Region:
     """A region's case files and screenings read once, counted for as many periods as a
     report needs."""
 
-    def __init__(self, db: Db, region_code: str, *, by: str | None, scope: Scope,
+    def __init__(self, db: Db, region_code: str, *, by: str | None, scope: Scope = EVERYTHING,
                  policy: Policy, timezone: str, details: bool = False) -> None:
         get_region(db, region_code, scope=scope)
         self.db, self.policy, self.timezone = db, policy, timezone
@@ -104,8 +103,8 @@ class Region:
         return Counted(period, self.units, by_unit, total)
 
 
-def indicators(db: Db, *, region_code: str, period: Period, by: str | None, scope: Scope,
-               policy: Policy, timezone: str) -> IndicatorsOut:
+def indicators(db: Db, *, region_code: str, period: Period, by: str | None,
+               scope: Scope = EVERYTHING, policy: Policy, timezone: str) -> IndicatorsOut:
     """The region's figures for the period, and each unit's when `by` names a level."""
     region = Region(db, region_code, by=by, scope=scope, policy=policy, timezone=timezone)
     counted = region.count(period)
@@ -142,7 +141,7 @@ def figures_of(row: Mapping[str, float]) -> Figures:
                                median=None if pd.isna(median) else float(median)))
 
 
-def zero_report(db: Db, *, region_code: str, day: date, scope: Scope, policy: Policy,
+def zero_report(db: Db, *, region_code: str, day: date, scope: Scope = EVERYTHING, policy: Policy,
                 timezone: str) -> ZeroReportOut:
     """Which cells of the region have reported on `day` by the policy's report time (零报告:
     "nothing found" counts as a report), which only later, which not at all."""

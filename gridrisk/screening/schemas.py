@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from gridrisk.cases.schemas import Code, Text
+from gridrisk.cases.schemas import Code, Parties, Text, plausible_time
 from gridrisk.vocab import Category, Channel, Crs, Outcome, Severity
 
 DISPUTE_FIELDS = ("category", "severity", "parties", "lon", "lat", "outcome", "case_id")
@@ -18,22 +18,22 @@ class ScreeningIn(BaseModel):
     record_id is generated on the phone, so a retried send never makes a second record."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"record_id": "W41100000120101-20250303-1", "screened_at": "2025-03-03T09:00:00+08:00",
-         "worker": "W41100000120101", "cell_code": "41100000120101", "found": False},
-        {"record_id": "W41100000120101-20250303-2", "screened_at": "2025-03-03T10:00:00+08:00",
-         "worker": "W41100000120101", "cell_code": "41100000120101", "found": True,
-         "category": "wages_labour", "severity": "medium", "parties": 3, "lon": 114.0512,
-         "lat": 34.0233, "crs": "gcj02", "outcome": "mediating", "summary": "工地欠薪"},
+        {"record_id": "W41062500100101-20261028-1", "screened_at": "2026-10-28T09:00:00+08:00",
+         "worker": "W41062500100101", "cell_code": "41062500100101", "found": False},
+        {"record_id": "W41062500100101-20261028-2", "screened_at": "2026-10-28T10:00:00+08:00",
+         "worker": "W41062500100101", "cell_code": "41062500100101", "found": True,
+         "category": "wages_labour", "severity": "medium", "parties": 3, "lon": 114.31733,
+         "lat": 33.53548, "crs": "gcj02", "outcome": "mediating", "summary": "工地欠薪"},
     ]})
 
     record_id: Code
-    screened_at: AwareDatetime
+    screened_at: Annotated[AwareDatetime, AfterValidator(plausible_time)]
     worker: Code
     cell_code: Code
     found: bool
     category: Category | None = None
     severity: Severity | None = None
-    parties: int | None = Field(None, ge=1)
+    parties: Parties | None = None
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     crs: Crs = Crs.wgs84

@@ -4,12 +4,14 @@ turning a found dispute into a case."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.schemas import CaseIn, CaseOut
 from gridrisk.cases.service import open_case
 from gridrisk.db.writes import AsyncExecutor, MissingReference
@@ -31,22 +33,36 @@ from gridrisk.vocab import Outcome
 RECORD_COLUMNS = """record_id, screened_at, worker, cell_code, found, category, severity,
     parties, ST_X(geom) AS lon, ST_Y(geom) AS lat, outcome, case_id, summary"""
 SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM screening_records WHERE record_id = :id"
-_INSERT_INTO = """INSERT INTO screening_records (record_id, screened_at, worker, cell_code,
-    found, category, severity, parties, geom, outcome, case_id, summary)"""
-#: a record without a point; nothing when its record_id is stored; the foreign keys refuse an
-#: unknown cell or case
-INSERT_RECORD = f"""{_INSERT_INTO}
-    VALUES (:record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
-        :parties, NULL, :outcome, :case_id, :summary)
-    ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""
-#: the same with a WGS84 point, and nothing when the point lies outside every cell (a separate
-#: statement, so that each keeps one cached plan)
-INSERT_RECORD_AT_POINT = f"""{_INSERT_INTO}
+
+
+def _insert(scope: Scope, *, at_point: bool) -> str:
+    """One INSERT … RETURNING a record: nothing when its record_id is stored, when its cell
+    (or the case it names) is outside the writer's scope, or, with a point, when the point
+    lies outside every cell; the foreign keys refuse an unknown cell or case. Cached per
+    scope shape, so that each keeps one prepared plan."""
+    return _insert_statement(scope.everything, bool(scope.regions), bool(scope.cells), at_point)
+
+
+@cache
+def _insert_statement(everything: bool, regions: bool, cells: bool, at_point: bool) -> str:
+    shape = Scope(regions=("r",) if regions else (), cells=("c",) if cells else (),
+                  everything=everything)
+    point = ("ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
+             if at_point else "NULL::geometry")
+    conditions = [shape.holds_cell("CAST(:cell_code AS text)")]
+    if not everything:
+        conditions.append("(CAST(:case_id AS text) IS NULL OR EXISTS (SELECT FROM cases k "
+                          "WHERE k.case_id = :case_id AND "
+                          f"{shape.holds('k.region_code', 'k.cell_code')}))")
+    if at_point:
+        conditions.append("EXISTS (SELECT FROM cells WHERE ST_Intersects(cells.geom, "
+                          "point.geom))")
+    return f"""INSERT INTO screening_records (record_id, screened_at, worker, cell_code,
+        found, category, severity, parties, geom, outcome, case_id, summary)
     SELECT :record_id, :screened_at, :worker, :cell_code, :found, :category, :severity,
         :parties, point.geom, :outcome, :case_id, :summary
-    FROM (SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)
-          AS geom) AS point
-    WHERE EXISTS (SELECT FROM cells WHERE ST_Intersects(cells.geom, point.geom))
+    FROM (SELECT {point} AS geom) AS point
+    WHERE {" AND ".join(conditions)}
     ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}"""
 
 
@@ -60,46 +76,63 @@ def _leaving(record: ScreeningOut) -> ScreeningOut:
     return record.model_copy(update={"summary": mask_text(record.summary)})
 
 
-def _stored_record(db: Session, record_id: str) -> ScreeningOut:
-    row = db.execute(text(SELECT_RECORD), {"id": record_id}).mappings().first()
+def _stored_record(db: Session, record_id: str, *, scope: Scope = EVERYTHING) -> ScreeningOut:
+    row = db.execute(text(SELECT_RECORD + f" AND {scope.holds_cell('cell_code')}"),
+                     {"id": record_id, **scope.params}).mappings().first()
     if row is None:
         raise NotFound(f"no screening record {record_id}")
     return ScreeningOut(**row)
 
 
-def get_screening(db: Session, record_id: str) -> ScreeningOut:
-    return _leaving(_stored_record(db, record_id))
+def get_screening(db: Session, record_id: str, *, scope: Scope = EVERYTHING) -> ScreeningOut:
+    return _leaving(_stored_record(db, record_id, scope=scope))
 
 
-async def record_screening(db: AsyncExecutor, record: ScreeningIn
-                           ) -> tuple[ScreeningOut, bool]:
+async def record_screening(db: AsyncExecutor, record: ScreeningIn,
+                           scope: Scope = EVERYTHING) -> tuple[ScreeningOut, bool]:
     """Store a record; returns it and whether it is new. The same record sent again returns
     the stored one; the same id with other content is a conflict; a point must lie in some
-    cell (a dispute may lie in a neighbouring cell). One INSERT … RETURNING on the common
-    path: the foreign keys name an unknown cell or case. Safe to repeat (a retry after a
-    dropped connection finds its own row)."""
-    values = record.model_dump(exclude={"lon", "lat", "crs"})
+    cell (a dispute may lie in a neighbouring cell); a cell or case outside the writer's
+    scope is unknown to them. One INSERT … RETURNING on the common path. Safe to repeat (a
+    retry after a dropped connection finds its own row)."""
+    values = {**record.model_dump(exclude={"lon", "lat", "crs"}), **scope.params}
+    at_point = record.lon is not None and record.lat is not None
     if record.lon is not None and record.lat is not None:
         values["lon"], values["lat"] = wgs84_point(record.lon, record.lat, record.crs)
-        insert = INSERT_RECORD_AT_POINT
     else:
         values["lon"] = values["lat"] = None
-        insert = INSERT_RECORD
     try:
-        inserted = await db.fetchrow(insert, values)
+        inserted = await db.fetchrow(_insert(scope, at_point=at_point), values)
     except MissingReference as exc:
         raise _unknown_reference(exc.constraint, record) from exc
     if inserted is not None:
         return _leaving(ScreeningOut(**inserted)), True
     stored = await db.fetchrow(SELECT_RECORD, {"id": record.record_id})
-    if stored is None:  # nothing inserted, nothing stored: the point is outside every cell
-        assert record.lon is not None and record.lat is not None
-        raise PointOutsideCells(record.lon, record.lat)
+    if stored is None:
+        raise await _why_not_stored(db, record, scope)
     found = ScreeningOut(**stored)
     if found != ScreeningOut(**values):
         raise RecordIdTaken(f"record {record.record_id} exists with other content; a new "
                             "record needs a new id")
     return _leaving(found), False
+
+
+async def _why_not_stored(db: AsyncExecutor, record: ScreeningIn, scope: Scope
+                          ) -> InvalidInput:
+    """Nothing inserted, nothing stored: a cell or case outside the scope (told as unknown),
+    or a point outside every cell."""
+    held = await db.fetchrow(
+        f"SELECT {scope.holds_cell('CAST(:cell_code AS text)')} AS cell, "
+        "(CAST(:case_id AS text) IS NULL OR EXISTS (SELECT FROM cases k WHERE "
+        f"k.case_id = :case_id AND {scope.holds('k.region_code', 'k.cell_code')})) AS case",
+        {"cell_code": record.cell_code, "case_id": record.case_id, **scope.params})
+    assert held is not None
+    if not held["cell"]:
+        return _unknown_reference("fk_screening_records_cell_code_cells", record)
+    if not held["case"]:
+        return _unknown_reference("fk_screening_records_case_id_cases", record)
+    assert record.lon is not None and record.lat is not None
+    return PointOutsideCells(record.lon, record.lat)
 
 
 def _unknown_reference(constraint: str, record: ScreeningIn) -> InvalidInput:
@@ -109,14 +142,15 @@ def _unknown_reference(constraint: str, record: ScreeningIn) -> InvalidInput:
 
 
 def list_screenings(db: Session, *, cell: str, start: date | None, end: date | None,
-                    timezone: str, limit: int, offset: int) -> ScreeningPage:
-    where = ["cell_code = :cell"]
+                    timezone: str, limit: int, offset: int, scope: Scope = EVERYTHING
+                    ) -> ScreeningPage:
+    where = ["cell_code = :cell", scope.holds_cell("cell_code")]
     if start:
         where.append("(screened_at AT TIME ZONE :tz)::date >= :start")
     if end:
         where.append("(screened_at AT TIME ZONE :tz)::date <= :end")
     params = {"cell": cell, "start": start, "end": end, "tz": timezone, "limit": limit,
-              "offset": offset}
+              "offset": offset, **scope.params}
     condition = " AND ".join(where)
     total = db.execute(text(f"SELECT count(*) FROM screening_records WHERE {condition}"),
                        params).scalar_one()
@@ -128,10 +162,11 @@ def list_screenings(db: Session, *, cell: str, start: date | None, end: date | N
 
 
 def dispute_to_case(db: Session, record_id: str, request: DisputeToCase, *,
-                    policy: DeadlinePolicy, timezone: str) -> CaseOut:
+                    policy: DeadlinePolicy, timezone: str, scope: Scope = EVERYTHING
+                    ) -> CaseOut:
     """Open a case from a found dispute and mark the record as having become that case; the
     case's summary is the record's, as typed."""
-    record = _stored_record(db, record_id)
+    record = _stored_record(db, record_id, scope=scope)
     if not record.found:
         raise InvalidInput("record_id", f"record {record_id} found no dispute")
     if record.case_id:
@@ -144,7 +179,7 @@ def dispute_to_case(db: Session, record_id: str, request: DisputeToCase, *,
         lon=record.lon, lat=record.lat, cell_code=record.cell_code, complex=request.complex,
         responsible_unit=request.responsible_unit,
         responsible_official=request.responsible_official, summary=record.summary,
-    ), policy=policy, timezone=timezone)
+    ), policy=policy, timezone=timezone, scope=scope)
     db.execute(text("UPDATE screening_records SET outcome = :outcome, case_id = :case "
                     "WHERE record_id = :id"),
                {"outcome": Outcome.became_case.value, "case": case.case_id, "id": record_id})
@@ -194,12 +229,12 @@ def coverage_frame(db: Session | Connection, *, region_code: str | None, start: 
 
 
 def coverage(db: Session, *, region_code: str, start: date, end: date,
-             policy: ScreeningPolicy, timezone: str) -> CoverageOut:
+             policy: ScreeningPolicy, timezone: str, scope: Scope = EVERYTHING) -> CoverageOut:
     if end < start:
         raise InvalidInput("end", "the period ends before it starts")
     if end - start > timedelta(days=366):
         raise InvalidInput("end", "a coverage period is at most a year")
-    get_region(db, region_code)
+    get_region(db, region_code, scope=scope)
     cells = coverage_frame(db, region_code=region_code, start=start, end=end, policy=policy,
                            timezone=timezone)
     due, done = int(cells["due"].sum()), int(cells["done"].sum())

@@ -6,6 +6,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
+from gridrisk.access.service import add_user
+from gridrisk.vocab import Role
+
+from ..accounts import PASSWORD, FormClient, sign_in
+from ..bundle.conftest import COUNTY, VILLAGE_B
 from .conftest import problem
 from .test_cases import NEW_CASE, append, create
 
@@ -110,11 +115,24 @@ def test_a_retried_case_with_a_contact_is_stored_once(client: TestClient,
     assert carries_none(stored)
 
 
-def test_the_case_page_masks_and_show_contact_reveals(client: TestClient) -> None:
-    create(client, contact=CONTACT, summary=TYPED)
+def page_client(client: TestClient, conn: Connection, role: str, *codes: str) -> FormClient:
+    """The same service as `client`, signed in through the sign-in form as a new account of
+    `role`: its pages, with their session cookie and CSRF field."""
+    name = f"page-{role}-{'-'.join(codes)}"
+    add_user(conn, name, role=Role(role), codes=list(codes), password=PASSWORD)
+    pages = FormClient(client.app)
+    pages.__enter__()
+    sign_in(pages, name)
+    return pages
 
-    page = client.get("/pages/cases/N1")
-    shown = client.post("/pages/cases/N1/contact")
+
+def test_the_case_page_masks_and_show_contact_reveals(client: TestClient,
+                                                      conn: Connection) -> None:
+    create(client, contact=CONTACT, summary=TYPED)
+    pages = page_client(client, conn, "handler", COUNTY)
+
+    page = pages.get("/pages/cases/N1")
+    shown = pages.post("/pages/cases/N1/contact", data={})
 
     assert page.status_code == 200 and carries_none(page.text)
     assert "欧***" in page.text and "138****8000" in page.text
@@ -125,6 +143,38 @@ def test_the_case_page_masks_and_show_contact_reveals(client: TestClient) -> Non
         assert value in shown.text
 
 
-def test_the_case_page_in_english(client: TestClient) -> None:
+    entry = conn.execute(text("SELECT actor, action FROM audit_log WHERE target = 'N1' "
+                              "AND action = 'show_contact'")).one()
+    assert tuple(entry) == ("page-handler-" + COUNTY, "show_contact")
+
+
+def test_show_contact_without_the_forms_csrf_field_is_refused(client: TestClient,
+                                                              conn: Connection) -> None:
     create(client, contact=CONTACT)
-    assert "Show contact" in client.get("/pages/cases/N1?lang=en").text
+    pages = page_client(client, conn, "supervisor", COUNTY)
+    pages.get("/pages/cases/N1")
+
+    forged = pages.post("/pages/cases/N1/contact", data={"csrf": "from another site"})
+
+    assert forged.status_code == 403 and carries_none(forged.text)
+
+
+def test_only_handlers_and_supervisors_of_the_case_see_its_contact(
+        client: TestClient, client_as, conn: Connection) -> None:  # type: ignore[no-untyped-def]
+    create(client, contact=CONTACT)
+    planner = client_as("planner", COUNTY)
+    elsewhere = client_as("handler", VILLAGE_B)
+
+    refused = problem(planner.get("/cases/N1/contact"), 403)
+    assert "show_contact" in refused["detail"] or "contact" in refused["detail"]
+    unknown, absent = elsewhere.get("/cases/N1/contact"), elsewhere.get("/cases/N9/contact")
+    assert unknown.status_code == absent.status_code == 404
+    assert unknown.content == absent.content.replace(b"N9", b"N1")
+    planner_page = page_client(client, conn, "planner", COUNTY).get("/pages/cases/N1")
+    assert "show-contact" not in planner_page.text and "138****8000" in planner_page.text
+
+
+def test_the_case_page_in_english(client: TestClient, conn: Connection) -> None:
+    create(client, contact=CONTACT)
+    pages = page_client(client, conn, "supervisor", COUNTY)
+    assert "Show contact" in pages.get("/pages/cases/N1?lang=en").text

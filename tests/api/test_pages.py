@@ -8,8 +8,9 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,15 +21,24 @@ from gridrisk.cycles.assignments import decide, list_assignments
 from gridrisk.cycles.schemas import AssignmentDecision
 from gridrisk.cycles.service import cycle_cells, worklist
 
-from .pages_county import PagesCounty
+from ..accounts import FormClient, grant, sign_in
+from .pages_county import TIMEZONE, PagesCounty
 
 
 @dataclass
 class Pages:
+    """The pages signed in as a supervisor of the whole county (`as_user` signs in another)."""
+
     client: TestClient
     conn: Connection
     cycle_id: int
     region_code: str
+
+    def as_user(self, role: str, *codes: str, name: str | None = None) -> None:
+        name = name or f"{role}-pages"
+        grant(self.conn, role, codes, name=name)
+        self.client.cookies.clear()
+        sign_in(self.client, name)
 
     def get(self, url: str, status: int = 200) -> str:
         response = self.client.get(url)
@@ -42,8 +52,10 @@ def pages(pages_county: PagesCounty) -> Iterator[Pages]:
     with pages_county.engine.connect() as conn:
         outer = conn.begin()
         app = create_app(pages_county.settings(), bind=conn)
-        with TestClient(app, base_url="http://127.0.0.1") as client:
-            yield Pages(client, conn, pages_county.cycle_id, pages_county.region_code)
+        with FormClient(app, base_url="http://127.0.0.1") as client:
+            pages = Pages(client, conn, pages_county.cycle_id, pages_county.region_code)
+            pages.as_user("supervisor", pages_county.region_code)
+            yield pages
         outer.rollback()
 
 
@@ -183,7 +195,10 @@ def test_accepting_reassigning_and_dropping_from_the_cell_page(pages: Pages) -> 
 
 def test_the_case_page_shows_the_file_as_a_timeline_and_appends_an_event(pages: Pages
                                                                         ) -> None:
-    found = pages.client.get("/cases?state=open&overdue=true&limit=50").json()["items"]
+    found = pages.client.get("/cases?state=open&overdue=true&limit=50",
+                             headers={"Authorization": "Bearer " + grant(
+                                 pages.conn, "handler", [pages.region_code])}
+                             ).json()["items"]
     case = next(c for c in found if c["state"]["accepted_on"])  # open, accepted, overdue
     case_id, version = case["case_id"], case["version"]
     n_events = pages.conn.execute(text("SELECT count(*) FROM case_events WHERE case_id = :c"),
@@ -196,7 +211,7 @@ def test_the_case_page_shows_the_file_as_a_timeline_and_appends_an_event(pages: 
     assert timeline.count("<li") == n_events
     assert f'name="version" value="{version}"' in html
 
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo(TIMEZONE)).date().isoformat()  # the case file's clock
     response = pages.client.post(f"/pages/cases/{case_id}/events", data={
         "version": str(version), "type": "site_visit", "on": today, "detail": "走访了解诉求"},
         follow_redirects=False)
@@ -239,9 +254,7 @@ def test_pages_speak_english_with_lang_en(pages: Pages) -> None:
     assert f"Worklist of {cell.cell_name}" in visible(cell_html)
     assert "Accept" in visible(cell_html) and "?cycle=" in cell_html
     assert re.search(r'href="/pages/cases/[^"]+\?cycle=\d+&amp;lang=en"', cell_html)
-    worker = pages.get("/pages/worker?worker=W-nobody&lang=en")
-    assert "My cells" in visible(worker) and "Nothing found" not in visible(worker)
-    assert pages.client.get("/pages/worker?lang=fr").status_code == 422
+    assert pages.client.get("/pages/regions?lang=fr").status_code in (404, 422)
 
 
 def test_unknown_cycles_cells_cases_and_regions_are_404_pages(pages: Pages) -> None:
@@ -264,7 +277,8 @@ def test_the_worker_page_lists_their_cells_tasks_and_one_tap_buttons(pages: Page
         "SELECT DISTINCT cell_code FROM screening_records WHERE worker = :w AND screened_at >"
         " (SELECT max(screened_at) FROM screening_records WHERE worker = :w)"
         " - interval '8 weeks'"), {"w": worker}).scalars())
-    html = pages.get(f"/pages/worker?worker={worker}")
+    pages.as_user("worker", *sorted(screened | {task.cell_code}), name=worker)
+    html = pages.get("/pages/worker")
     shown = visible(html)
     cards = re.findall(r'class="cell-card" data-cell="([^"]+)"', html)
     assert set(cards) == screened | {task.cell_code}
@@ -279,15 +293,18 @@ def test_the_worker_page_lists_their_cells_tasks_and_one_tap_buttons(pages: Page
     assert '<script src="/assets/pages/worker.js"></script>' in html
     assert pages.client.get("/assets/pages/worker.js").status_code == 200
     assert pages.client.get("/assets/pages/pages.css").status_code == 200
-    # with no worker named (no sign-in yet), it asks who
-    assert "请输入网格员编号" in visible(pages.get("/pages/worker"))
+    # the worker is the signed-in one: a name in the address changes nothing
+    other = pages.get("/pages/worker?worker=W-other")
+    assert re.findall(r'class="cell-card" data-cell="([^"]+)"', other) == cards
+    assert f"{worker} · 网格员" in visible(other) and "退出登录" in visible(other)
 
 
 def test_a_worker_records_the_outcome_of_an_accepted_task(pages: Pages) -> None:
     task = next(a for a in list_assignments(pages.conn, cycle_id=pages.cycle_id)
                 if a.proposed_to and a.status == "proposed")
     decide(pages.conn, task.id, AssignmentDecision(action="accept"))
-    here = f"/pages/worker?worker={task.proposed_to}"
+    pages.as_user("worker", task.cell_code, name=task.proposed_to)
+    here = "/pages/worker"
     html = pages.get(here)
     assert f'action="/pages/assignments/{task.id}/outcome"' in html
     empty = pages.client.post(f"/pages/assignments/{task.id}/outcome",
@@ -322,3 +339,53 @@ def test_a_townships_overview_shows_only_its_own_cells(pages: Pages) -> None:
     assert f'src="/pages/cycles/{pages.cycle_id}/map?region={code}"' in html
     in_map = pages.get(f"/pages/cycles/{pages.cycle_id}/map?region={code}")
     assert name in in_map
+
+
+def test_pages_outside_the_callers_township_are_the_pages_of_nothing(pages: Pages) -> None:
+    """A township's supervisor: the other township's region, cells, cases and assignments
+    are 404 pages byte for byte like those of what does not exist; the map and overview hold
+    only their own cells."""
+    mine, other = pages.conn.execute(text(
+        "SELECT code FROM regions WHERE level = 'township' ORDER BY code LIMIT 2")
+    ).scalars().all()
+
+    def first(sql: str, township: str) -> str:
+        return str(pages.conn.execute(text(sql), {"t": township, "id": pages.cycle_id}
+                                      ).scalar_one())
+    cell_sql = ("SELECT l.code FROM cells l JOIN regions v ON v.code = l.region_code"
+                " WHERE v.parent_code = :t ORDER BY l.code LIMIT 1")
+    case_sql = ("SELECT c.case_id FROM cases c JOIN regions v ON v.code = c.region_code"
+                " WHERE v.parent_code = :t ORDER BY c.case_id LIMIT 1")
+    assignment_sql = ("SELECT a.id FROM assignments a JOIN cells l ON l.code = a.cell_code"
+                      " JOIN regions v ON v.code = l.region_code WHERE a.cycle_id = :id"
+                      " AND v.parent_code = :t ORDER BY a.id LIMIT 1")
+    theirs = {"cell": first(cell_sql, other), "case": first(case_sql, other),
+              "assignment": first(assignment_sql, other)}
+    pages.as_user("supervisor", mine, name="township-supervisor")
+    cycle = pages.cycle_id
+    for url, ident, absent in [
+            (f"/pages/regions/{{}}?cycle={cycle}", other, "419999000000"),
+            (f"/pages/cycles/{cycle}/cells/{{}}", theirs["cell"], "41999900000001"),
+            ("/pages/cases/{}", theirs["case"], "XF-ABSENT"),
+            (f"/pages/cycles/{cycle}/map?region={{}}", other, "419999000000")]:
+        out, nothing = (pages.client.get(url.format(i)) for i in (ident, absent))
+        assert out.status_code == nothing.status_code == 404, url
+        assert out.text == nothing.text.replace(absent, ident), url
+    for action, data in (("decision", {"action": "drop"}), ("outcome", {"outcome": "x"})):
+        out = pages.client.post(f"/pages/assignments/{theirs['assignment']}/{action}",
+                                data=data, follow_redirects=False)
+        nothing = pages.client.post(f"/pages/assignments/99999999/{action}", data=data,
+                                    follow_redirects=False)
+        assert (out.status_code, out.headers.get("location", "")) == (
+            nothing.status_code, nothing.headers.get("location", "").replace(
+                "99999999", theirs["assignment"])), action
+    status = pages.conn.execute(text("SELECT status FROM assignments WHERE id = :id"),
+                                {"id": int(theirs["assignment"])}).scalar_one()
+    assert status == "proposed"  # untouched
+    refused = pages.client.post(f"/pages/cases/{theirs['case']}/events", data={
+        "version": "1", "type": "site_visit", "on": "2026-09-01"})
+    assert refused.status_code == 404
+    overview = pages.get(f"/pages/regions/{mine}?cycle={cycle}")
+    assert theirs["cell"] not in overview and theirs["case"] not in overview
+    in_map = pages.get(f"/pages/cycles/{cycle}/map")
+    assert theirs["cell"] not in in_map and theirs["case"] not in in_map

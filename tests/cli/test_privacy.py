@@ -15,8 +15,17 @@ from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.privacy.service import opened_contacts
 from gridrisk.privacy.vault import Vault
 
+from ..accounts import PASSWORD, account
 from ..bundle.conftest import COUNTY, write_contacts, write_tiny_bundle
 from .test_commands import gridrisk
+
+
+def add_account(url: str, role: str, name: str) -> None:
+    engine = create_engine(url)
+    try:
+        account(engine, role, [COUNTY], name)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -38,17 +47,44 @@ def test_import_makes_the_key_in_the_data_directory(imported: dict[str, str]) ->
     assert key.stat().st_mode & 0o777 == 0o600
 
 
-def test_export_with_and_without_contacts(imported: dict[str, str], tmp_path: Path) -> None:
+def test_export_with_and_without_contacts(imported: dict[str, str], tmp_path: Path,
+                                          scratch_url: str) -> None:
+    add_account(scratch_url, "admin", "exporter")
     plain = gridrisk("export", "--region", COUNTY, str(tmp_path / "plain"), env=imported,
                      cwd=tmp_path)
-    full = gridrisk("export", "--region", COUNTY, "--with-contacts", str(tmp_path / "full"),
-                    env=imported, cwd=tmp_path)
+    full = gridrisk("export", "--region", COUNTY, "--with-contacts", "--admin", "exporter",
+                    str(tmp_path / "full"), env={**imported, "GRIDRISK_PASSWORD": PASSWORD},
+                    cwd=tmp_path)
 
     assert plain.returncode == 0 and full.returncode == 0, plain.stderr + full.stderr
     assert not (tmp_path / "plain" / "contacts.csv").exists()
     contacts = pd.read_csv(tmp_path / "full" / "contacts.csv", dtype=str)
     assert contacts["phone"].tolist()[:2] == ["13812348000", "0371-61234567"]
     assert "联系方式明文" in full.stdout
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        exports = conn.execute(text("SELECT actor, detail->>'with_contacts' FROM audit_log "
+                                    "WHERE action = 'export' ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(e) for e in exports][-1] == ("exporter", "true")
+
+
+@pytest.mark.parametrize(("role", "admin", "password", "said"), [
+    (None, None, PASSWORD, "--admin: an export with contacts names the administrator"),
+    ("planner", "a-planner", PASSWORD, "only an administrator may export"),
+    ("admin", "an-admin", "wrong password", "sign"),
+])
+def test_an_export_with_contacts_needs_an_administrator(
+        imported: dict[str, str], tmp_path: Path, scratch_url: str, role: str | None,
+        admin: str | None, password: str, said: str) -> None:
+    if role:
+        add_account(scratch_url, role, admin or "")
+    refused = gridrisk("export", "--region", COUNTY, "--with-contacts",
+                       *(["--admin", admin] if admin else []), str(tmp_path / "full"),
+                       env={**imported, "GRIDRISK_PASSWORD": password}, cwd=tmp_path)
+    assert refused.returncode != 0
+    assert said in refused.stderr.replace("\n", " ").lower() or said in refused.stderr
+    assert not (tmp_path / "full").exists()
 
 
 def test_purge_dry_run_counts_then_purge_erases(imported: dict[str, str], tmp_path: Path,

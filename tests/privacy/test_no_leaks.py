@@ -40,6 +40,7 @@ from gridrisk.privacy.numbers import check_characters
 from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 
+from ..accounts import FormClient, bearer, grant, sign_in
 from ..cli.test_commands import gridrisk
 
 SEED = 3
@@ -180,8 +181,9 @@ def test_seeded_contacts_never_leave_the_contact_view(data_dir: Path, tmp_path: 
     out.mkdir()
     logs.mkdir()
 
-    def run(name: str, *args: str) -> str:
-        result = gridrisk(*args, env=env, cwd=tmp_path)
+    def run(name: str, *args: str, password: str | None = None) -> str:
+        given = {"GRIDRISK_PASSWORD": password} if password else {}
+        result = gridrisk(*args, env={**env, **given}, cwd=tmp_path)
         (logs / f"{name}.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
@@ -195,7 +197,9 @@ def test_seeded_contacts_never_leave_the_contact_view(data_dir: Path, tmp_path: 
     model_id = next(p.name for p in (data_dir / "models").iterdir() if p.is_dir())
     run("export-zip", "export", "--region", county_code, str(out / "plain.zip"))
     run("export-folder", "export", "--region", county_code, str(out / "plain"))
-    run("export-full", "export", "--region", county_code, "--with-contacts", str(out / "full"))
+    admin, password = re.search(r"首个管理员账号：(\S+)\s+密码：(\S+?)（", shown).groups()
+    run("export-full", "export", "--region", county_code, "--with-contacts", "--admin", admin,
+        str(out / "full"), password=password)
     run("score-xlsx", "model", "score", "--as-of", "2026-10-31", "--model", model_id,
         "--out", str(out / "scores.xlsx"))
     run("score-csv", "model", "score", "--as-of", "2026-10-31", "--model", model_id,
@@ -227,14 +231,16 @@ def test_seeded_contacts_never_leave_the_contact_view(data_dir: Path, tmp_path: 
     settings = Settings(data_dir=data_dir, model_threads=1)
     engine = create_engine(EmbeddedCluster(data_dir).url)
     try:
-        with TestClient(create_app(settings, bind=engine)) as client:
+        token = grant(engine, "supervisor", [county_code], name="leak-supervisor")
+        with FormClient(create_app(settings, bind=engine), headers=bearer(token)) as client:
+            sign_in(client, "leak-supervisor")
             answers = api_answers(client, planted, county_code, cell, county)
             leaks = [f"{url}: {hit}" for url, body in answers
                      for hit in hits(body, "", {**seeded, **typed})]
             assert len(answers) > 60 and leaks == []
             contact = client.get(f"/cases/{planted['seeded_cases'][15]}/contact")
             assert "Maximilian Oberhuber" in contact.json()["contact"]["name"]
-            page = client.post(f"/pages/cases/{planted['seeded_cases'][16]}/contact")
+            page = client.post(f"/pages/cases/{planted['seeded_cases'][16]}/contact", data={})
             assert NAMES[16] in page.text
     finally:
         engine.dispose()

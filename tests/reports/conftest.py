@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
@@ -15,6 +16,7 @@ from gridrisk.bundle.service import import_bundle
 from gridrisk.policy import Policy, load_policy
 from gridrisk.settings import Settings
 
+from ..accounts import FormClient, bearer, grant, sign_in
 from .county import write_county, write_policy
 
 TIMEZONE = "Asia/Shanghai"
@@ -39,8 +41,23 @@ def county_db(conn: Connection, tmp_path: Path, policy: Policy) -> Connection:
 
 
 @pytest.fixture
-def county_api(county_db: Connection, tmp_path: Path, policy_file: Path
-               ) -> Iterator[TestClient]:
+def county_app(county_db: Connection, tmp_path: Path, policy_file: Path) -> FastAPI:
     settings = Settings(data_dir=tmp_path, policy_file=policy_file, timezone=TIMEZONE)
-    with TestClient(create_app(settings, bind=county_db)) as client:
-        yield client
+    return create_app(settings, bind=county_db)
+
+
+def signed_in(app: FastAPI, db: Connection, role: str, *codes: str) -> FormClient:
+    """A client of `role` holding `codes`: its token for the API, its session for pages."""
+    name = f"reports-{role}-{'-'.join(codes)}"
+    client = FormClient(app, headers=bearer(grant(db, role, codes, name=name)))
+    client.__enter__()
+    sign_in(client, name)
+    return client
+
+
+@pytest.fixture
+def county_api(county_app: FastAPI, county_db: Connection) -> Iterator[TestClient]:
+    """A supervisor of the whole county K."""
+    client = signed_in(county_app, county_db, "supervisor", "K")
+    yield client
+    client.__exit__(None, None, None)

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from gridrisk.vocab import Indicator
 
 from ..api.conftest import problem
+from .conftest import signed_in
 
 
 def test_indicators_are_shaped_as_the_spec_says(county_api: TestClient) -> None:
@@ -152,3 +153,19 @@ def test_the_campaign_pages_assign_a_case(county_api: TestClient) -> None:
     refused = county_api.post(f"/pages/campaigns/{campaign['id']}/cases",
                               data={"case_id": "A1", "leader": "x"}, follow_redirects=False)
     assert "error=" in refused.headers["location"]
+
+
+def test_figures_reports_and_campaigns_keep_to_the_callers_scope(
+        county_app, county_db) -> None:  # type: ignore[no-untyped-def]
+    township = signed_in(county_app, county_db, "supervisor", "T1")
+    worker = signed_in(county_app, county_db, "worker", "V11")
+    own = township.get("/indicators", params={"region": "T1", "period": "2026-10"})
+    outside = township.get("/indicators", params={"region": "T2", "period": "2026-10"})
+    absent = township.get("/indicators", params={"region": "T9", "period": "2026-10"})
+    assert own.status_code == 200
+    assert outside.status_code == absent.status_code == 404
+    assert outside.content == absent.content.replace(b"T9", b"T2")
+    for url in ("/indicators", "/reports/monthly", "/zero-reports", "/ledger.xlsx"):
+        refused = worker.get(url, params={"region": "V11", "period": "2026-10"})
+        assert problem(refused, 403)["detail"]
+    assert township.get("/pages/regions/K/reports").status_code == 404

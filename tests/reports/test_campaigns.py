@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Connection
 
+from gridrisk.access.scope import Scope
 from gridrisk.campaigns.errors import NotInCampaign, UnknownCampaign
 from gridrisk.campaigns.schemas import CampaignCaseIn, CampaignIn, ScopeRule
 from gridrisk.campaigns.service import (
@@ -33,7 +34,7 @@ def launch(db: Connection, policy: Policy, rule: ScopeRule = BACKLOG, *,
            launched_on: date = date(2026, 10, 1), region: str = "K"):  # type: ignore[no-untyped-def]
     return create_campaign(db, CampaignIn(
         name="示范县信访积案化解专项行动", region_code=region, starts_on=date(2026, 10, 1),
-        rule=rule, launched_on=launched_on), scope=None, policy=policy, timezone=TIMEZONE)
+        rule=rule, launched_on=launched_on), policy=policy, timezone=TIMEZONE)
 
 
 def taken(db: Connection, policy: Policy, rule: ScopeRule, day: date) -> list[str]:
@@ -77,25 +78,22 @@ def test_launch_freezes_the_list(county_db: Connection, policy: Policy) -> None:
                                 channel="letter", category="other", parties=1,
                                 region_code="V21"), policy=policy.deadlines, timezone=TIMEZONE)
     assert "LATE" in taken(county_db, policy, BACKLOG, date(2026, 10, 1))
-    progress = campaign_progress(county_db, campaign.id, as_of=date(2026, 10, 31), scope=None,
+    progress = campaign_progress(county_db, campaign.id, as_of=date(2026, 10, 31),
                                  policy=policy, timezone=TIMEZONE)
     assert [c.case_id for c in progress.incomplete] == ["A5", "B4", "B5"]
-    assert get_campaign(county_db, campaign.id, scope=None).n_cases == 3
+    assert get_campaign(county_db, campaign.id).n_cases == 3
 
 
 def test_progress_to_zero(county_db: Connection, policy: Policy) -> None:
     campaign = launch(county_db, policy)
     set_campaign_case(county_db, campaign.id, "A5", CampaignCaseIn(
         leader="李书记", team="城关镇信访专班", plan="补充调查后答复",
-        deadline_on=date(2026, 10, 20)),
-        scope=None)
+        deadline_on=date(2026, 10, 20)))
     set_campaign_case(county_db, campaign.id, "B4", CampaignCaseIn(
-        leader="赵局长", team="人社局专班", plan="协调企业支付", deadline_on=date(2026, 11, 30)),
-        scope=None)
-    changed = set_campaign_case(county_db, campaign.id, "B4", CampaignCaseIn(team=""),
-                                scope=None)
+        leader="赵局长", team="人社局专班", plan="协调企业支付", deadline_on=date(2026, 11, 30)))
+    changed = set_campaign_case(county_db, campaign.id, "B4", CampaignCaseIn(team=""))
     assert (changed.leader, changed.team, changed.missing) == ("赵局长", None, ["team"])
-    progress = campaign_progress(county_db, campaign.id, as_of=date(2026, 10, 31), scope=None,
+    progress = campaign_progress(county_db, campaign.id, as_of=date(2026, 10, 31),
                                  policy=policy, timezone=TIMEZONE)
     # resolved on 31 October: B5 (withdrawn 15 Oct); not A5 (open), not B4 (escalated after
     # its closing)
@@ -116,10 +114,9 @@ def test_progress_to_zero(county_db: Connection, policy: Policy) -> None:
 def test_scope_and_unknown_cases(county_db: Connection, policy: Policy) -> None:
     campaign = launch(county_db, policy)
     with pytest.raises(UnknownCampaign):
-        get_campaign(county_db, campaign.id, scope=["T1"])
-    assert list_campaigns(county_db, region_code=None, scope=["T1"]) == []
-    assert [c.id for c in list_campaigns(county_db, region_code="K", scope=None)] == [
+        get_campaign(county_db, campaign.id, scope=Scope(regions=("T1",)))
+    assert list_campaigns(county_db, region_code=None, scope=Scope(regions=("T1",))) == []
+    assert [c.id for c in list_campaigns(county_db, region_code="K")] == [
         campaign.id]
     with pytest.raises(NotInCampaign):
-        set_campaign_case(county_db, campaign.id, "A1", CampaignCaseIn(leader="王"),
-                          scope=None)
+        set_campaign_case(county_db, campaign.id, "A1", CampaignCaseIn(leader="王"))

@@ -52,7 +52,7 @@ def counts(figures: Figures) -> dict[str, tuple[int, int]]:
 
 def october(conn: Connection, policy: Policy, by: str | None = "township") -> IndicatorsOut:
     return indicators(conn, region_code="K", period=parse_period("2026-10"), by=by,
-                      scope=None, policy=policy, timezone=TIMEZONE)
+                      policy=policy, timezone=TIMEZONE)
 
 
 def test_every_rate_of_each_township(county_db: Connection, policy: Policy) -> None:
@@ -118,7 +118,7 @@ def test_without_the_daily_period_no_zero_report_is_due(county_db: Connection) -
 def test_the_window_and_the_due_at_deadline_move_the_figures(county_db: Connection,
                                                              policy: Policy) -> None:
     september = indicators(county_db, region_code="T1", period=parse_period("2026-09"),
-                           by=None, scope=None, policy=policy, timezone=TIMEZONE).figures
+                           by=None, policy=policy, timezone=TIMEZONE).figures
     # A5's extended deadline and A4's due_at are in October, not September; A3's first
     # window ends 8 October
     assert (september.handle_on_time.numerator, september.handle_on_time.denominator) == (0, 0)
@@ -131,7 +131,7 @@ def test_the_window_and_the_due_at_deadline_move_the_figures(county_db: Connecti
 def test_a_period_before_any_case_has_only_dashes(county_db: Connection,
                                                   policy: Policy) -> None:
     found = indicators(county_db, region_code="K", period=parse_period("2020-01"), by="village",
-                       scope=None, policy=policy, timezone=TIMEZONE)
+                       policy=policy, timezone=TIMEZONE)
     # no case was received yet; the cells were due three whole weeks (6, 13, 20 January)
     assert counts(found.figures) == {**{code: (0, 0) for code in T1}, "coverage": (0, 12)}
     for unit in found.units:

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Connection
 
+from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import Policy
 from gridrisk.regions.errors import UnknownRegion
@@ -31,7 +32,7 @@ TODAY = date(2026, 12, 2)
 
 def report(db: Connection, policy: Policy, kind: str, period: str | None = None, *,
            first: date | None = None, last: date | None = None, region: str = "K",
-           lang: str = "zh", scope: list[str] | None = None) -> Document:
+           lang: str = "zh", scope: Scope = EVERYTHING) -> Document:
     return build_report(kind, Request(db, region, parse_period(period, first=first, last=last),
                                       lang, scope, policy, TIMEZONE, TODAY))
 
@@ -115,8 +116,9 @@ def test_a_report_checks_its_period_and_the_callers_scope(county_db: Connection,
         report(county_db, policy, "yearly", "2026")
     # a township's caller asking for the county is told it does not exist
     with pytest.raises(UnknownRegion):
-        report(county_db, policy, "monthly", "2026-10", scope=["T1"])
-    township = report(county_db, policy, "monthly", "2026-10", region="T1", scope=["T1"])
+        report(county_db, policy, "monthly", "2026-10", scope=Scope(regions=("T1",)))
+    township = report(county_db, policy, "monthly", "2026-10", region="T1",
+                      scope=Scope(regions=("T1",)))
     assert plain(table(township, "ranking").rows, "area") == [("东湖村",), ("合计",)]
 
 

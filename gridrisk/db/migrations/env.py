@@ -21,7 +21,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata,
                           include_object=include_object)

@@ -1,0 +1,1 @@
+"""Who may do what where: accounts, roles, region scopes, sign-in, tokens and the audit log."""
