@@ -1,8 +1,9 @@
 """Exporting a region and everything under it back to a bundle that re-imports to the same rows.
 
 The region's ancestors come along (without their cases) so that the bundle imports into an
-empty database: a township needs its county. A case file is written as corrected: an event
-that a later event corrects is left out (the bundle has no column to link the two).
+empty database: a township needs its county. A case file is written as corrected (an event
+that a later event corrects is left out: the bundle has no column to link the two) and in the
+order it replays (by local day, then as recorded), so that it imports to the same states.
 Complainant details are never exported (the bundle holds none)."""
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def export_region(conn: Connection, code: str, out: Path, *, timezone: str = "As
     return counts
 
 
-def _frame(conn: Connection, sql: str, code: str) -> pd.DataFrame:
-    result = conn.execute(text(SUBTREE + sql), {"code": code})
+def _frame(conn: Connection, sql: str, code: str, timezone: str) -> pd.DataFrame:
+    result = conn.execute(text(SUBTREE + sql), {"code": code, "tz": timezone})
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
@@ -65,13 +66,13 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
     regions = _frame(conn, """
         SELECT code, name, level, parent_code, households, ST_AsBinary(geom) AS wkb
         FROM regions WHERE code IN (SELECT code FROM below UNION SELECT code FROM above)
-        ORDER BY code""", code)
+        ORDER BY code""", code, timezone)
     regions["households"] = regions["households"].astype("Int64")
     _geo(regions).to_file(folder / "regions.geojson", driver="GeoJSON", engine="pyogrio",
                           layer_options={"COORDINATE_PRECISION": 15})
     cells = _frame(conn, """
         SELECT code, name, region_code, ST_AsBinary(geom) AS wkb FROM cells
-        WHERE region_code IN (SELECT code FROM below) ORDER BY code""", code)
+        WHERE region_code IN (SELECT code FROM below) ORDER BY code""", code, timezone)
     _geo(cells).to_file(folder / "cells.geojson", driver="GeoJSON", engine="pyogrio",
                         layer_options={"COORDINATE_PRECISION": 15})
 
@@ -79,7 +80,8 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
         SELECT case_id, received_on, channel, category, parties,
                ST_X(geom) AS lon, ST_Y(geom) AS lat, 'wgs84' AS crs, cell_code, region_code,
                complex, responsible_unit, responsible_official, summary
-        FROM cases WHERE region_code IN (SELECT code FROM below) ORDER BY case_id""", code)
+        FROM cases WHERE region_code IN (SELECT code FROM below)
+        ORDER BY case_id""", code, timezone)
     cases["received_on"] = cases["received_on"].astype(str)
     cases["crs"] = cases["crs"].where(cases["lon"].notna(), None)
     cases["complex"] = cases["complex"].map({True: "true", False: "false"})
@@ -90,7 +92,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
         FROM case_events e JOIN cases c USING (case_id)
         WHERE c.region_code IN (SELECT code FROM below)
           AND NOT EXISTS (SELECT 1 FROM case_events k WHERE k.corrects = e.id)
-        ORDER BY e.case_id, e.at, e.id""", code)
+        ORDER BY e.case_id, (e.at AT TIME ZONE :tz)::date, e.id""", code, timezone)
     local = pd.to_datetime(events["at"], utc=True).dt.tz_convert(timezone)
     events["at"] = _iso_times(local).where(~events["at_is_date"].astype(bool),
                                            local.dt.strftime("%Y-%m-%d"))
@@ -103,7 +105,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str) -> d
                CASE WHEN s.geom IS NOT NULL THEN 'wgs84' END AS crs, s.outcome, s.case_id,
                s.summary
         FROM screening_records s JOIN cells c ON c.code = s.cell_code
-        WHERE c.region_code IN (SELECT code FROM below) ORDER BY s.record_id""", code)
+        WHERE c.region_code IN (SELECT code FROM below) ORDER BY s.record_id""", code, timezone)
     screenings["screened_at"] = _iso_times(
         pd.to_datetime(screenings["screened_at"], utc=True).dt.tz_convert(timezone))
     screenings["found"] = screenings["found"].map({True: "true", False: "false"})

@@ -405,39 +405,87 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
 
 def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
                    timezone: str, policy: DeadlinePolicy) -> pd.Series:
-    """Replay every case file the bundle touches (stored events first, then the bundle's new
-    ones, in order of local day) through the one workflow; returns the refusals of bundle
-    events by row. A refused event is left out of the replay."""
+    """The refusals of the bundle's new events by row, from three rules applied in turn (an
+    event refused by one is left out of the next):
+
+    1. the bundle's own order: each local day holds the stored events the bundle does not
+       hold, then the bundle's events in file order (stored ones where the file puts them).
+       Its verdicts do not depend on how much of the bundle is stored already, so a
+       re-import refuses exactly what the first import refused, for the same reason;
+    2. a new event that the file lists before an event recorded already on the same day is
+       refused: appended after it, it would not be where the bundle says it is;
+    3. the stored order, where the new events will land (each day: the recorded events, then
+       the new ones in file order), so that what is written always replays."""
     facts = pd.DataFrame({
         "case_id": events["case_id"], "on_day": events["at"].dt.tz_convert(timezone).dt.date,
         "type": events["type"], "detail": events["detail"],
         "content_hash": events["content_hash"], "occurrence": events["occurrence"],
-        "origin": 1, "row": events.index,
+        "position": np.arange(len(events)), "line": events["line"], "row": events.index,
     })
-    stored = known.events.assign(origin=0, row=-1)
-    merged = pd.concat([stored, facts], ignore_index=True).drop_duplicates(
-        ["case_id", "content_hash", "occurrence"], keep="first")
-    merged = merged.loc[~merged["corrected"].fillna(False).astype(bool)]
-    merged = merged.sort_values(["case_id", "on_day", "origin"], kind="stable")
+    stored = known.events.loc[~known.events["corrected"].fillna(False).astype(bool)]
+    stored = stored.assign(recorded=np.arange(len(stored)))
+    key = ["case_id", "content_hash", "occurrence"]
+    stored = stored.merge(facts[[*key, "position", "line"]], on=key, how="left")
+    fresh = facts.loc[~pd.MultiIndex.from_frame(facts[key]).isin(
+        pd.MultiIndex.from_frame(stored[key]))]
+    replay = pd.concat([stored.assign(row=-1), fresh.assign(recorded=np.inf)],
+                       ignore_index=True)
     both = pd.concat([cases[["case_id", "received_on", "complex"]],
                       known.cases[["case_id", "received_on", "complex"]]]
                      ).drop_duplicates("case_id")
     attributes = dict(zip(both["case_id"], zip(both["received_on"], both["complex"],
                                                strict=True), strict=True))
+
+    in_file_order = replay.assign(held=replay["position"].notna()).sort_values(
+        ["case_id", "on_day", "held", "position", "recorded"], kind="stable")
+    refused = _replay(in_file_order, attributes, policy, skip=set())
+    refused.update(_listed_before_recorded(fresh, stored, skip=set(refused)))
+    as_stored = replay.sort_values(["case_id", "on_day", "recorded", "position"],
+                                   kind="stable")
+    refused.update(_replay(as_stored, attributes, policy, skip=set(refused)))
+    return pd.Series(refused, dtype=object)
+
+
+def _replay(events: pd.DataFrame, attributes: dict[str, tuple[object, bool]],
+            policy: DeadlinePolicy, *, skip: set[int]) -> dict[int, TransitionRefused]:
+    """Each case file in the given order through the one workflow; the refusals of the new
+    events by row (a refused or skipped event leaves the state as it was; a stored event the
+    workflow would refuse is replayed as it was recorded, never refused again)."""
     refused: dict[int, TransitionRefused] = {}
     columns = ["case_id", "on_day", "type", "detail", "row"]
-    for case_id, file in groupby(merged[columns].itertuples(index=False, name=None),
+    for case_id, file in groupby(events[columns].itertuples(index=False, name=None),
                                  key=lambda e: e[0]):
         received_on, is_complex = attributes[case_id]
         state = received(received_on, policy)
         for _, on_day, kind, detail, row in file:
-            event = EventFacts(on_day, kind, detail)
+            if row in skip:
+                continue
             try:
-                state = state.after(event, policy, is_complex=bool(is_complex))
+                state = state.after(EventFacts(on_day, kind, detail), policy,
+                                    is_complex=bool(is_complex))
             except TransitionRefused as refusal:
                 if row >= 0:
                     refused[row] = refusal
-    return pd.Series(refused, dtype=object)
+    return refused
+
+
+def _listed_before_recorded(fresh: pd.DataFrame, stored: pd.DataFrame, *, skip: set[int]
+                            ) -> dict[int, TransitionRefused]:
+    """Rule 2 of check_workflow: new events the file lists before an event of the same case
+    and day that is recorded already."""
+    held = stored.loc[stored["position"].notna()]
+    last = held.sort_values("position").drop_duplicates(["case_id", "on_day"], keep="last")
+    later = fresh.merge(last[["case_id", "on_day", "position", "line", "type"]],
+                        on=["case_id", "on_day"], suffixes=("", "_recorded"))
+    later = later.loc[(later["position"] < later["position_recorded"])
+                      & ~later["row"].isin(skip)]
+    return {row: TransitionRefused(kind, f"listed before line {int(line)} ({recorded}) of the "
+                                   f"same day, which is recorded already; a new event is "
+                                   "added after the events recorded on its day, so it would "
+                                   "not stand where the file puts it: move it after that line")
+            for row, kind, line, recorded in zip(later["row"], later["type"],
+                                                 later["line_recorded"],
+                                                 later["type_recorded"], strict=True)}
 
 
 def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
