@@ -1,7 +1,7 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
-cadences, cycle thresholds and schedule). Defaults ship in policy.toml next to this module;
-a file of the same shape (GRIDRISK_POLICY_FILE) replaces them, section by section. Every key
-is documented in docs/policy.md. A change changes what is derived (deadlines, coverage,
+cadences, cycle thresholds and schedule, what an import tolerates). Defaults ship in
+policy.toml next to this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces them,
+section by section. Every key is documented in docs/policy.md. A change changes what is derived (deadlines, coverage,
 worklists), never stored events or records."""
 
 from __future__ import annotations
@@ -98,12 +98,31 @@ class CyclePolicy:
 
 
 @dataclass(frozen=True)
+class ImportPolicy:
+    """How much mess an import accepts in boundary files and points (docs/bundle.md)."""
+
+    boundary_report_m2: float = 100.0
+    boundary_tolerance: float = 0.01
+    placeholder_min_records: int = 50
+
+    def __post_init__(self) -> None:
+        if self.boundary_report_m2 < 0:
+            raise InvalidInput("imports.boundary_report_m2", "must not be negative")
+        if not 0 <= self.boundary_tolerance < 1:
+            raise InvalidInput("imports.boundary_tolerance", "a share from 0 up to 1, e.g. "
+                               "0.01 for 1%")
+        if self.placeholder_min_records < 2:
+            raise InvalidInput("imports.placeholder_min_records", "must be at least 2")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     cycles: CyclePolicy = field(default_factory=CyclePolicy)
+    imports: ImportPolicy = field(default_factory=ImportPolicy)
 
 
 Section = TypeVar("Section")

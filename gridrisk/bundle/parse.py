@@ -29,20 +29,24 @@ class Problems:
         self._parts: list[pd.DataFrame] = []
 
     def add(self, rows: pd.DataFrame, mask: pd.Series | np.ndarray, column: str,
-            reason: str | pd.Series, value: pd.Series | None = None) -> None:
-        """Record the rows under `mask`; `value` defaults to the column's own text."""
+            reason: str | pd.Series, value: pd.Series | None = None,
+            cause: str | pd.Series = "") -> None:
+        """Record the rows under `mask`; `value` defaults to the column's own text; `cause`
+        names the root problem when the row is rejected for another's."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         if value is None:
             value = rows[column] if column in rows else pd.Series("", index=rows.index)
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        causes = cause.to_numpy()[mask] if isinstance(cause, pd.Series) else cause
         self._parts.append(pd.DataFrame({
             "file": self.file,
             "line": rows["line"].to_numpy()[mask],
             "column": column,
             "value": value.astype(str).to_numpy()[mask],
             "reason": reasons,
+            "cause": causes,
         }))
 
     def extend(self, other: Problems) -> None:

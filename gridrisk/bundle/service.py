@@ -1,9 +1,9 @@
 """Importing a bundle: read, check every row, then write all of it (or only the good rows)
-with COPY and upserts, inside the caller's transaction."""
+with COPY and upserts, inside the caller's transaction; or only check it and report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,8 +11,17 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gridrisk.bundle.errors import REJECT_COLUMNS, RejectedRows
-from gridrisk.bundle.files import geometry_file, opened_bundle, read_csv_file, read_geometry_file
+from gridrisk.bundle.boundaries import metric_crs
+from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError, RejectedRows
+from gridrisk.bundle.files import (
+    BundleOptions,
+    bundle_options,
+    geometry_file,
+    opened_bundle,
+    read_csv_file,
+    read_geometry_file,
+)
+from gridrisk.bundle.report import ImportReport, Notice
 from gridrisk.bundle.tables import ImportRun
 from gridrisk.bundle.validate import (
     CASE_COLUMNS,
@@ -23,6 +32,7 @@ from gridrisk.bundle.validate import (
     Checked,
     Known,
     Rejected,
+    RejectedAreas,
     check_cases,
     check_cells,
     check_events,
@@ -30,94 +40,183 @@ from gridrisk.bundle.validate import (
     check_screenings,
 )
 from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
-from gridrisk.policy import DeadlinePolicy, load_policy
+from gridrisk.policy import DeadlinePolicy, ImportPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
+from gridrisk.vocab import Crs
+
+CASES_FILE, EVENTS_FILE, SCREENINGS_FILE = "cases.csv", "case_events.csv", "screenings.csv"
 
 
 @dataclass
-class ImportReport:
-    run_id: int
-    #: per table: rows inserted, updated and unchanged
-    written: dict[str, dict[str, int]]
-    rejects: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+class Rows:
+    """A bundle's records as read, every value as text (see files.py), each file by the name
+    its problems are reported under. Regions, cells and screenings may be absent (a ledger
+    carries only cases and their events)."""
+
+    regions: gpd.GeoDataFrame | None
+    region_file: str
+    cells: gpd.GeoDataFrame | None
+    cell_file: str
+    cases: pd.DataFrame
+    case_file: str
+    events: pd.DataFrame
+    event_file: str
+    screenings: pd.DataFrame | None = None
+    screening_file: str = SCREENINGS_FILE
 
 
 def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False,
-                  timezone: str = "Asia/Shanghai", policy: DeadlinePolicy | None = None,
+                  check_only: bool = False, timezone: str = "Asia/Shanghai",
+                  policy: DeadlinePolicy | None = None, imports: ImportPolicy | None = None,
+                  boundary_crs: Crs | None = None, encoding: str | None = None,
                   progress: Progress | None = None) -> ImportReport:
     """Import a bundle folder or zip. All-or-nothing unless `write_good_rows`: then the good
-    rows are written and the bad ones come back in `rejects`. Never commits."""
-    report = progress or no_progress
-    with opened_bundle(Path(path)) as folder:
-        checked = check_bundle(conn, folder, timezone=timezone,
-                               policy=policy or load_policy().deadlines,
-                               progress=report)
-    if len(checked.rejects) and not write_good_rows:
-        raise RejectedRows(checked.rejects)
-    written = write_checked(conn, checked, progress=report)
-    run = conn.execute(
+    rows are written and the bad ones come back in the report's `rejects`. `check_only`
+    writes nothing and returns the report an import would give (a whole file refused
+    included). `boundary_crs` and `encoding` override the bundle's bundle.toml. Never
+    commits."""
+    report_progress = progress or no_progress
+    mode = mode_of(write_good_rows=write_good_rows, check_only=check_only)
+    notices: list[Notice] = []
+    try:
+        with opened_bundle(Path(path)) as folder:
+            options = bundle_options(folder, boundary_crs=boundary_crs, encoding=encoding,
+                                     notices=notices)
+            rows = read_bundle(folder, options, notices, report_progress)
+            checked = check_rows(conn, rows, timezone=timezone,
+                                 policy=policy or load_policy().deadlines,
+                                 imports=imports or load_policy().imports, notices=notices,
+                                 progress=report_progress)
+    except BundleFileError as exc:
+        if not check_only:
+            raise
+        return ImportReport.refused_file(str(path), mode, exc, notices)
+    report = ImportReport(source=str(path), mode=mode,
+                          options={**options.to_dict(), "timezone": timezone},
+                          files=checked.files(), rejects=checked.rejects,
+                          notices=checked.notices)
+    return finish(conn, checked, report, progress=report_progress)
+
+
+def mode_of(*, write_good_rows: bool, check_only: bool) -> str:
+    return "check" if check_only else "good-rows" if write_good_rows else "all-or-nothing"
+
+
+def finish(conn: Connection, checked: Checked, report: ImportReport, *, progress: Progress
+           ) -> ImportReport:
+    """Write what was checked as the report's mode says, and record the run."""
+    if report.mode == "check":
+        report.outcome = "checked"
+        return report
+    if len(checked.rejects) and report.mode == "all-or-nothing":
+        report.outcome = "refused"
+        raise RejectedRows(report)
+    report.written = write_checked(conn, checked, progress=progress)
+    report.outcome = "written"
+    report.run_id = record_run(conn, report)
+    progress("完成", 1.0)
+    return report
+
+
+def record_run(conn: Connection, report: ImportReport) -> int:
+    """The run in import_runs, with its counts, errors (summarised) and warnings."""
+    summary = report.to_json()
+    return conn.execute(
         ImportRun.__table__.insert().returning(ImportRun.id),
-        {"source": str(path), "mode": "good-rows" if write_good_rows else "all-or-nothing",
-         "written": written, "n_rejected": len(checked.rejects), "warnings": checked.warnings},
+        {"source": report.source, "mode": report.mode, "outcome": report.outcome,
+         "written": report.written, "n_rejected": len(report.rejects),
+         "warnings": summary["warnings"], "errors": summary["errors"],
+         "counts": summary["files"], "options": report.options},
     ).scalar_one()
-    report("完成", 1.0)
-    return ImportReport(run_id=run, written=written, rejects=checked.rejects,
-                        warnings=checked.warnings)
 
 
-def check_bundle(conn: Connection, folder: Path, *, timezone: str, policy: DeadlinePolicy,
-                 progress: Progress) -> Checked:
-    """Every file read and every row checked against the spec and the database."""
-    now = pd.Timestamp.now(tz="UTC")
-    today = pd.Timestamp.now(tz=timezone).normalize()
-    warnings: list[str] = []
+def read_bundle(folder: Path, options: BundleOptions, notices: list[Notice],
+                progress: Progress) -> Rows:
     progress("读取文件", 0.0)
     region_file = geometry_file(folder, "regions", required=True)
     assert region_file is not None
-    region_rows = _numbered(read_geometry_file(region_file, REGION_PROPERTIES))
+    regions = _numbered(read_geometry_file(region_file, REGION_PROPERTIES,
+                                           datum=options.boundary_crs, notices=notices))
     cell_file = geometry_file(folder, "cells", required=False)
-    cell_rows = _numbered(read_geometry_file(cell_file, CELL_PROPERTIES)) if cell_file else None
-    case_rows = read_csv_file(folder, "cases.csv", CASE_COLUMNS)
+    cells = _numbered(read_geometry_file(cell_file, CELL_PROPERTIES,
+                                         datum=options.boundary_crs, notices=notices)
+                      ) if cell_file else None
+    cases = read_csv_file(folder, CASES_FILE, CASE_COLUMNS, encoding=options.encoding,
+                          notices=notices)
     progress("读取文件", 0.4)
-    event_rows = read_csv_file(folder, "case_events.csv", EVENT_COLUMNS)
-    screening_rows = read_csv_file(folder, "screenings.csv", SCREENING_COLUMNS)
+    events = read_csv_file(folder, EVENTS_FILE, EVENT_COLUMNS, encoding=options.encoding,
+                           notices=notices)
+    screenings = read_csv_file(folder, SCREENINGS_FILE, SCREENING_COLUMNS,
+                               encoding=options.encoding, notices=notices)
     progress("读取文件", 1.0)
+    return Rows(regions=regions, region_file=region_file.name, cells=cells,
+                cell_file=cell_file.name if cell_file else "cells.geojson", cases=cases,
+                case_file=CASES_FILE, events=events, event_file=EVENTS_FILE,
+                screenings=screenings)
 
-    bundle_cells = set(cell_rows["code"]) if cell_rows is not None else set()
-    referenced = (set(event_rows["case_id"].unique())
+
+def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlinePolicy,
+               imports: ImportPolicy, notices: list[Notice], progress: Progress) -> Checked:
+    """Every row checked against the spec and the database."""
+    now = pd.Timestamp.now(tz="UTC")
+    today = pd.Timestamp.now(tz=timezone).normalize()
+    region_rows = rows.regions if rows.regions is not None else _no_features(
+        REGION_PROPERTIES)
+    screening_rows = rows.screenings if rows.screenings is not None else pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in ["line", *SCREENING_COLUMNS]})
+    bundle_cells = set(rows.cells["code"]) if rows.cells is not None else set()
+    referenced = (set(rows.events["case_id"].unique())
                   | set(screening_rows["case_id"].unique())) - {""}
+    around = set(region_rows["parent_code"]) | (
+        set(rows.cells["region_code"]) if rows.cells is not None else set())
     known = load_known(conn, skip_cells=bundle_cells, case_ids=sorted(referenced),
+                       regions_around=sorted(around - {""}), bundle_regions=region_rows["code"],
                        timezone=timezone)
+    metric = metric_crs([region_rows, known.cells])
     progress("校验", 0.1)
-    regions, region_problems = check_regions(region_rows, known, region_file.name, warnings)
-    region_rejects = Rejected.of(region_file.name, region_rows, regions, "code")
-    cells, cell_problems = check_cells(cell_rows, regions, region_rejects, known,
-                                       cell_file.name if cell_file else "cells.geojson",
-                                       warnings)
-    cell_rejects = Rejected.of(cell_file.name if cell_file else "", cell_rows,
-                               cells if cell_rows is not None else None, "code")
+    regions, region_problems = check_regions(region_rows, known, rows.region_file,
+                                             policy=imports, metric=metric, notices=notices)
+    region_rejects = Rejected.of(rows.region_file, region_rows, regions, "code",
+                                 region_problems)
+    cells, cell_problems = check_cells(rows.cells, regions, region_rejects, known,
+                                       rows.cell_file, policy=imports, metric=metric,
+                                       notices=notices)
+    cell_rejects = Rejected.of(rows.cell_file, rows.cells,
+                               cells if rows.cells is not None else None, "code", cell_problems)
     known.cells = known.cells.loc[~known.cells["code"].isin(cells["code"])]
     index = CellIndex(pd.concat([cells[["code", "geometry"]], known.cells[["code", "geometry"]]],
                                 ignore_index=True))
+    areas = RejectedAreas(region_rows, regions, region_rejects, rows.cells, cells, cell_rejects)
     progress("校验", 0.3)
-    cases, case_problems = check_cases(case_rows, cells, cell_rejects, region_rejects, known,
-                                       index, today)
-    case_rejects = Rejected.of("cases.csv", case_rows, cases, "case_id")
+    cases, case_problems = check_cases(rows.cases, cells, cell_rejects, region_rejects, known,
+                                       index, areas, today, label=rows.case_file,
+                                       policy=imports, notices=notices)
+    case_rejects = Rejected.of(rows.case_file, rows.cases, cases, "case_id", case_problems)
     progress("校验", 0.6)
-    events, event_problems = check_events(event_rows, cases, case_rejects, known,
-                                          timezone=timezone, now=now, policy=policy)
+    events, event_problems = check_events(rows.events, cases, case_rejects, known,
+                                          label=rows.event_file, timezone=timezone, now=now,
+                                          policy=policy)
     progress("校验", 0.8)
     screenings, screening_problems = check_screenings(
-        screening_rows, cells, cell_rejects, cases, case_rejects, known, index,
-        timezone=timezone, now=now)
+        screening_rows, cells, cell_rejects, cases, case_rejects, known, index, areas,
+        label=rows.screening_file, timezone=timezone, now=now, policy=imports,
+        notices=notices)
     progress("校验", 1.0)
     rejects = pd.concat([p.frame() for p in (region_problems, cell_problems, case_problems,
                                               event_problems, screening_problems)],
                         ignore_index=True)
+    read = {rows.region_file: len(region_rows), rows.case_file: len(rows.cases),
+            rows.event_file: len(rows.events)}
+    if rows.regions is None:
+        del read[rows.region_file]
+    if rows.cells is not None:
+        read[rows.cell_file] = len(rows.cells)
+    if rows.screenings is not None:
+        read[rows.screening_file] = len(rows.screenings)
     return Checked(regions=regions, cells=cells, cases=cases, events=events,
-                   screenings=screenings, rejects=rejects[REJECT_COLUMNS], warnings=warnings)
+                   screenings=screenings, rejects=rejects[REJECT_COLUMNS], notices=notices,
+                   read=read)
 
 
 def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -126,9 +225,15 @@ def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return features.reset_index(drop=True)
 
 
+def _no_features(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in ["line", *columns]},
+                            geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+
 def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
-               timezone: str) -> Known:
-    """What the database holds that the bundle may refer to: all regions and cells, and the
+               regions_around: list[str], bundle_regions: pd.Series, timezone: str) -> Known:
+    """What the database holds that the bundle may refer to: all regions and cells, the
+    outlines of the stored regions the bundle's regions and cells sit in or beside, and the
     cases (with their case files) that the bundle's events and screenings name."""
     regions = pd.DataFrame(conn.execute(text("SELECT code, level FROM regions")).all(),
                            columns=["code", "level"])
@@ -139,6 +244,14 @@ def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
         geometry=shapely.from_wkb([bytes(r[2]) for r in rows]), crs="EPSG:4326",
     )
     cells = cells.loc[~cells["code"].isin(skip_cells)].reset_index(drop=True)
+    shapes = conn.execute(text(
+        "SELECT code, level, parent_code, ST_AsBinary(geom) FROM regions "
+        "WHERE (code = ANY(:around) OR parent_code = ANY(:around)) AND code <> ALL(:bundle)"),
+        {"around": regions_around, "bundle": list(bundle_regions)}).all()
+    outlines = gpd.GeoDataFrame(
+        {"code": [r[0] for r in shapes], "level": [r[1] for r in shapes],
+         "parent_code": [r[2] for r in shapes]},
+        geometry=shapely.from_wkb([bytes(r[3]) for r in shapes]), crs="EPSG:4326")
     cases = pd.DataFrame(conn.execute(
         text("SELECT case_id, received_on, complex FROM cases WHERE case_id = ANY(:ids)"),
         {"ids": case_ids}).all(), columns=["case_id", "received_on", "complex"])
@@ -149,7 +262,7 @@ def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
         {"ids": list(cases["case_id"]), "tz": timezone}).all(),
         columns=["case_id", "on_day", "type", "detail", "content_hash", "occurrence",
                  "corrected"])
-    return Known(regions=regions, cells=cells, cases=cases, events=events)
+    return Known(regions=regions, cells=cells, shapes=outlines, cases=cases, events=events)
 
 
 # -- writing ------------------------------------------------------------------------------
