@@ -38,7 +38,7 @@ def check_declared_crs(frame: gpd.GeoDataFrame, file: str) -> None:
     allowed = ("longitude -180 to 180, latitude -90 to 90" if crs.is_geographic else
                f"x {_number(vx0)} to {_number(vx1)}, y {_number(vy0)} to {_number(vy1)}")
     raise BundleFileError(file, f"its coordinates ({observed}) lie outside the valid range of "
-                          f"the CRS it declares, {_crs_name(crs)} ({allowed}): "
+                          f"the CRS it declares, {_crs_name(crs)}, which is {allowed}: "
                           f"{_likely_cause(crs, (x0, y0, x1, y1))}. Nothing was imported")
 
 

@@ -62,7 +62,7 @@ def bundle_options(folder: Path, *, boundary_crs: Crs | None, encoding: str | No
     """The bundle's bundle.toml (if any) with the caller's choices on top; a choice that
     overrides the bundle's own setting is noted."""
     declared = _read_settings(folder / SETTINGS_FILE)
-    chosen = {"boundary_crs": boundary_crs.value if boundary_crs else None,
+    chosen = {"boundary_crs": Crs(boundary_crs).value if boundary_crs else None,
               "encoding": checked_encoding(encoding, "--encoding") if encoding else None}
     for key, value in chosen.items():
         if value is not None and key in declared and declared[key] != value:
@@ -257,8 +257,6 @@ def utf8_body(raw: bytes, name: str, encoding: str | None, notices: list[Notice]
             raise BundleFileError(name, f"not {encoding} as declared (byte "
                                   f"0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)})"
                                   ": check the declared encoding") from exc
-        notices.append(Notice("encoding", name, f"{name}: read as {encoding}, as declared",
-                              {"encoding": encoding}))
         return text.encode("utf-8")
     try:
         raw.decode("utf-8")

@@ -43,7 +43,7 @@ from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
 from gridrisk.policy import DeadlinePolicy, ImportPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.assign import CellIndex
-from gridrisk.vocab import Crs
+from gridrisk.vocab import CELL_HOLDERS, Crs
 
 CASES_FILE, EVENTS_FILE, SCREENINGS_FILE = "cases.csv", "case_events.csv", "screenings.csv"
 
@@ -182,8 +182,11 @@ def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlineP
     cells, cell_problems = check_cells(rows.cells, regions, region_rejects, known,
                                        rows.cell_file, policy=imports, metric=metric,
                                        notices=notices)
+    # a rejected village or community takes its own cell (same code) with it
     cell_rejects = Rejected.of(rows.cell_file, rows.cells,
-                               cells if rows.cells is not None else None, "code", cell_problems)
+                               cells if rows.cells is not None else None, "code", cell_problems
+                               ) + region_rejects.only(region_rows.loc[
+                                   region_rows["level"].str.lower().isin(CELL_HOLDERS), "code"])
     known.cells = known.cells.loc[~known.cells["code"].isin(cells["code"])]
     index = CellIndex(pd.concat([cells[["code", "geometry"]], known.cells[["code", "geometry"]]],
                                 ignore_index=True))

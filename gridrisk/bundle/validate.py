@@ -150,8 +150,15 @@ class Rejected:
         return cls(where, pd.Series(roots, index=where.index, dtype=object))
 
     def __add__(self, other: Rejected) -> Rejected:
-        return Rejected(pd.concat([self.where, other.where]),
-                        pd.concat([self.roots, other.roots]))
+        """Both; a code in both keeps this one's place."""
+        where = pd.concat([self.where, other.where])
+        roots = pd.concat([self.roots, other.roots])
+        first = ~where.index.duplicated()
+        return Rejected(where[first], roots[first])
+
+    def only(self, codes: pd.Series) -> Rejected:
+        keep = self.where.index.isin(codes)
+        return Rejected(self.where[keep], self.roots[keep])
 
     def why(self, what: str, codes: pd.Series) -> tuple[pd.Series, pd.Series]:
         """The reason of a row that names a rejected code, and its cause."""
@@ -225,7 +232,8 @@ def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str, *, policy: I
                  "a " + level.fillna("") + " needs a " + expected.fillna("").astype(str)
                  + " parent")
     parent_level = parent.map(levels)
-    unknown_parent = present(parent) & parent_level.isna()
+    # a parent the file holds but rejects is named as such below, with its descendants
+    unknown_parent = present(parent) & parent_level.isna() & ~parent.isin(rows["code"])
     problems.add(rows, unknown_parent, "parent_code", "unknown parent region")
     wrong = present(parent) & parent_level.notna() & level.notna() & (
         parent_level.astype(str) != expected.astype(str))
