@@ -130,7 +130,7 @@ TEXT = {
            "unchanged": "未变", "errors": "错误", "warnings": "注意", "none": "无",
            "line": "行", "column": "列", "value": "值", "reason": "原因",
            "with_it": "因此一并拒绝", "more": "另有 {n} 个问题，全部见拒绝清单（rejects.csv）",
-           "options": "读取方式"},
+           "options": "读取方式", "colon": "："},
     "en": {"title": "Import report", "check": "check only (nothing written)",
            "all-or-nothing": "all or nothing", "good-rows": "write the good rows",
            "checked": "checked, nothing written", "written": "written",
@@ -142,7 +142,7 @@ TEXT = {
            "none": "none", "line": "line", "column": "column", "value": "value",
            "reason": "reason", "with_it": "rejected with it",
            "more": "{n} more problems: see the rejects file (rejects.csv)",
-           "options": "Read as"},
+           "options": "Read as", "colon": ": "},
 }
 
 
@@ -182,10 +182,11 @@ def report_page(report: ImportReport, *, lang: str = "zh") -> str:
     written_table = (f"<h2>{t['written_rows']}</h2><table><tr><th>{t['table']}</th>"
                      f"<th>{t['inserted']}</th><th>{t['updated']}</th><th>{t['unchanged']}</th>"
                      f"</tr>{written}</table>") if report.written else ""
+    outcome = t.get(report.outcome, report.outcome)
     return f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t['title']}: {e(report.source)}</title>
+<title>{t['title']}{t['colon']}{e(report.source)}</title>
 <style>
 body {{ font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; margin: .5rem 0 1.5rem; }}
@@ -196,7 +197,7 @@ th {{ background: #f3f3f3; }}
 .outcome-refused {{ color: #b00020; }} .outcome-written {{ color: #1b5e20; }}
 li {{ margin: .25rem 0; }}
 </style></head><body>
-<h1 class="outcome-{report.outcome}">{t['title']}: {t.get(report.outcome, report.outcome)}</h1>
+<h1 class="outcome-{report.outcome}">{t['title']}{t['colon']}{outcome}</h1>
 <table>{head}</table>
 <h2>{t['files']}</h2>
 <table><tr><th>{t['files']}</th><th>{t['read']}</th><th>{t['accepted']}</th>

@@ -15,6 +15,7 @@ from gridrisk.bundle.errors import BundleFileError, RejectedRows
 from gridrisk.bundle.report import report_page
 from gridrisk.bundle.service import import_bundle
 
+from ..browser import Tab
 from .conftest import CASES, TOWNSHIP, table_checksums
 from .defects import (
     N_PHONE_POINTS,
@@ -181,3 +182,17 @@ def test_the_page_says_what_the_json_says(conn: Connection, tmp_path: Path) -> N
     assert "cases.csv 4" in page  # rejected with the first township
     assert "<script" not in page and "http" not in page
     assert "导入报告" in report_page(report)
+
+
+def test_the_page_reads_in_a_browser_with_nothing_fetched(conn: Connection, tmp_path: Path,
+                                                          tab: Tab) -> None:
+    bundle = overlapping_townships(tmp_path / "overlap")
+    page = tmp_path / "report.html"
+    page.write_text(report_page(import_bundle(conn, bundle, check_only=True)),
+                    encoding="utf-8")
+
+    tab.page.goto(page.as_uri())
+
+    assert tab.page.locator("h1").inner_text() == "导入报告：已校验，未写入"
+    assert tab.page.locator("table").count() == 3
+    tab.assert_offline()
