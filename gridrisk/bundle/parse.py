@@ -32,7 +32,8 @@ class Problems:
             reason: str | pd.Series, value: pd.Series | None = None,
             cause: str | pd.Series = "") -> None:
         """Record the rows under `mask`; `value` defaults to the column's own text; `cause`
-        names the root problem when the row is rejected for another's."""
+        names the root problem when the row is rejected for another's. Rows with an `origin`
+        column (a ledger's event rows: which of its columns a row came from) keep it."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -40,14 +41,17 @@ class Problems:
             value = rows[column] if column in rows else pd.Series("", index=rows.index)
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
         causes = cause.to_numpy()[mask] if isinstance(cause, pd.Series) else cause
-        self._parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             "file": self.file,
             "line": rows["line"].to_numpy()[mask],
             "column": column,
             "value": value.astype(str).to_numpy()[mask],
             "reason": reasons,
             "cause": causes,
-        }))
+        })
+        if "origin" in rows:
+            part["origin"] = rows["origin"].to_numpy()[mask]
+        self._parts.append(part)
 
     def extend(self, other: Problems) -> None:
         """Record another's problems after this one's (checks run out of order keep the
@@ -57,7 +61,7 @@ class Problems:
     def frame(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame(columns=REJECT_COLUMNS)
-        return pd.concat(self._parts, ignore_index=True)[REJECT_COLUMNS]
+        return pd.concat(self._parts, ignore_index=True)
 
     def bad_lines(self) -> set[int]:
         return set(self.frame()["line"].astype(int))

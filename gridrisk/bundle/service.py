@@ -217,9 +217,9 @@ def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlineP
         read[rows.cell_file] = len(rows.cells)
     if rows.screenings is not None:
         read[rows.screening_file] = len(rows.screenings)
+    kept = [*REJECT_COLUMNS, *(["origin"] if "origin" in rejects else [])]
     return Checked(regions=regions, cells=cells, cases=cases, events=events,
-                   screenings=screenings, rejects=rejects[REJECT_COLUMNS], notices=notices,
-                   read=read)
+                   screenings=screenings, rejects=rejects[kept], notices=notices, read=read)
 
 
 def _numbered(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

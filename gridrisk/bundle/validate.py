@@ -162,7 +162,8 @@ class Rejected:
 
     def why(self, what: str, codes: pd.Series) -> tuple[pd.Series, pd.Series]:
         """The reason of a row that names a rejected code, and its cause."""
-        return f"{what} was rejected (" + codes.map(self.where) + ")", codes.map(self.roots)
+        where = codes.map(self.where).astype(str)
+        return f"{what} was rejected (" + where + ")", codes.map(self.roots).astype(str)
 
 
 def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:

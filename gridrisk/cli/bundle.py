@@ -1,18 +1,22 @@
 """gridrisk import / export: bundles in and out, and the report of what an import found."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Connection
 
 from gridrisk.bundle.errors import BundleFileError, RejectedRows
 from gridrisk.bundle.export import export_region
+from gridrisk.bundle.ledger import import_ledger
 from gridrisk.bundle.report import ImportReport, report_page
 from gridrisk.bundle.service import import_bundle, mode_of, record_run
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.policy import load_policy
+from gridrisk.progress import Progress
 from gridrisk.vocab import Crs
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
@@ -28,6 +32,7 @@ ReportJson = Annotated[Path | None, typer.Option(
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_command)
+    app.command("import-ledger")(import_ledger_command)
     app.command("export")(export_command)
 
 
@@ -55,23 +60,57 @@ def import_command(
     options = {"write_good_rows": write_good_rows, "check_only": check,
                "timezone": config.timezone, "policy": policy.deadlines,
                "imports": policy.imports, "boundary_crs": boundary_crs, "encoding": encoding}
+    _run(lambda conn, progress: import_bundle(conn, path, progress=progress, **options),
+         path, write_good_rows=write_good_rows, check=check, rejects=rejects, page=report,
+         as_json=report_json)
+
+
+def import_ledger_command(
+    path: Annotated[Path, typer.Argument(help="the ledger (.xlsx)")],
+    mapping: Annotated[Path, typer.Option(
+        help="which sheet and columns feed which case fields (TOML; docs/ledger.md)")],
+    write_good_rows: Annotated[bool, typer.Option(
+        "--write-good-rows", help="write the good rows and list the bad ones in the rejects "
+        "file (default: all-or-nothing)")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="check everything an import checks and report it; write nothing")
+    ] = False,
+    rejects: Rejects = Path("rejects.csv"),
+    report: ReportPage = None,
+    report_json: ReportJson = None,
+) -> None:
+    """Import cases and their dates from an Excel ledger (台账) through a mapping."""
+    config = settings()
+    policy = load_policy(config.policy_file)
+    _run(lambda conn, progress: import_ledger(
+        conn, path, mapping, write_good_rows=write_good_rows, check_only=check,
+        timezone=config.timezone, policy=policy.deadlines, imports=policy.imports,
+        progress=progress), path, write_good_rows=write_good_rows, check=check,
+        rejects=rejects, page=report, as_json=report_json)
+
+
+def _run(work: Callable[[Connection, Progress], ImportReport], path: Path, *,
+         write_good_rows: bool, check: bool, rejects: Path, page: Path | None,
+         as_json: Path | None) -> None:
+    """One import or check in its transaction (a check's is rolled back), then its report;
+    exits 1 when refused, or when a check found problems."""
     db = engine()
     try:
         if check:
             with db.connect() as conn, progress_bar(transient=True) as progress:
-                found = import_bundle(conn, path, progress=progress, **options)
+                found = work(conn, progress)
                 conn.rollback()
         else:
             with db.begin() as conn, progress_bar() as progress:
-                found = import_bundle(conn, path, progress=progress, **options)
+                found = work(conn, progress)
     except RejectedRows as exc:
         found = exc.report
     except BundleFileError as exc:
         found = ImportReport.refused_file(
             str(path), mode_of(write_good_rows=write_good_rows, check_only=check), exc, [])
-        _finish(found, rejects, report, report_json)
+        _finish(found, rejects, page, as_json)
         raise
-    _finish(found, rejects, report, report_json)
+    _finish(found, rejects, page, as_json)
     if found.outcome == "refused" or (check and len(found.rejects)):
         raise typer.Exit(1)
 
