@@ -144,13 +144,36 @@ class Outlines:
     file: str
 
 
+#: more findings under the tolerance than this, of one kind in one file, make one notice
+#: (each finding still in its facts): boundaries digitised apart leave many slivers
+FEW = 3
+
+
 def misplaced(children: Outlines, parents: gpd.GeoDataFrame, metric: CRS,
               policy: ImportPolicy, notices: list[Notice]) -> pd.DataFrame:
     """Siblings that overlap and children reaching outside their parent (columns code,
     geometry of `parents`), each reported with its area in m² (in `metric`); the bundle's
     children refused above the policy's tolerance, as rows (line, reason)."""
-    refused = [_overlapping_siblings(children, metric, policy, notices),
-               _outside_parent(children, parents, metric, policy, notices)]
+    found: list[Notice] = []
+    refused = [_overlapping_siblings(children, metric, policy, found),
+               _outside_parent(children, parents, metric, policy, found)]
+    notices.extend(n for n in found if n.facts["refused"])
+    for kind, what in (("overlap", "pairs of siblings overlap"),
+                       ("outside_parent", "outlines reach outside their parent")):
+        tolerated = [n for n in found if n.kind == kind and not n.facts["refused"]]
+        if len(tolerated) <= FEW:
+            notices.extend(tolerated)
+            continue
+        areas = [n.facts["area_m2"] for n in tolerated]
+        largest = max(tolerated, key=lambda n: n.facts["area_m2"])
+        notices.append(Notice(
+            kind, children.file,
+            f"{children.file}: {len(tolerated)} {what} a little ({sum(areas):,.0f} m² in all; "
+            f"the largest, {largest.message}), each under the tolerance of "
+            f"{policy.boundary_tolerance:.1%}: imported",
+            {"count": len(tolerated), "area_m2": round(sum(areas), 1), "refused": False,
+             "items": [{k: v for k, v in n.facts.items() if k != "refused"}
+                       for n in tolerated]}))
     return pd.concat(refused, ignore_index=True)
 
 
