@@ -23,9 +23,9 @@ from sqlalchemy import Connection, text
 from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError
 from gridrisk.bundle.parse import Problems, present
 from gridrisk.bundle.report import ImportReport, Notice
-from gridrisk.bundle.service import Rows, check_rows, finish, mode_of
+from gridrisk.bundle.service import Rows, check_rows, finish, mode_of, rules
 from gridrisk.bundle.validate import CASE_COLUMNS, EVENT_COLUMNS
-from gridrisk.policy import DeadlinePolicy, ImportPolicy, load_policy
+from gridrisk.policy import DeadlinePolicy, ImportPolicy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.vocab import CELL_HOLDERS, LABELS, EventType
 
@@ -411,6 +411,7 @@ def import_ledger(conn: Connection, path: Path, mapping_path: Path, *,
     as a bundle's events are). Never commits."""
     report_progress = progress or no_progress
     mode = mode_of(write_good_rows=write_good_rows, check_only=check_only)
+    policy, imports = rules(policy, imports)
     mapping = load_mapping(mapping_path)
     report_progress("读取台账", 0.0)
     sheet = read_sheet(path, mapping)
@@ -422,8 +423,8 @@ def import_ledger(conn: Connection, path: Path, mapping_path: Path, *,
     checked = check_rows(
         conn, Rows(regions=None, region_file="", cells=None, cell_file="", cases=cases,
                    case_file=sheet.label, events=events, event_file=events_label),
-        timezone=timezone, policy=policy or load_policy().deadlines,
-        imports=imports or load_policy().imports, notices=notices, progress=report_progress)
+        timezone=timezone, policy=policy, imports=imports, notices=notices,
+        progress=report_progress)
     checked.rejects = _in_ledger_terms(checked.rejects, own, own_events, sheet, events_label,
                                        mapping)
     report = ImportReport(source=str(path), mode=mode,

@@ -78,16 +78,15 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
     commits."""
     report_progress = progress or no_progress
     mode = mode_of(write_good_rows=write_good_rows, check_only=check_only)
+    policy, imports = rules(policy, imports)
     notices: list[Notice] = []
     try:
         with opened_bundle(Path(path)) as folder:
             options = bundle_options(folder, boundary_crs=boundary_crs, encoding=encoding,
                                      notices=notices)
             rows = read_bundle(folder, options, notices, report_progress)
-            checked = check_rows(conn, rows, timezone=timezone,
-                                 policy=policy or load_policy().deadlines,
-                                 imports=imports or load_policy().imports, notices=notices,
-                                 progress=report_progress)
+            checked = check_rows(conn, rows, timezone=timezone, policy=policy,
+                                 imports=imports, notices=notices, progress=report_progress)
     except BundleFileError as exc:
         if not check_only:
             raise
@@ -97,6 +96,15 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
                           files=checked.files(), rejects=checked.rejects,
                           notices=checked.notices)
     return finish(conn, checked, report, progress=report_progress)
+
+
+def rules(policy: DeadlinePolicy | None, imports: ImportPolicy | None
+          ) -> tuple[DeadlinePolicy, ImportPolicy]:
+    """The caller's policy sections, the shipped defaults for those not given."""
+    if policy is not None and imports is not None:
+        return policy, imports
+    defaults = load_policy()
+    return policy or defaults.deadlines, imports or defaults.imports
 
 
 def mode_of(*, write_good_rows: bool, check_only: bool) -> str:

@@ -23,6 +23,11 @@ TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项
                "case_events": "办理记录", "screening_records": "排查记录"}
 SHOWN = 20
 
+GoodRows = Annotated[bool, typer.Option(
+    "--write-good-rows", help="write the good rows and list the bad ones in the rejects file "
+    "(default: all-or-nothing)")]
+CheckOnly = Annotated[bool, typer.Option(
+    "--check", help="check everything an import checks and report it; write nothing")]
 Rejects = Annotated[Path, typer.Option(help="where the bad rows are listed")]
 ReportPage = Annotated[Path | None, typer.Option(
     "--report", help="write the report as a readable page (HTML)")]
@@ -38,12 +43,8 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     path: Annotated[Path, typer.Argument(help="bundle folder or .zip")],
-    write_good_rows: Annotated[bool, typer.Option(
-        "--write-good-rows", help="write the good rows and list the bad ones in the rejects "
-        "file (default: all-or-nothing)")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check", help="check everything an import checks and report it; write nothing")
-    ] = False,
+    write_good_rows: GoodRows = False,
+    check: CheckOnly = False,
     boundary_crs: Annotated[Crs | None, typer.Option(
         help="what the boundary files' degrees really are: gcj02 or bd09 for outlines drawn "
         "on Chinese web maps (default: bundle.toml, else as the files declare)")] = None,
@@ -69,12 +70,8 @@ def import_ledger_command(
     path: Annotated[Path, typer.Argument(help="the ledger (.xlsx)")],
     mapping: Annotated[Path, typer.Option(
         help="which sheet and columns feed which case fields (TOML; docs/ledger.md)")],
-    write_good_rows: Annotated[bool, typer.Option(
-        "--write-good-rows", help="write the good rows and list the bad ones in the rejects "
-        "file (default: all-or-nothing)")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check", help="check everything an import checks and report it; write nothing")
-    ] = False,
+    write_good_rows: GoodRows = False,
+    check: CheckOnly = False,
     rejects: Rejects = Path("rejects.csv"),
     report: ReportPage = None,
     report_json: ReportJson = None,
