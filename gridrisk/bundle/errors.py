@@ -33,8 +33,7 @@ class RejectedRows(InvalidInput):
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.rejects = report.rejects
-        errors = report.errors()
-        first = errors[0]
+        first = report.errors(limit=1)[0]
         more = f" (and {len(self.rejects) - 1} more problems)" if len(self.rejects) > 1 else ""
         where = (f"{first['file']}:{first['line']}:{first['column']}" if first["kind"] == "row"
                  else first["file"])

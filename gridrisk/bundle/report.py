@@ -17,8 +17,9 @@ from gridrisk.bundle.errors import REJECT_COLUMNS
 ERROR_SUMMARIES = {"points_outside_cells"}
 #: rows of a summary whose reason carries this text are shown as the summary only
 SUMMARISED_REASON = {"points_outside_cells": "is outside every cell"}
-#: root problems listed one by one on the page; the rest are in the rejects file
+#: root problems listed one by one on the page and in the JSON; all are in the rejects file
 PAGE_ROWS = 500
+JSON_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -76,44 +77,57 @@ class ImportReport:
     def warnings(self) -> list[Notice]:
         return [n for n in self.notices if n.kind not in ERROR_SUMMARIES]
 
-    def errors(self) -> list[dict[str, Any]]:
-        """The file error, the summaries (most points outside every cell...), then every
-        root problem once with the rows that were rejected because of it, per file."""
+    def errors(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The file error, the summaries (most points outside every cell...), then each root
+        problem once with the rows of each file rejected because of it; at most `limit`
+        root problems (all are in `rejects`)."""
         entries: list[dict[str, Any]] = []
         if self.file_error:
             entries.append({"kind": "file", **self.file_error})
         summaries = [n for n in self.notices if n.kind in ERROR_SUMMARIES]
         entries.extend({**n.to_dict(), "kind": n.kind} for n in summaries)
-        rejects = self.rejects
-        if rejects.empty:
+        own = self._root_problems(summaries)
+        if limit is not None:
+            own = own.head(limit)
+        if own.empty:
             return entries
-        own = rejects.loc[rejects["cause"].eq("")]
-        for notice in summaries:
-            own = own.loc[~(own["file"].eq(notice.file) & own["reason"].str.contains(
-                SUMMARISED_REASON[notice.kind], regex=False))]
-        followers = rejects.loc[rejects["cause"].ne("")].drop_duplicates(["file", "line"])
+        followers = self.rejects.loc[self.rejects["cause"].ne("")].drop_duplicates(
+            ["file", "line"])
         following = followers.groupby(["cause", "file"]).size()
-        roots = pd.Series([""] * len(own), index=own.index, dtype=object)
-        for file, group in own.groupby("file", sort=False):
-            roots[group.index] = locator(str(file), group["line"]).to_numpy()
+        with_it = {root: {str(f): int(n) for f, n in following[root].items()}
+                   for root in following.index.get_level_values(0).unique()}
+        roots = pd.concat([locator(str(file), group["line"])
+                           for file, group in own.groupby("file", sort=False)]).loc[own.index]
         first_of_row = ~roots.duplicated()
-        for (_, problem), root, first in zip(own.iterrows(), roots, first_of_row, strict=True):
+        for problem, root, first in zip(own.to_dict("records"), roots, first_of_row,
+                                        strict=True):
             entry = {"kind": "row", "file": problem["file"], "line": int(problem["line"]),
                      "column": problem["column"], "value": problem["value"],
                      "reason": problem["reason"]}
-            if first and root in following.index.get_level_values(0):
-                entry["rejected_with_it"] = {str(f): int(n)
-                                             for f, n in following[root].items()}
+            if first and root in with_it:
+                entry["rejected_with_it"] = with_it[root]
             entries.append(entry)
         return entries
 
-    def to_json(self) -> dict[str, Any]:
-        errors = self.errors()
+    def _root_problems(self, summaries: list[Notice]) -> pd.DataFrame:
+        """Problems of rows themselves, but those a summary stands for."""
+        own = self.rejects.loc[self.rejects["cause"].eq("")]
+        for notice in summaries:
+            own = own.loc[~(own["file"].eq(notice.file) & own["reason"].str.contains(
+                SUMMARISED_REASON[notice.kind], regex=False))]
+        return own
+
+    def to_json(self, limit: int = JSON_ROWS) -> dict[str, Any]:
+        """The report; at most `limit` root problems listed (`n_root_problems` says how
+        many there are: rejects.csv has them all)."""
+        errors = self.errors(limit)
         return {
             "source": self.source, "mode": self.mode, "outcome": self.outcome,
             "run_id": self.run_id, "at": self.at, "options": self.options,
             "files": self.files, "written": self.written,
             "n_problems": len(self.rejects),
+            "n_root_problems": len(self._root_problems(
+                [n for n in self.notices if n.kind in ERROR_SUMMARIES])),
             "n_rejected_rows": int(self.rejects.drop_duplicates(["file", "line"]).shape[0]),
             "errors": errors, "warnings": [n.to_dict() for n in self.warnings],
         }
@@ -150,7 +164,7 @@ def report_page(report: ImportReport, *, lang: str = "zh") -> str:
     """A self-contained HTML page of the report (no scripts, no external assets)."""
     t = TEXT[lang]
     e = html.escape
-    data = report.to_json()
+    data = report.to_json(limit=PAGE_ROWS + 1)
     head = "".join(f"<tr><th>{t[k]}</th><td>{e(str(v))}</td></tr>" for k, v in (
         ("source", report.source), ("mode", t.get(report.mode, report.mode)),
         ("outcome", t.get(report.outcome, report.outcome)), ("at", report.at),
@@ -172,7 +186,7 @@ def report_page(report: ImportReport, *, lang: str = "zh") -> str:
         f"<tr><td>{e(x['file'])}</td><td>{x['line']}</td><td>{e(x['column'])}</td>"
         f"<td>{e(str(x['value'])[:60])}</td><td>{e(x['reason'])}</td>"
         f"<td>{e(_with_it(x.get('rejected_with_it')))}</td></tr>" for x in rows[:PAGE_ROWS])
-    more = (f"<p>{t['more'].format(n=len(rows) - PAGE_ROWS)}</p>"
+    more = (f"<p>{t['more'].format(n=data['n_root_problems'] - PAGE_ROWS)}</p>"
             if len(rows) > PAGE_ROWS else "")
     warning_items = "".join(f"<li>{e(w['message'])}</li>" for w in data["warnings"])
     error_table = (f"<table><tr><th>{t['files']}</th><th>{t['line']}</th><th>{t['column']}</th>"

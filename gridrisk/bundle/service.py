@@ -46,6 +46,8 @@ from gridrisk.regions.assign import CellIndex
 from gridrisk.vocab import CELL_HOLDERS, Crs
 
 CASES_FILE, EVENTS_FILE, SCREENINGS_FILE = "cases.csv", "case_events.csv", "screenings.csv"
+#: root problems an import run keeps (the rejects file has them all)
+RUN_ERRORS = 1000
 
 
 @dataclass
@@ -128,8 +130,9 @@ def finish(conn: Connection, checked: Checked, report: ImportReport, *, progress
 
 
 def record_run(conn: Connection, report: ImportReport) -> int:
-    """The run in import_runs, with its counts, errors (summarised) and warnings."""
-    summary = report.to_json()
+    """The run in import_runs, with its counts, errors (summarised: the first thousand root
+    problems) and warnings."""
+    summary = report.to_json(limit=RUN_ERRORS)
     return conn.execute(
         ImportRun.__table__.insert().returning(ImportRun.id),
         {"source": report.source, "mode": report.mode, "outcome": report.outcome,

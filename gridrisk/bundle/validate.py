@@ -338,7 +338,8 @@ class RejectedAreas:
     def __init__(self, region_rows: gpd.GeoDataFrame, regions: gpd.GeoDataFrame,
                  region_rejects: Rejected, cell_rows: gpd.GeoDataFrame | None,
                  cells: gpd.GeoDataFrame, cell_rejects: Rejected) -> None:
-        parts = [(region_rows, regions, region_rejects, region_rows["level"].str.lower())]
+        parts = [(region_rows, regions, region_rejects,
+                  region_rows["level"].astype(str).str.lower())]
         if cell_rows is not None:
             parts.append((cell_rows, cells, cell_rejects,
                           pd.Series("cell", index=cell_rows.index)))
@@ -487,8 +488,9 @@ def _warn_placeholders(file: str, rows: pd.DataFrame, lon: np.ndarray, lat: np.n
         return
     key = pd.Series(np.round(lon[given] * 1e6).astype(np.int64) * 1_000_000_000
                     + np.round(lat[given] * 1e6).astype(np.int64))
-    counts = key.value_counts()
-    for value, count in counts[counts >= policy.placeholder_min_records].items():
+    counts = key.value_counts(sort=False)
+    piles = counts[counts >= policy.placeholder_min_records].sort_values(ascending=False)
+    for value, count in piles.items():
         at = np.flatnonzero(given)[key.to_numpy() == value]
         x, y, where = lon[at[0]], lat[at[0]], str(cell.iloc[at[0]]) or "no cell"
         lines = rows["line"].to_numpy()[at]
