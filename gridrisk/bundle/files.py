@@ -213,9 +213,26 @@ def read_csv_file(folder: Path, name: str, columns: dict[str, bool], *, encoding
         raise BundleFileError(name, "missing: the bundle must hold this file (it may hold "
                               "only a header row)")
     _check_not_empty(path)
-    body = utf8_body(path.read_bytes(), name, encoding, notices)
-    header = next(csv.reader(io.StringIO(body[:body.find(b"\n") + 1 or None].decode())))
-    header = [c.strip() for c in header]
+    raw = path.read_bytes()
+    if encoding not in (None, "utf-8", "utf-8-sig"):
+        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
+    try:
+        # Arrow checks the UTF-8 of what it reads: no decoding pass of our own
+        return _parsed(raw.removeprefix(b"\xef\xbb\xbf"), name, columns)
+    except _NotUtf8:
+        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
+
+
+class _NotUtf8(Exception):
+    """Bytes that are not UTF-8 where the header or a column should be text."""
+
+
+def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> pd.DataFrame:
+    try:
+        first = body[:body.find(b"\n") + 1 or None].decode()
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8 from exc
+    header = [c.strip() for c in next(csv.reader(io.StringIO(first)))]
     missing = [c for c, required in columns.items() if required and c not in header]
     if missing:
         raise BundleFileError(f"{name}:{missing[0]}",
@@ -230,6 +247,8 @@ def read_csv_file(folder: Path, name: str, columns: dict[str, bool], *, encoding
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _NotUtf8 from exc
         raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
     frame = pd.DataFrame({
         column: (pc.utf8_trim_whitespace(table.column(column)).to_pandas()
