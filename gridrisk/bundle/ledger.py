@@ -35,7 +35,8 @@ from gridrisk.vocab import CELL_HOLDERS, LABELS, EventType
 CASE_FIELDS = [c for c in CASE_COLUMNS if c not in ("lon", "lat", "crs", "region_code")]
 FIELDS = [*CASE_FIELDS, "village", "township"]
 REQUIRED = ("case_id", "received_on", "channel", "category", "parties")
-DATE_FIELDS = ("received_on",)
+#: fields read as dates or times (a deadline column, when cases.csv has one, is one too)
+DATE_FIELDS = tuple(f for f in ("received_on", "due_at") if f in CASE_FIELDS)
 #: the vocabularies a mapping may add names to, with the field or event detail they read
 VOCABULARIES = {"channel": "channel", "category": "category", "closure": "closed",
                 "satisfaction": "followed_up"}

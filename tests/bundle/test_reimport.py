@@ -15,6 +15,7 @@ from gridrisk.bundle.service import import_bundle
 from gridrisk.cases.schemas import CaseEventIn
 from gridrisk.cases.service import append_event
 from gridrisk.policy import DeadlinePolicy
+from gridrisk.synthetic import generate_bundle
 
 from .conftest import EVENT_HEADER, EVENTS, table_checksums, write_csv
 from .defects import DEFECTS
@@ -96,3 +97,19 @@ def test_new_event_refused_where_it_would_be_stored(conn: Connection, tiny_bundl
     assert rejects[["line", "reason"]].to_dict("records") == [
         {"line": 12, "reason": "refused by the case workflow: the case is closed; reopen it "
                                "first"}]
+
+
+@pytest.mark.slow
+def test_the_demo_county_imported_again_writes_nothing(county_conn: Connection,
+                                                       tmp_path: Path) -> None:
+    """The small demo county (seed 5), already imported by the session, from a bundle
+    generated again."""
+    bundle = tmp_path / "county"
+    generate_bundle(bundle, seed=5, scale="small")
+    before = table_checksums(county_conn)
+
+    report = import_bundle(county_conn, bundle, write_good_rows=True)
+
+    assert table_checksums(county_conn) == before
+    assert report.rejects.empty
+    assert all(w["inserted"] == w["updated"] == 0 for w in report.written.values())
