@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from gridrisk.bundle.errors import REJECT_COLUMNS
 
 TRUE_WORDS = {"true", "1", "yes", "t", "y", "是"}
 FALSE_WORDS = {"false", "0", "no", "f", "n", "否"}
 HAS_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+GEOMETRY_KINDS = {-1: "", 0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
+                  5: "multiline", 6: "multipolygon", 7: "collection"}
 
 
 class Problems:
@@ -37,6 +40,10 @@ class Problems:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
+        if value is None and column == "geometry":
+            # a polygon's text can run to megabytes: the value shown is its kind
+            value = pd.Series(shapely.get_type_id(rows[column].to_numpy()), index=rows.index
+                              ).map(GEOMETRY_KINDS).fillna("")
         if value is None:
             value = rows[column] if column in rows else pd.Series("", index=rows.index)
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason

@@ -220,14 +220,10 @@ def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlineP
     rejects = pd.concat([p.frame() for p in (region_problems, cell_problems, case_problems,
                                               event_problems, screening_problems)],
                         ignore_index=True)
-    read = {rows.region_file: len(region_rows), rows.case_file: len(rows.cases),
-            rows.event_file: len(rows.events)}
-    if rows.regions is None:
-        del read[rows.region_file]
-    if rows.cells is not None:
-        read[rows.cell_file] = len(rows.cells)
-    if rows.screenings is not None:
-        read[rows.screening_file] = len(rows.screenings)
+    read = {file: len(frame) for file, frame in (
+        (rows.region_file, rows.regions), (rows.cell_file, rows.cells),
+        (rows.case_file, rows.cases), (rows.event_file, rows.events),
+        (rows.screening_file, rows.screenings)) if frame is not None}
     kept = [*REJECT_COLUMNS, *(["origin"] if "origin" in rejects else [])]
     return Checked(regions=regions, cells=cells, cases=cases, events=events,
                    screenings=screenings, rejects=rejects[kept], notices=notices, read=read)

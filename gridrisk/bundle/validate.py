@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from gridrisk.bundle.boundaries import Outlines, misplaced
 from gridrisk.bundle.parse import (
+    GEOMETRY_KINDS,
     Problems,
     flag_duplicates,
     flag_only_when,
@@ -182,7 +183,7 @@ def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
     polygonal = np.isin(kinds, [3, 6])
     wrong_kind = ~missing & ~polygonal
     problems.add(rows, wrong_kind, "geometry", "not a polygon: got "
-                 + pd.Series(shapely.get_type_id(geoms)).map(GEOMETRY_NAMES).fillna("?"))
+                 + pd.Series(shapely.get_type_id(geoms)).map(GEOMETRY_KINDS).fillna("?"))
     invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
     for position in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[position])
@@ -200,10 +201,6 @@ def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
     if single.any():
         geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(single.sum()))
     return geoms
-
-
-GEOMETRY_NAMES = {0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
-                  5: "multiline", 6: "multipolygon", 7: "collection"}
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
