@@ -1,9 +1,10 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
-cadences, cycle thresholds and schedule, indicator targets and weights, campaign defaults,
-how long contacts are kept). Defaults ship in policy.toml next to this module; a file of the
-same shape (GRIDRISK_POLICY_FILE) replaces them, section by section. Every key is documented
-in docs/policy.md. A change changes what is derived (deadlines, coverage, worklists,
-figures), never stored events or records."""
+cadences, cycle thresholds and schedule, what an import tolerates, indicator targets and
+weights, campaign defaults, how long contacts are kept). Defaults ship in policy.toml next to
+this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces them, section by
+section. Every key is documented in docs/policy.md. A change changes what is derived
+(deadlines, coverage, worklists, figures, what an import refuses), never stored events or
+records."""
 
 from __future__ import annotations
 
@@ -216,12 +217,31 @@ class AccessPolicy:
 
 
 @dataclass(frozen=True)
+class ImportPolicy:
+    """How much mess an import accepts in boundary files and points (docs/bundle.md)."""
+
+    boundary_report_m2: float = 100.0
+    boundary_tolerance: float = 0.01
+    placeholder_min_records: int = 50
+
+    def __post_init__(self) -> None:
+        if self.boundary_report_m2 < 0:
+            raise InvalidInput("imports.boundary_report_m2", "must not be negative")
+        if not 0 <= self.boundary_tolerance < 1:
+            raise InvalidInput("imports.boundary_tolerance", "a share from 0 up to 1, e.g. "
+                               "0.01 for 1%")
+        if self.placeholder_min_records < 2:
+            raise InvalidInput("imports.placeholder_min_records", "must be at least 2")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     cycles: CyclePolicy = field(default_factory=CyclePolicy)
+    imports: ImportPolicy = field(default_factory=ImportPolicy)
     privacy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
     indicators: IndicatorPolicy = field(default_factory=IndicatorPolicy)
     campaigns: CampaignPolicy = field(default_factory=CampaignPolicy)

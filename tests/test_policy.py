@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridrisk.errors import InvalidInput
-from gridrisk.policy import DailyPeriod, DeadlinePolicy, Policy, load_policy
+from gridrisk.policy import DailyPeriod, DeadlinePolicy, ImportPolicy, Policy, load_policy
 
 
 def policy_file(tmp_path: Path, text: str) -> Path:
@@ -30,12 +30,16 @@ daily_periods = [{name = "春节", start = 2026-02-14, end = 2026-02-24}]
 [cycles]
 scheduled = ["weekly"]
 investigate_min_score = 1
+[imports]
+boundary_tolerance = 0.05
+placeholder_min_records = 200
 """))
     assert policy.deadlines == DeadlinePolicy(handle_days=20)
     assert policy.screening.daily_periods == (
         DailyPeriod("春节", date(2026, 2, 14), date(2026, 2, 24)),)
     assert policy.cycles.scheduled == ("weekly",)
     assert policy.cycles.investigate_min_score == 1.0
+    assert policy.imports == ImportPolicy(boundary_tolerance=0.05, placeholder_min_records=200)
 
 
 @pytest.mark.parametrize(("text", "field", "reason"), [
@@ -52,6 +56,9 @@ investigate_min_score = 1
      "screening.daily_periods", "a name, a start and an end"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14, end = 2026-02-01}]\n",
      "screening.daily_periods", "before it starts"),
+    ("[imports]\nboundary_tolerance = 1.5\n", "imports.boundary_tolerance", "a share"),
+    ("[imports]\nplaceholder_min_records = 1\n", "imports.placeholder_min_records",
+     "at least 2"),
     ("deadlines = 3\n", "deadlines", "must be a table"),
     ("[screening]\nreport_by = \"3pm\"\n", "screening.report_by", "not a time like"),
     ("[indicators]\nrank_by = \"luck\"\n", "indicators.rank_by", "not one of accept_on_time"),

@@ -1,13 +1,18 @@
 """What can be wrong with a bundle: a whole file, or some of its rows."""
 
-from typing import Any
+from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from gridrisk.errors import InvalidInput
 
-#: columns of a rejects frame: one row per problem found
-REJECT_COLUMNS = ["file", "line", "column", "value", "reason"]
+if TYPE_CHECKING:
+    from gridrisk.bundle.report import ImportReport
+
+#: columns of a rejects frame: one row per problem found; `cause` is empty for a problem of
+#: the row itself and names the root problem (e.g. "regions.geojson feature 2") for a row
+#: rejected because something it depends on was
+REJECT_COLUMNS = ["file", "line", "column", "value", "reason", "cause"]
 
 
 class BundleFileError(InvalidInput):
@@ -19,19 +24,21 @@ class BundleFileError(InvalidInput):
 
 
 class RejectedRows(InvalidInput):
-    """Rows broke the bundle's rules and the caller chose all-or-nothing: nothing was written."""
+    """Rows broke the bundle's rules and the caller chose all-or-nothing: nothing was written.
+    Carries the whole report; its first error names the field."""
 
     slug = "rejected-rows"
     title = "Rejected rows"
 
-    def __init__(self, rejects: pd.DataFrame) -> None:
-        self.rejects = rejects
-        first = rejects.iloc[0]
-        more = f" (and {len(rejects) - 1} more problems)" if len(rejects) > 1 else ""
-        super().__init__(
-            f"{first['file']}:{first['line']}:{first['column']}",
-            f"{first['reason']}{more}; nothing was written",
-        )
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.rejects = report.rejects
+        first = report.errors(limit=1)[0]
+        more = f" (and {len(self.rejects) - 1} more problems)" if len(self.rejects) > 1 else ""
+        where = (f"{first['file']}:{first['line']}:{first['column']}" if first["kind"] == "row"
+                 else first["file"])
+        super().__init__(where, f"{first.get('reason') or first['message']}{more}; "
+                         "nothing was written")
 
     def fields(self) -> list[dict[str, Any]]:
         return [

@@ -1,8 +1,9 @@
 """Exporting a region and everything under it back to a bundle that re-imports to the same rows.
 
 The region's ancestors come along (without their cases) so that the bundle imports into an
-empty database: a township needs its county. A case file is written as corrected: an event
-that a later event corrects is left out (the bundle has no column to link the two).
+empty database: a township needs its county. A case file is written as corrected (an event
+that a later event corrects is left out: the bundle has no column to link the two) and in the
+order it replays (by local day, then as recorded), so that it imports to the same states.
 
 Complainants' contacts stay out, and the phone and identity card numbers typed into free text
 (summaries, event details) are masked, unless the export asks for contacts by name: then
@@ -80,8 +81,8 @@ def export_region(conn: Connection, code: str, out: Path, *, timezone: str = "As
     return counts
 
 
-def _frame(conn: Connection, sql: str, code: str) -> pd.DataFrame:
-    result = conn.execute(text(SUBTREE + sql), {"code": code})
+def _frame(conn: Connection, sql: str, code: str, timezone: str) -> pd.DataFrame:
+    result = conn.execute(text(SUBTREE + sql), {"code": code, "tz": timezone})
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
@@ -95,13 +96,13 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
     regions = _frame(conn, """
         SELECT code, name, level, parent_code, households, ST_AsBinary(geom) AS wkb
         FROM regions WHERE code IN (SELECT code FROM below UNION SELECT code FROM above)
-        ORDER BY code""", code)
+        ORDER BY code""", code, timezone)
     regions["households"] = regions["households"].astype("Int64")
     _geo(regions).to_file(folder / "regions.geojson", driver="GeoJSON", engine="pyogrio",
                           layer_options={"COORDINATE_PRECISION": 15})
     cells = _frame(conn, """
         SELECT code, name, region_code, ST_AsBinary(geom) AS wkb FROM cells
-        WHERE region_code IN (SELECT code FROM below) ORDER BY code""", code)
+        WHERE region_code IN (SELECT code FROM below) ORDER BY code""", code, timezone)
     _geo(cells).to_file(folder / "cells.geojson", driver="GeoJSON", engine="pyogrio",
                         layer_options={"COORDINATE_PRECISION": 15})
 
@@ -109,7 +110,8 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
         SELECT case_id, received_on, channel, category, parties,
                ST_X(geom) AS lon, ST_Y(geom) AS lat, 'wgs84' AS crs, cell_code, region_code,
                complex, responsible_unit, responsible_official, summary, due_at
-        FROM cases WHERE region_code IN (SELECT code FROM below) ORDER BY case_id""", code)
+        FROM cases WHERE region_code IN (SELECT code FROM below)
+        ORDER BY case_id""", code, timezone)
     cases["received_on"] = cases["received_on"].astype(str)
     cases["due_at"] = _iso_times(pd.to_datetime(cases["due_at"], utc=True).dt.tz_convert(
         timezone))
@@ -123,7 +125,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
         FROM case_events e JOIN cases c USING (case_id)
         WHERE c.region_code IN (SELECT code FROM below)
           AND NOT EXISTS (SELECT 1 FROM case_events k WHERE k.corrects = e.id)
-        ORDER BY e.case_id, e.at, e.id""", code)
+        ORDER BY e.case_id, (e.at AT TIME ZONE :tz)::date, e.id""", code, timezone)
     local = pd.to_datetime(events["at"], utc=True).dt.tz_convert(timezone)
     events["at"] = _iso_times(local).where(~events["at_is_date"].astype(bool),
                                            local.dt.strftime("%Y-%m-%d"))
@@ -137,7 +139,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
                CASE WHEN s.geom IS NOT NULL THEN 'wgs84' END AS crs, s.outcome, s.case_id,
                s.summary
         FROM screening_records s JOIN cells c ON c.code = s.cell_code
-        WHERE c.region_code IN (SELECT code FROM below) ORDER BY s.record_id""", code)
+        WHERE c.region_code IN (SELECT code FROM below) ORDER BY s.record_id""", code, timezone)
     screenings["screened_at"] = _iso_times(
         pd.to_datetime(screenings["screened_at"], utc=True).dt.tz_convert(timezone))
     screenings["found"] = screenings["found"].map({True: "true", False: "false"})
@@ -150,7 +152,7 @@ def _write_bundle(conn: Connection, code: str, folder: Path, timezone: str, *,
 
 def _write_contacts(conn: Connection, code: str, folder: Path, vault: Vault) -> int:
     case_ids = _frame(conn, "SELECT case_id FROM cases "
-                      "WHERE region_code IN (SELECT code FROM below)", code)["case_id"]
+                      "WHERE region_code IN (SELECT code FROM below)", code, "UTC")["case_id"]
     contacts = region_contacts(conn, vault, case_ids)
     _to_csv(contacts, folder / "contacts.csv", CONTACT_COLUMNS)
     return len(contacts)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import stat
 import tempfile
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
@@ -18,9 +22,88 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyogrio
 
+from gridrisk.bundle.boundaries import (
+    boundaries_to_wgs84,
+    check_declared_crs,
+    check_wgs84_result,
+)
 from gridrisk.bundle.errors import BundleFileError
+from gridrisk.bundle.report import Notice
+from gridrisk.vocab import Crs
 
 GEOMETRY_SUFFIXES = (".geojson", ".gpkg", ".shp")
+#: the bundle's own settings, beside its files (docs/bundle.md)
+SETTINGS_FILE = "bundle.toml"
+#: what Excel on a Chinese Windows machine writes; tried when a CSV is not UTF-8
+CHINESE_ENCODING = "gb18030"
+#: a character a Chinese spreadsheet seldom holds: anything but ASCII, Latin-1, general
+#: punctuation and symbols, CJK punctuation, ideographs and full-width forms. A GB18030
+#: reading that yields one is taken for a file in another encoding, never guessed further
+_IMPLAUSIBLE = re.compile(r"[^\x00-\x7f\u00a0-\u00ff\u2000-\u206f\u2100-\u22ff"
+                          r"\u2460-\u24ff\u2500-\u257f\u25a0-\u26ff\u3000-\u303f"
+                          r"\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                          r"\ufe30-\ufe4f\uff00-\uffef]")
+
+
+@dataclass(frozen=True)
+class BundleOptions:
+    """How to read a bundle's files: the datum of its boundary files' degrees and the
+    encoding of its CSV files (None: UTF-8, or GB18030 when detected)."""
+
+    boundary_crs: Crs = Crs.wgs84
+    encoding: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"boundary_crs": self.boundary_crs.value, "encoding": self.encoding}
+
+
+def bundle_options(folder: Path, *, boundary_crs: Crs | None, encoding: str | None,
+                   notices: list[Notice]) -> BundleOptions:
+    """The bundle's bundle.toml (if any) with the caller's choices on top; a choice that
+    overrides the bundle's own setting is noted."""
+    declared = _read_settings(folder / SETTINGS_FILE)
+    chosen = {"boundary_crs": Crs(boundary_crs).value if boundary_crs else None,
+              "encoding": checked_encoding(encoding, "--encoding") if encoding else None}
+    for key, value in chosen.items():
+        if value is not None and key in declared and declared[key] != value:
+            notices.append(Notice("option_overridden", SETTINGS_FILE,
+                                  f"{SETTINGS_FILE} says {key} = \"{declared[key]}\"; the "
+                                  f"command's {value} is used"))
+    merged = {**declared, **{k: v for k, v in chosen.items() if v is not None}}
+    return BundleOptions(boundary_crs=Crs(merged.get("boundary_crs", Crs.wgs84.value)),
+                         encoding=merged.get("encoding"))
+
+
+def _read_settings(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BundleFileError(SETTINGS_FILE, f"not valid TOML: {exc}") from exc
+    unknown = sorted(set(settings) - {"boundary_crs", "encoding"})
+    if unknown:
+        raise BundleFileError(SETTINGS_FILE, f"unknown setting(s) {', '.join(unknown)}; "
+                              "known: boundary_crs, encoding")
+    if not all(isinstance(v, str) for v in settings.values()):
+        raise BundleFileError(SETTINGS_FILE, "settings are text, e.g. boundary_crs = \"gcj02\"")
+    crs = settings.get("boundary_crs")
+    if crs is not None and crs not in {c.value for c in Crs}:
+        raise BundleFileError(f"{SETTINGS_FILE}:boundary_crs", f"unknown value {crs!r}; "
+                              f"expected one of {', '.join(c.value for c in Crs)}")
+    if "encoding" in settings:
+        settings["encoding"] = checked_encoding(settings["encoding"],
+                                                f"{SETTINGS_FILE}:encoding")
+    return settings
+
+
+def checked_encoding(name: str, field: str) -> str:
+    """A codec name Python knows, normalised (GBK, gb2312, utf-8-sig...)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise BundleFileError(field, f"unknown encoding {name!r}; e.g. utf-8, gb18030, "
+                              "gbk") from exc
 
 
 @contextmanager
@@ -76,8 +159,11 @@ def geometry_file(folder: Path, stem: str, *, required: bool) -> Path | None:
     return found[0]
 
 
-def read_geometry_file(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
-    """Features in EPSG:4326 with the named properties as text ('' when missing)."""
+def read_geometry_file(path: Path, columns: list[str], *, datum: Crs,
+                       notices: list[Notice]) -> gpd.GeoDataFrame:
+    """Features in EPSG:4326 with the named properties as text ('' when missing). The
+    coordinates must fit the CRS the file declares; `datum` names what its degrees really
+    are (GCJ-02 or BD-09 outlines from Chinese web maps are moved to WGS84)."""
     _check_not_empty(path)
     try:
         frame = pyogrio.read_dataframe(path)
@@ -96,8 +182,11 @@ def read_geometry_file(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
                               f"missing property; the file has {', '.join(frame.columns[:-1])}")
     for column in columns:
         frame[column] = _as_text(frame[column]) if column in frame.columns else ""
+    check_declared_crs(frame, path.name)
     if not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
+        check_wgs84_result(frame, path.name)
+    frame = boundaries_to_wgs84(frame, datum, path.name, notices)
     return frame[[*columns, "geometry"]]
 
 
@@ -113,20 +202,37 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
-def read_csv_file(folder: Path, name: str, columns: dict[str, bool]) -> pd.DataFrame:
+def read_csv_file(folder: Path, name: str, columns: dict[str, bool], *, encoding: str | None,
+                  notices: list[Notice]) -> pd.DataFrame:
     """All values as stripped text ('' = missing), with a `line` column (the record's line in
     the file, header = 1). `columns` maps each column to whether the file must have it.
-    Parsed by Arrow's CSV reader: every column as text, nothing guessed."""
+    Parsed by Arrow's CSV reader: every column as text, nothing guessed. `encoding` None
+    reads UTF-8, or GB18030 when the file is not UTF-8 and reads as Chinese text (noted)."""
     path = folder / name
     if not path.exists():
         raise BundleFileError(name, "missing: the bundle must hold this file (it may hold "
                               "only a header row)")
     _check_not_empty(path)
     raw = path.read_bytes()
-    _check_utf8(raw, name)
-    body = raw.removeprefix(b"\xef\xbb\xbf")
-    header = next(csv.reader(io.StringIO(body[:body.find(b"\n") + 1 or None].decode())))
-    header = [c.strip() for c in header]
+    if encoding not in (None, "utf-8", "utf-8-sig"):
+        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
+    try:
+        # Arrow checks the UTF-8 of what it reads: no decoding pass of our own
+        return _parsed(raw.removeprefix(b"\xef\xbb\xbf"), name, columns)
+    except _NotUtf8:
+        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
+
+
+class _NotUtf8(Exception):
+    """Bytes that are not UTF-8 where the header or a column should be text."""
+
+
+def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> pd.DataFrame:
+    try:
+        first = body[:body.find(b"\n") + 1 or None].decode()
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8 from exc
+    header = [c.strip() for c in next(csv.reader(io.StringIO(first)))]
     missing = [c for c, required in columns.items() if required and c not in header]
     if missing:
         raise BundleFileError(f"{name}:{missing[0]}",
@@ -141,6 +247,8 @@ def read_csv_file(folder: Path, name: str, columns: dict[str, bool]) -> pd.DataF
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _NotUtf8 from exc
         raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
     frame = pd.DataFrame({
         column: (pc.utf8_trim_whitespace(table.column(column)).to_pandas()
@@ -158,15 +266,44 @@ def _check_not_empty(path: Path) -> None:
         raise BundleFileError(path.name, "empty file: expected at least a header row")
 
 
-def _check_utf8(raw: bytes, name: str) -> None:
+def utf8_body(raw: bytes, name: str, encoding: str | None, notices: list[Notice]) -> bytes:
+    """The file's text as UTF-8 without a byte-order mark. A declared encoding is decoded
+    strictly; undeclared, UTF-8 is tried, then GB18030, which must read as Chinese text."""
+    if encoding not in (None, "utf-8", "utf-8-sig"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise BundleFileError(name, f"not {encoding} as declared (byte "
+                                  f"0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)})"
+                                  ": check the declared encoding") from exc
+        return text.encode("utf-8")
     try:
         raw.decode("utf-8")
+        return raw.removeprefix(b"\xef\xbb\xbf")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise BundleFileError(
-            name, f"not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); save the file as "
-            "UTF-8 (a spreadsheet saved as GBK or GB18030 must be converted)"
-        ) from exc
+        not_utf8 = f"not UTF-8 (byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)})"
+        if encoding is not None:
+            raise BundleFileError(name, f"{not_utf8}, as declared: check the declared "
+                                  "encoding") from exc
+    advice = ("declare the file's encoding with --encoding (or in bundle.toml), e.g. big5, or "
+              "save it as UTF-8")
+    try:
+        text = raw.decode(CHINESE_ENCODING)
+    except UnicodeDecodeError as exc:
+        raise BundleFileError(name, f"{not_utf8}, nor GB18030: {advice}") from exc
+    odd = _IMPLAUSIBLE.search(text)
+    if odd is not None:
+        line = text.count("\n", 0, odd.start()) + 1
+        raise BundleFileError(name, f"{not_utf8}, and read as GB18030 it gives unlikely "
+                              f"characters ({odd.group()!r} on line {line}): {advice}")
+    notices.append(Notice("encoding", name, f"{name}: not UTF-8; read as GB18030 (what Excel "
+                          "writes on a Chinese Windows machine); declare --encoding to read "
+                          "it otherwise", {"encoding": CHINESE_ENCODING}))
+    return text.encode("utf-8")
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw[:offset].count(b"\n") + 1
 
 
 def _record_lines(body: bytes, n_records: int) -> pd.Series:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from gridrisk.bundle.errors import REJECT_COLUMNS
 from gridrisk.privacy.masking import mask_value
@@ -20,6 +21,8 @@ from gridrisk.privacy.masking import mask_value
 TRUE_WORDS = {"true", "1", "yes", "t", "y", "是"}
 FALSE_WORDS = {"false", "0", "no", "f", "n", "否"}
 HAS_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+GEOMETRY_KINDS = {-1: "", 0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
+                  5: "multiline", 6: "multipolygon", 7: "collection"}
 
 
 class Problems:
@@ -33,24 +36,36 @@ class Problems:
         self._parts: list[pd.DataFrame] = []
 
     def add(self, rows: pd.DataFrame, mask: pd.Series | np.ndarray, column: str,
-            reason: str | pd.Series, value: pd.Series | None = None) -> None:
-        """Record the rows under `mask`; `value` defaults to the column's own text."""
+            reason: str | pd.Series, value: pd.Series | None = None,
+            cause: str | pd.Series = "") -> None:
+        """Record the rows under `mask`; `value` defaults to the column's own text; `cause`
+        names the root problem when the row is rejected for another's. Rows with an `origin`
+        column (a ledger's event rows: which of its columns a row came from) keep it."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
+        if value is None and column == "geometry":
+            # a polygon's text can run to megabytes: the value shown is its kind
+            value = pd.Series(shapely.get_type_id(rows[column].to_numpy()), index=rows.index
+                              ).map(GEOMETRY_KINDS).fillna("")
         if value is None:
             value = rows[column] if column in rows else pd.Series("", index=rows.index)
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
         values = value.astype(str)[mask]
         if column in self.personal:
             values = values.map(mask_value)
-        self._parts.append(pd.DataFrame({
+        causes = cause.to_numpy()[mask] if isinstance(cause, pd.Series) else cause
+        part = pd.DataFrame({
             "file": self.file,
             "line": rows["line"].to_numpy()[mask],
             "column": column,
             "value": values.to_numpy(),
             "reason": reasons,
-        }))
+            "cause": causes,
+        })
+        if "origin" in rows:
+            part["origin"] = rows["origin"].to_numpy()[mask]
+        self._parts.append(part)
 
     def extend(self, other: Problems) -> None:
         """Record another's problems after this one's (checks run out of order keep the
@@ -60,7 +75,7 @@ class Problems:
     def frame(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame(columns=REJECT_COLUMNS)
-        return pd.concat(self._parts, ignore_index=True)[REJECT_COLUMNS]
+        return pd.concat(self._parts, ignore_index=True)
 
     def bad_lines(self) -> set[int]:
         return set(self.frame()["line"].astype(int))

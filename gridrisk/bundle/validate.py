@@ -16,8 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
+from gridrisk.bundle.boundaries import Outlines, misplaced
 from gridrisk.bundle.parse import (
+    GEOMETRY_KINDS,
     Problems,
     flag_duplicates,
     flag_only_when,
@@ -30,10 +33,11 @@ from gridrisk.bundle.parse import (
     present,
     require,
 )
+from gridrisk.bundle.report import Notice, locator
 from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.keys import event_keys
 from gridrisk.cases.state import EventFacts, received
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import DeadlinePolicy, ImportPolicy
 from gridrisk.privacy.numbers import parse_id_numbers, parse_phones
 from gridrisk.privacy.schemas import (
     ADDRESS_MAX,
@@ -42,7 +46,7 @@ from gridrisk.privacy.schemas import (
     NAME_MAX,
 )
 from gridrisk.regions.assign import CellIndex
-from gridrisk.regions.coords import to_wgs84_by_row
+from gridrisk.regions.coords import from_wgs84, out_of_china, to_wgs84, to_wgs84_by_row
 from gridrisk.vocab import (
     CELL_HOLDERS,
     PARENT_LEVEL,
@@ -84,6 +88,9 @@ class Known:
 
     regions: pd.DataFrame  # code, level
     cells: gpd.GeoDataFrame  # code, region_code, geometry
+    #: stored regions the bundle's regions and cells sit in or beside (their parents and
+    #: the parents' other children): code, level, parent_code, geometry
+    shapes: gpd.GeoDataFrame
     cases: pd.DataFrame  # case_id, received_on, complex (the ids the bundle refers to)
     #: the stored case files of those cases: case_id, on_day, type, detail, content_hash,
     #: occurrence, corrected (a later event corrects it), in recorded order
@@ -100,45 +107,80 @@ class Checked:
     events: pd.DataFrame
     screenings: pd.DataFrame
     rejects: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    #: rows read per file
+    read: dict[str, int] = field(default_factory=dict)
     #: case_id and CONTACT_FIELDS in clear (None where missing); sealed when written
     contacts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(CONTACT_COLUMNS)))
+
+    def files(self) -> dict[str, dict[str, int]]:
+        """Per file: rows read, rows rejected (one or more problems), rows accepted."""
+        bad = self.rejects.drop_duplicates(["file", "line"]).groupby("file").size()
+        return {file: {"read": n, "rejected": int(bad.get(file, 0)),
+                       "accepted": n - int(bad.get(file, 0))} for file, n in self.read.items()}
 
 
 def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: Rejected,
                problems: Problems, what: str, mask: pd.Series | None = None) -> pd.Series:
     """Rows whose `column` names something neither accepted nor known; one the bundle holds
-    but rejected is named with where it was rejected."""
+    but rejected is named with where it was rejected, and its root problem as the cause."""
     codes = rows[column]
     asked = present(codes) if mask is None else mask & present(codes)
     missing = asked & ~codes.isin(accepted)
-    was_rejected = missing & codes.isin(rejected.lines.index)
+    if not missing.any():
+        return missing
+    was_rejected = missing & codes.isin(rejected.where.index)
     reason = pd.Series(f"unknown {what}", index=rows.index)
-    reason[was_rejected] = rejected.why(what, codes[was_rejected])
-    problems.add(rows, missing, column, reason)
+    cause = pd.Series("", index=rows.index, dtype=object)
+    reason[was_rejected], cause[was_rejected] = rejected.why(what, codes[was_rejected])
+    problems.add(rows, missing, column, reason, cause=cause)
     return missing
 
 
 @dataclass
 class Rejected:
-    """The codes a bundle file holds but the checks rejected, with where."""
+    """The codes a bundle file holds but the checks rejected: where each one is, and the root
+    problem it was rejected for (its own, or that of a rejected row it depends on)."""
 
-    file: str
-    lines: pd.Series  # code → line (or feature number)
+    where: pd.Series  # code → locator
+    roots: pd.Series  # code → locator of the root problem
 
     @classmethod
-    def of(cls, file: str, rows: pd.DataFrame, accepted: pd.DataFrame | None, key: str
-           ) -> Rejected:
-        if rows is None or accepted is None:
-            return cls(file, pd.Series(dtype=int))
-        bad = rows.loc[~rows[key].isin(accepted[key]) & present(rows[key])]
-        return cls(file, bad.drop_duplicates(key).set_index(key)["line"].astype(int))
+    def nothing(cls) -> Rejected:
+        return cls(pd.Series(dtype=object), pd.Series(dtype=object))
 
-    def why(self, what: str, codes: pd.Series) -> pd.Series:
-        where = "feature" if not self.file.endswith(".csv") else "line"
-        return (f"{what} was rejected ({self.file} {where} "
-                + codes.map(self.lines).astype(str) + ")")
+    @classmethod
+    def of(cls, file: str, rows: pd.DataFrame | None, accepted: pd.DataFrame | None,
+           key: str, problems: Problems) -> Rejected:
+        if rows is None or accepted is None:
+            return cls.nothing()
+        bad = rows.loc[~rows[key].isin(accepted[key]) & present(rows[key])].drop_duplicates(
+            key)
+        where = pd.Series(locator(file, bad["line"]).to_numpy(), index=bad[key].to_numpy())
+        found = problems.frame()
+        own = found.loc[found["cause"].eq(""), "line"]
+        inherited = found.loc[~found["line"].isin(own)].drop_duplicates("line").set_index(
+            "line")["cause"]
+        root = bad["line"].map(inherited).astype(object)
+        roots = np.where(root.isna(), where.to_numpy(dtype=object), root.to_numpy())
+        return cls(where, pd.Series(roots, index=where.index, dtype=object))
+
+    def __add__(self, other: Rejected) -> Rejected:
+        """Both; a code in both keeps this one's place."""
+        where = pd.concat([self.where, other.where])
+        roots = pd.concat([self.roots, other.roots])
+        first = ~where.index.duplicated()
+        return Rejected(where[first], roots[first])
+
+    def only(self, codes: pd.Series) -> Rejected:
+        keep = self.where.index.isin(codes)
+        return Rejected(self.where[keep], self.roots[keep])
+
+    def why(self, what: str, codes: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """The reason of a row that names a rejected code, and its cause."""
+        where = codes.map(self.where).astype(str)
+        return f"{what} was rejected (" + where + ")", codes.map(self.roots).astype(str)
 
 
 def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
@@ -146,7 +188,7 @@ def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
 
 
 def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
-                   warnings: list[str]) -> np.ndarray:
+                   notices: list[Notice]) -> np.ndarray:
     """MultiPolygons in 2D; invalid ones repaired (and reported), empty ones rejected."""
     geoms = shapely.force_2d(rows.geometry.to_numpy())
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -155,7 +197,7 @@ def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
     polygonal = np.isin(kinds, [3, 6])
     wrong_kind = ~missing & ~polygonal
     problems.add(rows, wrong_kind, "geometry", "not a polygon: got "
-                 + pd.Series(shapely.get_type_id(geoms)).map(GEOMETRY_NAMES).fillna("?"))
+                 + pd.Series(shapely.get_type_id(geoms)).map(GEOMETRY_KINDS).fillna("?"))
     invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
     for position in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[position])
@@ -165,16 +207,14 @@ def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
                          f"invalid geometry that cannot be repaired: {reason}")
             continue
         geoms[position] = repaired
-        warnings.append(f"{label} feature {rows['line'].iloc[position]} (code "
-                        f"{rows['code'].iloc[position]}): invalid polygon repaired ({reason})")
+        notices.append(Notice("repaired_geometry", label,
+                              f"{label} feature {rows['line'].iloc[position]} (code "
+                              f"{rows['code'].iloc[position]}): invalid polygon repaired "
+                              f"({reason})", {"line": int(rows["line"].iloc[position])}))
     single = shapely.get_type_id(geoms) == 3
     if single.any():
         geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(single.sum()))
     return geoms
-
-
-GEOMETRY_NAMES = {0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
-                  5: "multiline", 6: "multipolygon", 7: "collection"}
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
@@ -185,15 +225,15 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
     return merged if not merged.is_empty else None
 
 
-def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
-                  warnings: list[str]) -> tuple[gpd.GeoDataFrame, Problems]:
+def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str, *, policy: ImportPolicy,
+                  metric: CRS, notices: list[Notice]) -> tuple[gpd.GeoDataFrame, Problems]:
     problems = Problems(label)
     require(rows, "code", problems)
     require(rows, "name", problems)
     flag_duplicates(rows, "code", problems)
     level = parse_enum(rows, "level", RegionLevel, problems, required=True)
     households = parse_int(rows, "households", problems, minimum=0, required=False)
-    geoms = clean_polygons(rows, label, problems, warnings)
+    geoms = clean_polygons(rows, label, problems, notices)
 
     levels = pd.concat([known.regions.set_index("code")["level"],
                         pd.Series(level.to_numpy(), index=rows["code"])])
@@ -206,7 +246,8 @@ def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
                  "a " + level.fillna("") + " needs a " + expected.fillna("").astype(str)
                  + " parent")
     parent_level = parent.map(levels)
-    unknown_parent = present(parent) & parent_level.isna()
+    # a parent the file holds but rejects is named as such below, with its descendants
+    unknown_parent = present(parent) & parent_level.isna() & ~parent.isin(rows["code"])
     problems.add(rows, unknown_parent, "parent_code", "unknown parent region")
     wrong = present(parent) & parent_level.notna() & level.notna() & (
         parent_level.astype(str) != expected.astype(str))
@@ -214,27 +255,44 @@ def check_regions(rows: gpd.GeoDataFrame, known: Known, label: str,
                  "parent is a " + parent_level.astype(str) + "; a " + level.fillna("")
                  + "'s parent must be a " + expected.astype(str).replace("None", "(none)"))
 
-    # a rejected region takes its descendants in the file with it
-    for _ in range(len(RegionLevel)):
-        rejected = Rejected.of(label, rows, rows.loc[_accepted(rows, problems)], "code")
-        orphan = present(parent) & parent.isin(rejected.lines.index) & _accepted(rows,
-                                                                               problems)
-        if not orphan.any():
-            break
-        problems.add(rows, orphan, "parent_code", rejected.why("parent region",
-                                                              parent).where(orphan, ""))
-
-    ok = _accepted(rows, problems)
     regions = gpd.GeoDataFrame({
         "line": rows["line"], "code": rows["code"], "name": rows["name"], "level": level,
         "parent_code": parent.where(present(parent), None), "households": households,
     }, geometry=geoms, crs="EPSG:4326")
-    return regions.loc[ok], problems
+    drawn = regions.loc[_accepted(rows, problems)]
+    outlines = pd.concat([drawn.rename(columns={"level": "kind"}), known.shapes.loc[
+        ~known.shapes["code"].isin(rows["code"])].rename(columns={"level": "kind"}).assign(
+        line=0)], ignore_index=True)
+    parents = outlines[["code", "geometry"]]
+    for kinds in ([RegionLevel.county], [RegionLevel.township], CELL_HOLDERS):
+        level_outlines = Outlines(outlines.loc[outlines["kind"].isin(kinds)], label)
+        _refuse_lines(rows, misplaced(level_outlines, parents, metric, policy, notices),
+                      "geometry", problems)
+
+    # a rejected region takes its descendants in the file with it
+    for _ in range(len(RegionLevel)):
+        rejected = Rejected.of(label, rows, rows.loc[_accepted(rows, problems)], "code",
+                               problems)
+        orphan = present(parent) & parent.isin(rejected.where.index) & _accepted(rows,
+                                                                               problems)
+        if not orphan.any():
+            break
+        reason, cause = rejected.why("parent region", parent)
+        problems.add(rows, orphan, "parent_code", reason, cause=cause)
+    return regions.loc[_accepted(rows, problems)], problems
+
+
+def _refuse_lines(rows: pd.DataFrame, refused: pd.DataFrame, column: str,
+                  problems: Problems) -> None:
+    """Record `refused` (columns line, reason; several reasons per line allowed)."""
+    for _, group in refused.groupby(refused.groupby("line").cumcount()):
+        reason = rows["line"].map(group.set_index("line")["reason"])
+        problems.add(rows, reason.notna(), column, reason)
 
 
 def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
-                region_rejects: Rejected, known: Known, label: str,
-                warnings: list[str]) -> tuple[gpd.GeoDataFrame, Problems]:
+                region_rejects: Rejected, known: Known, label: str, *, policy: ImportPolicy,
+                metric: CRS, notices: list[Notice]) -> tuple[gpd.GeoDataFrame, Problems]:
     """The file's cells, plus a cell for each village/community that has none."""
     problems = Problems(label)
     columns = ["line", *CELL_PROPERTIES, "geometry"]
@@ -245,7 +303,7 @@ def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
         require(rows, "name", problems)
         require(rows, "region_code", problems)
         flag_duplicates(rows, "code", problems)
-        geoms = clean_polygons(rows, label, problems, warnings)
+        geoms = clean_polygons(rows, label, problems, notices)
         holders = pd.concat([
             regions.loc[regions["level"].isin(CELL_HOLDERS), "code"],
             known.regions.loc[known.regions["level"].isin(CELL_HOLDERS), "code"],
@@ -257,10 +315,19 @@ def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
                      "cells belong to a village or community, not to a township or county")
         _reference(rows, "region_code", pd.Index(all_regions), region_rejects, problems,
                    "region", mask=~not_holder)
-        ok = _accepted(rows, problems)
         cells = gpd.GeoDataFrame(rows[["line", *CELL_PROPERTIES]].assign(geometry=geoms),
-                                 geometry="geometry", crs="EPSG:4326").loc[ok]
-        _warn_cells_outside(cells, regions, label, warnings)
+                                 geometry="geometry", crs="EPSG:4326")
+        drawn = cells.loc[_accepted(rows, problems)]
+        # a village's own cell (code = village code) is the village itself: not a sibling
+        stored = known.cells.loc[known.cells["region_code"].isin(drawn["region_code"])
+                                 & (known.cells["code"] != known.cells["region_code"])]
+        outlines = pd.concat([drawn, stored.assign(line=0)], ignore_index=True).rename(
+            columns={"region_code": "parent_code"}).assign(kind="cell")
+        parents = pd.concat([regions[["code", "geometry"]], known.shapes[["code", "geometry"]]
+                             ], ignore_index=True).drop_duplicates("code")
+        _refuse_lines(rows, misplaced(Outlines(outlines, label), parents, metric, policy,
+                                      notices), "geometry", problems)
+        cells = cells.loc[_accepted(rows, problems)]
     holders = regions.loc[regions["level"].isin(CELL_HOLDERS)]
     # a village's own cell (same code) follows the village; split villages keep their cells
     split_before = known.cells.loc[known.cells["code"] != known.cells["region_code"]]
@@ -272,18 +339,63 @@ def check_cells(rows: gpd.GeoDataFrame | None, regions: gpd.GeoDataFrame,
     return pd.concat([cells, implicit], ignore_index=True), problems
 
 
-def _warn_cells_outside(cells: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, label: str,
-                        warnings: list[str]) -> None:
-    parents = cells.merge(regions[["code", "geometry"]].rename(
-        columns={"code": "region_code", "geometry": "parent"}), on="region_code")
-    if parents.empty:
-        return
-    inside = shapely.area(shapely.intersection(parents.geometry.to_numpy(),
-                                               parents["parent"].to_numpy()))
-    share = inside / np.maximum(shapely.area(parents.geometry.to_numpy()), 1e-30)
-    for row in parents.loc[share < 0.99].itertuples():
-        warnings.append(f"{label} feature {row.line} (code {row.code}): part of the cell lies "
-                        f"outside its region {row.region_code}")
+#: smallest first: a point in a rejected cell of a rejected village names the cell
+AREA_ORDER = {"cell": 0, RegionLevel.village: 1, RegionLevel.community: 1,
+              RegionLevel.township: 2, RegionLevel.county: 3}
+
+
+class RejectedAreas:
+    """Where the bundle's rejected cells and regions lie, so that a point in one is rejected
+    naming it (and its root problem) rather than as outside every cell."""
+
+    def __init__(self, region_rows: gpd.GeoDataFrame, regions: gpd.GeoDataFrame,
+                 region_rejects: Rejected, cell_rows: gpd.GeoDataFrame | None,
+                 cells: gpd.GeoDataFrame, cell_rejects: Rejected) -> None:
+        parts = [(region_rows, regions, region_rejects,
+                  region_rows["level"].astype(str).str.lower())]
+        if cell_rows is not None:
+            parts.append((cell_rows, cells, cell_rejects,
+                          pd.Series("cell", index=cell_rows.index)))
+        frames = []
+        for rows, accepted, rejected, kind in parts:
+            bad = ~rows["code"].isin(accepted["code"]) & rows["code"].isin(rejected.where.index)
+            geoms = shapely.force_2d(rows.geometry.to_numpy()[bad.to_numpy()])
+            usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+            frames.append(pd.DataFrame({
+                "kind": kind[bad].to_numpy()[usable], "code": rows["code"][bad].to_numpy()[usable],
+                "geometry": shapely.make_valid(geoms[usable])}))
+        areas = pd.concat(frames, ignore_index=True)
+        areas = areas.loc[areas["kind"].isin(list(AREA_ORDER))]
+        areas = areas.assign(order=areas["kind"].map(AREA_ORDER)).sort_values(
+            "order", kind="stable").reset_index(drop=True)
+        self.areas = areas
+        self.rejected = region_rejects + cell_rejects
+        self.tree = shapely.STRtree(areas["geometry"].to_numpy())
+
+    def find(self, lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
+             ) -> tuple[pd.Series, pd.Series, np.ndarray]:
+        """For the points under `mask`: the reason naming the rejected area holding each, its
+        cause, and which points lie in one."""
+        reason = pd.Series("", index=index, dtype=object)
+        cause = pd.Series("", index=index, dtype=object)
+        found = np.zeros(len(index), dtype=bool)
+        if not mask.any() or self.areas.empty:
+            return reason, cause, found
+        positions = np.flatnonzero(mask)
+        point, area = self.tree.query(shapely.points(lon[positions], lat[positions]),
+                                      predicate="intersects")
+        first = pd.DataFrame({"point": point, "area": area}).sort_values(
+            ["point", "area"]).drop_duplicates("point")
+        rows = positions[first["point"].to_numpy()]
+        hit = self.areas.iloc[first["area"].to_numpy()]
+        codes = hit["code"]
+        where = codes.map(self.rejected.where)
+        reason.iloc[rows] = [f"point ({lon[r]:.6f}, {lat[r]:.6f}) lies in {kind} {code}, which "
+                             f"was rejected ({at})" for r, kind, code, at in
+                             zip(rows, hit["kind"], codes, where, strict=True)]
+        cause.iloc[rows] = codes.map(self.rejected.roots).to_numpy()
+        found[rows] = True
+        return reason, cause, found
 
 
 def _points(rows: pd.DataFrame, problems: Problems, *, allowed: pd.Series
@@ -302,8 +414,13 @@ def _points(rows: pd.DataFrame, problems: Problems, *, allowed: pd.Series
     wgs_lon = np.full(len(rows), np.nan)
     wgs_lat = np.full(len(rows), np.nan)
     if usable.any():
-        wgs_lon[usable.to_numpy()], wgs_lat[usable.to_numpy()] = to_wgs84_by_row(
-            lon[usable].to_numpy(), lat[usable].to_numpy(), crs[usable].to_numpy(dtype=str))
+        declared = crs[usable]
+        kinds = declared.unique()
+        given = (lon[usable].to_numpy(), lat[usable].to_numpy())
+        # a file in one crs (the usual) is converted without a text array per row
+        wgs_lon[usable.to_numpy()], wgs_lat[usable.to_numpy()] = (
+            to_wgs84(*given, kinds[0]) if len(kinds) == 1 else
+            to_wgs84_by_row(*given, declared.to_numpy(dtype=str)))
     return usable, wgs_lon, wgs_lat
 
 
@@ -316,10 +433,105 @@ def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
     return reasons
 
 
+OUTSIDE_EVERY_CELL = "is outside every cell"
+#: from this share of a file's points outside every cell, the report names the likely cause
+#: (a CRS) instead of listing the rows
+MOSTLY = 0.5
+MOSTLY_MIN_ROWS = 10
+
+
+def _outside_cells(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, outside: np.ndarray,
+                   areas: RejectedAreas, problems: Problems) -> np.ndarray:
+    """Points outside every accepted cell: those in a rejected cell or region name it; the
+    others, outside everything the bundle draws, are returned."""
+    reason, cause, in_rejected = areas.find(lon, lat, outside, rows.index)
+    problems.add(rows, in_rejected, "lon", reason, cause=cause)
+    nowhere = outside & ~in_rejected
+    problems.add(rows, nowhere, "lon", _located(lon, lat, nowhere, rows.index,
+                                                OUTSIDE_EVERY_CELL))
+    return nowhere
+
+
+def _summarise_outside(file: str, lon: np.ndarray, lat: np.ndarray, outside: np.ndarray,
+                       with_point: np.ndarray, index: CellIndex, notices: list[Notice]
+                       ) -> None:
+    """When most of a file's points lie outside every cell, one notice with the likely cause:
+    the boundaries' or the points' CRS (tried: GCJ-02 and BD-09 either way round)."""
+    n_outside, n_points = int(outside.sum()), int(with_point.sum())
+    if n_outside < MOSTLY_MIN_ROWS or n_outside <= MOSTLY * n_points:
+        return
+    x, y = lon[outside], lat[outside]
+    cells = shapely.total_bounds(index.geometries)
+    extent = (f"these points span lon {x.min():.4f} to {x.max():.4f}, lat {y.min():.4f} to "
+              f"{y.max():.4f}; the cells lon {cells[0]:.4f} to {cells[2]:.4f}, lat "
+              f"{cells[1]:.4f} to {cells[3]:.4f}")
+    hint = _datum_hint(x, y, index)
+    notices.append(Notice(
+        "points_outside_cells", file,
+        f"{file}: {n_outside:,} of {n_points:,} points ({n_outside / n_points:.0%}) lie "
+        "outside every cell: the boundary files' CRS or the points' CRS is the likely cause, "
+        f"not the rows ({extent}){hint}",
+        {"count": n_outside, "of": n_points, "points_bounds": [float(x.min()), float(y.min()),
+         float(x.max()), float(y.max())], "cells_bounds": [float(v) for v in cells]}))
+
+
+def _datum_hint(lon: np.ndarray, lat: np.ndarray, index: CellIndex) -> str:
+    inside_china = ~out_of_china(lon, lat)
+    if not inside_china.any():
+        return ""
+    sample = np.flatnonzero(inside_china)[:2000]
+    x, y = lon[sample], lat[sample]
+    trials = [
+        ("the boundary files are GCJ-02 (drawn on Amap or Tencent maps): import with "
+         "--boundary-crs gcj02", from_wgs84(x, y, "gcj02")),
+        ("the boundary files are BD-09 (drawn on Baidu maps): import with --boundary-crs bd09",
+         from_wgs84(x, y, "bd09")),
+        ("the points are GCJ-02 but say wgs84: set their crs column to gcj02",
+         to_wgs84(x, y, "gcj02")),
+        ("the points are BD-09 but say wgs84: set their crs column to bd09",
+         to_wgs84(x, y, "bd09")),
+    ]
+    for advice, (tx, ty) in trials:
+        if np.mean(index.assign(tx, ty) != "") >= 0.8:
+            return f". Most of them fall in a cell if {advice}"
+    return ""
+
+
+def _warn_placeholders(file: str, rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
+                       cell: pd.Series, policy: ImportPolicy, notices: list[Notice]) -> None:
+    """Points shared by an implausible number of records: a placeholder (a city hall used
+    when the address was unknown) piles them all into one cell."""
+    given = ~np.isnan(lon)
+    if given.sum() < policy.placeholder_min_records:
+        return
+    # points equal to the microdegree, found by sorting (a tenth of a hash count's time)
+    key = (np.round(lon[given] * 1e6).astype(np.int64) * 1_000_000_000
+           + np.round(lat[given] * 1e6).astype(np.int64))
+    ordered = np.sort(key)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    piles = pd.Series(sizes, index=ordered[starts])
+    piles = piles[piles >= policy.placeholder_min_records].sort_values(ascending=False)
+    for value, count in piles.items():
+        at = np.flatnonzero(given)[key == value]
+        x, y, where = lon[at[0]], lat[at[0]], str(cell.iloc[at[0]]) or "no cell"
+        lines = rows["line"].to_numpy()[at]
+        notices.append(Notice(
+            "placeholder_point", file,
+            f"{file}: {count:,} records share the point ({x:.6f}, {y:.6f}) in cell {where} "
+            f"(lines {', '.join(map(str, lines[:5]))}{', …' if count > 5 else ''}): a "
+            "placeholder such as a city hall used when the address was unknown? They all "
+            "count in that cell; where the real place is unknown, give the village "
+            "(region_code) instead of a point",
+            {"count": int(count), "lon": float(x), "lat": float(y), "cell_code": where,
+             "lines": [int(v) for v in lines[:20]]}))
+
+
 def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
                 region_rejects: Rejected, known: Known, index: CellIndex,
-                today: pd.Timestamp, *, timezone: str) -> tuple[pd.DataFrame, Problems]:
-    problems = Problems("cases.csv")
+                areas: RejectedAreas, today: pd.Timestamp, *, label: str, timezone: str,
+                policy: ImportPolicy, notices: list[Notice]) -> tuple[pd.DataFrame, Problems]:
+    problems = Problems(label)
     require(rows, "case_id", problems)
     flag_duplicates(rows, "case_id", problems)
     received_on = parse_date(rows, "received_on", problems)
@@ -362,8 +574,9 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
     cell.iloc[np.flatnonzero(to_assign)] = assigned
     outside_all = np.zeros(len(rows), dtype=bool)
     outside_all[to_assign] = assigned == ""
-    problems.add(rows, outside_all, "lon",
-                 _located(lon, lat, outside_all, rows.index, "is outside every cell"))
+    nowhere = _outside_cells(rows, lon, lat, outside_all, areas, problems)
+    _summarise_outside(label, lon, lat, nowhere, to_assign, index, notices)
+    _warn_placeholders(label, rows, lon, lat, cell, policy, notices)
 
     # a case named only by its village sits in that village's cell when it has just one
     only_region = ~has_point & ~cell_given & region_given & ~bad_region
@@ -389,9 +602,9 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
 
 
 def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected,
-                 known: Known, *, timezone: str, now: pd.Timestamp, policy: DeadlinePolicy
-                 ) -> tuple[pd.DataFrame, Problems]:
-    problems = Problems("case_events.csv")
+                 known: Known, *, label: str, timezone: str, now: pd.Timestamp,
+                 policy: DeadlinePolicy) -> tuple[pd.DataFrame, Problems]:
+    problems = Problems(label)
     require(rows, "case_id", problems)
     received = pd.concat([cases.set_index("case_id")["received_on"],
                           known.cases.set_index("case_id")["received_on"]])
@@ -426,56 +639,105 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
 
 def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
                    timezone: str, policy: DeadlinePolicy) -> pd.Series:
-    """Replay every case file the bundle touches (stored events first, then the bundle's new
-    ones, in order of local day) through the one workflow; returns the refusals of bundle
-    events by row. A refused event is left out of the replay."""
+    """The refusals of the bundle's new events by row, from three rules applied in turn (an
+    event refused by one is left out of the next):
+
+    1. the bundle's own order: each local day holds the stored events the bundle does not
+       hold, then the bundle's events in file order (stored ones where the file puts them).
+       Its verdicts do not depend on how much of the bundle is stored already, so a
+       re-import refuses exactly what the first import refused, for the same reason;
+    2. a new event that the file lists before an event recorded already on the same day is
+       refused: appended after it, it would not be where the bundle says it is;
+    3. the stored order, where the new events will land (each day: the recorded events, then
+       the new ones in file order), so that what is written always replays."""
     facts = pd.DataFrame({
         "case_id": events["case_id"], "on_day": events["at"].dt.tz_convert(timezone).dt.date,
         "type": events["type"], "detail": events["detail"],
         "content_hash": events["content_hash"], "occurrence": events["occurrence"],
-        "origin": 1, "row": events.index,
+        "position": np.arange(len(events)), "line": events["line"], "row": events.index,
     })
-    stored = known.events.assign(origin=0, row=-1)
-    merged = pd.concat([stored, facts], ignore_index=True).drop_duplicates(
-        ["case_id", "content_hash", "occurrence"], keep="first")
-    merged = merged.loc[~merged["corrected"].fillna(False).astype(bool)]
-    merged = merged.sort_values(["case_id", "on_day", "origin"], kind="stable")
+    stored = known.events.loc[~known.events["corrected"].fillna(False).astype(bool)]
+    stored = stored.assign(recorded=np.arange(len(stored)))
+    key = ["case_id", "content_hash", "occurrence"]
+    stored = stored.merge(facts[[*key, "position", "line"]], on=key, how="left")
+    fresh = facts.loc[~pd.MultiIndex.from_frame(facts[key]).isin(
+        pd.MultiIndex.from_frame(stored[key]))]
+    replay = pd.concat([stored.assign(row=-1), fresh.assign(recorded=np.inf)],
+                       ignore_index=True)
     both = pd.concat([cases[["case_id", "received_on", "complex"]],
                       known.cases[["case_id", "received_on", "complex"]]]
                      ).drop_duplicates("case_id")
     attributes = dict(zip(both["case_id"], zip(both["received_on"], both["complex"],
                                                strict=True), strict=True))
+
+    in_file_order = replay.assign(held=replay["position"].notna()).sort_values(
+        ["case_id", "on_day", "held", "position", "recorded"], kind="stable")
+    refused = _replay(in_file_order, attributes, policy, skip=set())
+    refused.update(_listed_before_recorded(fresh, stored, skip=set(refused)))
+    as_stored = replay.sort_values(["case_id", "on_day", "recorded", "position"],
+                                   kind="stable")
+    refused.update(_replay(as_stored, attributes, policy, skip=set(refused)))
+    return pd.Series(refused, dtype=object)
+
+
+def _replay(events: pd.DataFrame, attributes: dict[str, tuple[object, bool]],
+            policy: DeadlinePolicy, *, skip: set[int]) -> dict[int, TransitionRefused]:
+    """Each case file in the given order through the one workflow; the refusals of the new
+    events by row (a refused or skipped event leaves the state as it was; a stored event the
+    workflow would refuse is replayed as it was recorded, never refused again)."""
     refused: dict[int, TransitionRefused] = {}
     columns = ["case_id", "on_day", "type", "detail", "row"]
-    for case_id, file in groupby(merged[columns].itertuples(index=False, name=None),
+    for case_id, file in groupby(events[columns].itertuples(index=False, name=None),
                                  key=lambda e: e[0]):
         received_on, is_complex = attributes[case_id]
         state = received(received_on, policy)
         for _, on_day, kind, detail, row in file:
-            event = EventFacts(on_day, kind, detail)
+            if row in skip:
+                continue
             try:
-                state = state.after(event, policy, is_complex=bool(is_complex))
+                state = state.after(EventFacts(on_day, kind, detail), policy,
+                                    is_complex=bool(is_complex))
             except TransitionRefused as refusal:
                 if row >= 0:
                     refused[row] = refusal
-    return pd.Series(refused, dtype=object)
+    return refused
+
+
+def _listed_before_recorded(fresh: pd.DataFrame, stored: pd.DataFrame, *, skip: set[int]
+                            ) -> dict[int, TransitionRefused]:
+    """Rule 2 of check_workflow: new events the file lists before an event of the same case
+    and day that is recorded already."""
+    held = stored.loc[stored["position"].notna()]
+    last = held.sort_values("position").drop_duplicates(["case_id", "on_day"], keep="last")
+    later = fresh.merge(last[["case_id", "on_day", "position", "line", "type"]],
+                        on=["case_id", "on_day"], suffixes=("", "_recorded"))
+    later = later.loc[(later["position"] < later["position_recorded"])
+                      & ~later["row"].isin(skip)]
+    return {row: TransitionRefused(kind, f"listed before line {int(line)} ({recorded}) of the "
+                                   f"same day, which is recorded already; a new event is "
+                                   "added after the events recorded on its day, so it would "
+                                   "not stand where the file puts it: move it after that line")
+            for row, kind, line, recorded in zip(later["row"], later["type"],
+                                                 later["line_recorded"],
+                                                 later["type_recorded"], strict=True)}
 
 
 def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
                      cases: pd.DataFrame, case_rejects: Rejected, known: Known,
-                     index: CellIndex, *, timezone: str, now: pd.Timestamp
+                     index: CellIndex, areas: RejectedAreas, *, label: str, timezone: str,
+                     now: pd.Timestamp, policy: ImportPolicy, notices: list[Notice]
                      ) -> tuple[pd.DataFrame, Problems]:
     """A dispute's point must lie in some cell; that is tested (shapely, which lets go of the
     GIL) in a thread of its own while the other columns are checked; the problems are
     recorded in the same order as if one ran after the other."""
-    found_problems, point_problems = Problems("screenings.csv"), Problems("screenings.csv")
+    found_problems, point_problems = Problems(label), Problems(label)
     found = parse_bool(rows, "found", found_problems, default=None)
     has_point, lon, lat = _points(rows, point_problems, allowed=found)
     with ThreadPoolExecutor(1) as pool:
         with_point = has_point.to_numpy()
         in_a_cell = pool.submit(index.in_some_cell, lon[with_point], lat[with_point],
                                 rows["cell_code"].to_numpy(dtype=object)[with_point])
-        problems = Problems("screenings.csv")
+        problems = Problems(label)
         require(rows, "record_id", problems)
         flag_duplicates(rows, "record_id", problems)
         screened_at, _ = parse_moment(rows, "screened_at", problems, timezone=timezone,
@@ -499,8 +761,10 @@ def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: 
         problems.extend(point_problems)
         outside = np.zeros(len(rows), dtype=bool)
         outside[with_point] = ~in_a_cell.result()
-    problems.add(rows, outside, "lon",
-                 _located(lon, lat, outside, rows.index, "is outside every cell"))
+    nowhere = _outside_cells(rows, lon, lat, outside, areas, problems)
+    _summarise_outside(label, lon, lat, nowhere, with_point, index, notices)
+    _warn_placeholders(label, rows, lon, lat, rows["cell_code"].where(has_point, ""), policy,
+                       notices)
     known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]).unique())
     _reference(rows, "case_id", known_cases, case_rejects, problems, "case", mask=found)
 

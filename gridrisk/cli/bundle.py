@@ -1,5 +1,7 @@
-"""gridrisk import / export: bundles in and out."""
+"""gridrisk import / export: bundles in and out, and the report of what an import found."""
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -8,75 +10,183 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from gridrisk.access.service import audit, check_password
-from gridrisk.bundle.errors import RejectedRows
+from gridrisk.bundle.errors import BundleFileError, RejectedRows
 from gridrisk.bundle.export import export_region
-from gridrisk.bundle.service import ImportReport, import_bundle
+from gridrisk.bundle.ledger import import_ledger
+from gridrisk.bundle.report import ImportReport, report_page
+from gridrisk.bundle.service import import_bundle, mode_of, record_run
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.cli.user import cli_actor, password_given
 from gridrisk.errors import Forbidden, InvalidInput
 from gridrisk.policy import load_policy
 from gridrisk.privacy.vault import Vault
-from gridrisk.vocab import Role
+from gridrisk.progress import Progress
+from gridrisk.vocab import Crs, Role
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
                "case_events": "办理记录", "screening_records": "排查记录",
                "contacts": "联系方式（加密）"}
+SHOWN = 20
+
+GoodRows = Annotated[bool, typer.Option(
+    "--write-good-rows", help="write the good rows and list the bad ones in the rejects file "
+    "(default: all-or-nothing)")]
+CheckOnly = Annotated[bool, typer.Option(
+    "--check", help="check everything an import checks and report it; write nothing")]
+Rejects = Annotated[Path, typer.Option(help="where the bad rows are listed")]
+ReportPage = Annotated[Path | None, typer.Option(
+    "--report", help="write the report as a readable page (HTML)")]
+ReportJson = Annotated[Path | None, typer.Option(
+    "--json", help="write the report as JSON (errors, warnings, counts)")]
 
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_command)
+    app.command("import-ledger")(import_ledger_command)
     app.command("export")(export_command)
 
 
 def import_command(
     path: Annotated[Path, typer.Argument(help="bundle folder or .zip")],
-    write_good_rows: Annotated[bool, typer.Option(
-        "--write-good-rows", help="write the good rows and list the bad ones in the rejects "
-        "file (default: all-or-nothing)")] = False,
-    rejects: Annotated[Path, typer.Option(help="where the bad rows are listed")] = Path(
-        "rejects.csv"),
+    write_good_rows: GoodRows = False,
+    check: CheckOnly = False,
+    boundary_crs: Annotated[Crs | None, typer.Option(
+        help="what the boundary files' degrees really are: gcj02 or bd09 for outlines drawn "
+        "on Chinese web maps (default: bundle.toml, else as the files declare)")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="encoding of the CSV files, e.g. gb18030 (default: bundle.toml, else UTF-8, or "
+        "GB18030 when detected)")] = None,
+    rejects: Rejects = Path("rejects.csv"),
+    report: ReportPage = None,
+    report_json: ReportJson = None,
 ) -> None:
-    """Import a region bundle (see docs/bundle.md)."""
+    """Import a region bundle (see docs/bundle.md); with --check, only report."""
+    config = settings()
+    policy = load_policy(config.policy_file)
+    options = {"write_good_rows": write_good_rows, "check_only": check,
+               "timezone": config.timezone, "policy": policy.deadlines,
+               "imports": policy.imports, "boundary_crs": boundary_crs, "encoding": encoding,
+               "vault": Vault.of(config), "privacy": policy.privacy}
+    _run(lambda conn, progress: import_bundle(conn, path, progress=progress, **options),
+         path, write_good_rows=write_good_rows, check=check, rejects=rejects, page=report,
+         as_json=report_json)
+
+
+def import_ledger_command(
+    path: Annotated[Path, typer.Argument(help="the ledger (.xlsx)")],
+    mapping: Annotated[Path, typer.Option(
+        help="which sheet and columns feed which case fields (TOML; docs/ledger.md)")],
+    write_good_rows: GoodRows = False,
+    check: CheckOnly = False,
+    rejects: Rejects = Path("rejects.csv"),
+    report: ReportPage = None,
+    report_json: ReportJson = None,
+) -> None:
+    """Import cases and their dates from an Excel ledger (台账) through a mapping."""
+    config = settings()
+    policy = load_policy(config.policy_file)
+    _run(lambda conn, progress: import_ledger(
+        conn, path, mapping, write_good_rows=write_good_rows, check_only=check,
+        timezone=config.timezone, policy=policy.deadlines, imports=policy.imports,
+        progress=progress), path, write_good_rows=write_good_rows, check=check,
+        rejects=rejects, page=report, as_json=report_json)
+
+
+def _run(work: Callable[[Connection, Progress], ImportReport], path: Path, *,
+         write_good_rows: bool, check: bool, rejects: Path, page: Path | None,
+         as_json: Path | None) -> None:
+    """One import or check in its transaction (a check's is rolled back), then its report;
+    exits 1 when refused, or when a check found problems."""
+    db = engine()
     try:
-        with engine().begin() as conn, progress_bar() as progress:
-            policy = load_policy(settings().policy_file)
-            report = import_bundle(conn, path, write_good_rows=write_good_rows,
-                                   timezone=settings().timezone, policy=policy.deadlines,
-                                   vault=Vault.of(settings()), privacy=policy.privacy,
-                                   progress=progress)
+        if check:
+            with db.connect() as conn, progress_bar(transient=True) as progress:
+                found = work(conn, progress)
+                conn.rollback()
+        else:
+            with db.begin() as conn, progress_bar() as progress:
+                found = work(conn, progress)
     except RejectedRows as exc:
-        exc.rejects.to_csv(rejects, index=False)
-        show_rejects(exc.rejects, rejects)
+        found = exc.report
+    except BundleFileError as exc:
+        found = ImportReport.refused_file(
+            str(path), mode_of(write_good_rows=write_good_rows, check_only=check), exc, [])
+        _finish(found, rejects, page, as_json)
+        raise
+    _finish(found, rejects, page, as_json)
+    if found.outcome == "refused" or (check and len(found.rejects)):
+        raise typer.Exit(1)
+
+
+def _finish(found: ImportReport, rejects: Path, page: Path | None, as_json: Path | None
+            ) -> None:
+    """Show the report, write its files; a refused import is recorded as a run of its own."""
+    if found.outcome == "refused" and found.mode != "check":
+        with engine().begin() as conn:
+            found.run_id = record_run(conn, found)
+    if len(found.rejects):
+        found.rejects.to_csv(rejects, index=False)
+    show_report(found, rejects)
+    if page is not None:
+        page.write_text(report_page(found, lang=settings().lang), encoding="utf-8")
+        console.print(f"报告：{page}")
+    if as_json is not None:
+        as_json.write_text(json.dumps(found.to_json(), ensure_ascii=False, indent=1),
+                           encoding="utf-8")
+        console.print(f"报告（JSON）：{as_json}")
+
+
+def show_report(report: ImportReport, rejects: Path | None = None) -> None:
+    if report.files:
+        files = Table(title="文件")
+        for column in ("", "读取", "合格", "拒绝"):
+            files.add_column(column, justify="right" if column else "left")
+        for name, counts in report.files.items():
+            files.add_row(name, f"{counts['read']:,}", f"{counts['accepted']:,}",
+                          f"{counts['rejected']:,}")
+        console.print(files)
+    if report.written:
+        table = Table(title=f"导入完成（第 {report.run_id} 次导入）")
+        for column in ("", "新增", "更新", "未变"):
+            table.add_column(column, justify="right" if column else "left")
+        for name, counts in report.written.items():
+            table.add_row(TABLE_NAMES.get(name, name), str(counts["inserted"]),
+                          str(counts["updated"]), str(counts["unchanged"]))
+        console.print(table)
+    show_errors(report, rejects)
+    for warning in report.warnings[:SHOWN]:
+        console.print(f"[yellow]注意[/] {warning.message}")
+    if len(report.warnings) > SHOWN:
+        console.print(f"[yellow]注意[/] 另有 {len(report.warnings) - SHOWN} 条")
+    if report.outcome == "refused":
         console.print("[bold red]未写入任何数据[/]：修正以上问题后重新导入，"
                       "或用 --write-good-rows 只写入合格的行。")
-        raise typer.Exit(1) from exc
-    show_report(report)
-    if len(report.rejects):
-        report.rejects.to_csv(rejects, index=False)
-        show_rejects(report.rejects, rejects)
+    elif report.outcome == "checked":
+        console.print("[bold]仅校验，未写入任何数据。[/]")
 
 
-def show_report(report: ImportReport) -> None:
-    table = Table(title=f"导入完成（第 {report.run_id} 次导入）")
-    for column in ("", "新增", "更新", "未变"):
-        table.add_column(column, justify="right" if column else "left")
-    for name, counts in report.written.items():
-        table.add_row(TABLE_NAMES.get(name, name), str(counts["inserted"]),
-                      str(counts["updated"]), str(counts["unchanged"]))
-    console.print(table)
-    for warning in report.warnings[:20]:
-        console.print(f"[yellow]注意[/] {warning}")
-    if len(report.warnings) > 20:
-        console.print(f"[yellow]注意[/] 另有 {len(report.warnings) - 20} 条")
-
-
-def show_rejects(rejects, path: Path) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title=f"{len(rejects)} 个问题（全部见 {path}）")
-    for column in ("文件", "行", "列", "值", "原因"):
+def show_errors(report: ImportReport, rejects: Path | None) -> None:
+    """Each root problem once (a summary for a flood of points outside every cell), with
+    how many rows were rejected with it; every row is in the rejects file."""
+    errors = report.errors()
+    if not errors:
+        return
+    where = f"（每一行见 {rejects}）" if rejects is not None and len(report.rejects) else ""
+    table = Table(title=f"{len(report.rejects):,} 个问题{where}")
+    for column in ("文件", "行", "列", "值", "原因", "一并拒绝"):
         table.add_column(column)
-    for row in rejects.head(20).itertuples():
-        table.add_row(row.file, str(row.line), row.column, str(row.value)[:30], row.reason)
+    for error in errors[:SHOWN]:
+        if error["kind"] == "row":
+            with_it = "，".join(f"{f} {n:,}" for f, n in error.get("rejected_with_it",
+                                                                  {}).items())
+            table.add_row(error["file"], str(error["line"]), error["column"],
+                          str(error["value"])[:30], error["reason"], with_it)
+        else:
+            table.add_row(error.get("file") or error.get("field", ""), "", "", "",
+                          error.get("message") or error["reason"], "")
     console.print(table)
+    if len(errors) > SHOWN:
+        console.print(f"另有 {len(errors) - SHOWN} 个问题")
 
 
 def _administrator(conn: Connection, name: str | None) -> str:

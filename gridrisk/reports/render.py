@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -95,6 +96,7 @@ def to_xlsx(doc: Document) -> bytes:
     percentage, beside its numerator/denominator), header rows frozen, widths that fit, dates
     as Excel dates; a sheet of charts when the report has any."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -106,7 +108,7 @@ def to_xlsx(doc: Document) -> bytes:
     for row in ([words["title"], doc.title], [words["region"], f"{doc.region_name}（"
                 f"{doc.region_code}）"], *period, [words["made"], doc.generated_on],
                 [doc.note]):
-        about.append(row)
+        about.append(_xlsx_safe(row, ILLEGAL_CHARACTERS_RE))
     for row in about.iter_rows(min_row=3):
         for cell in row:
             if isinstance(cell.value, date):
@@ -126,7 +128,7 @@ def to_xlsx(doc: Document) -> bytes:
             cell.font, cell.fill = header_font, header_fill
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for row in table.rows:
-            sheet.append(_xlsx_row(row, table))
+            sheet.append(_xlsx_safe(_xlsx_row(row, table), ILLEGAL_CHARACTERS_RE))
         _formats(sheet, table)
         if table.total and table.rows:
             for cell in sheet[sheet.max_row]:
@@ -145,6 +147,13 @@ def to_xlsx(doc: Document) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_safe(values: list[Any], illegal: re.Pattern[str]) -> list[Any]:
+    """A case's summary may hold control characters (a pasted form feed, a stray NUL-like
+    byte) that the XLSX format cannot store; each becomes U+FFFD so the reader sees that
+    something was there and the sheet still opens."""
+    return [illegal.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
 
 
 def _xlsx_row(row: dict[str, Any], table: Table) -> list[Any]:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, text
 
 COUNTY, TOWNSHIP = "411000000000", "411000001000"
 VILLAGE_A, VILLAGE_B = "411000001201", "411000001202"
@@ -134,3 +135,15 @@ CONTACTS = [
 def write_contacts(folder: Path, rows: list[dict] = CONTACTS) -> Path:
     write_csv(folder / "contacts.csv", CONTACT_HEADER, rows)
     return folder
+
+
+def table_checksums(conn: Connection) -> dict[str, str]:
+    """An md5 of every row of every table the import writes to (all of them but the run log,
+    which gains a row per run by design), in a fixed order."""
+    tables = conn.execute(text(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_type = 'BASE TABLE' AND table_name NOT IN "
+        "('import_runs', 'spatial_ref_sys', 'alembic_version') ORDER BY table_name")).scalars()
+    return {table: conn.execute(text(
+        f"SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {table} t"
+    )).scalar_one() for table in tables}

@@ -168,7 +168,7 @@ def test_contacts_of_cases_closed_past_the_retention_are_not_kept(
 
     assert [r.case_id for r in sealed_rows(conn)] == ["C1", "C3"]
     assert report.written["contacts"]["inserted"] == 2
-    assert any("1 contacts not kept" in w for w in report.warnings)
+    assert any("1 contacts not kept" in w.message for w in report.warnings)
 
 
 def test_rejects_frame_never_holds_a_clear_value(conn: Connection, tiny_bundle: Path,

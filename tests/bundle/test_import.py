@@ -390,7 +390,7 @@ def test_invalid_polygon_is_repaired_and_reported(conn: Connection, tiny_bundle:
     report = import_bundle(conn, tiny_bundle)
 
     assert report.rejects.empty
-    assert any("feature 4" in w and "repaired" in w for w in report.warnings)
+    assert any("feature 4" in w.message and "repaired" in w.message for w in report.warnings)
     valid, kind = conn.execute(text(
         "SELECT ST_IsValid(geom), GeometryType(geom) FROM regions WHERE code = :c"),
         {"c": VILLAGE_B}).one()
@@ -444,13 +444,14 @@ def test_missing_geometry_property(conn: Connection, tiny_bundle: Path) -> None:
     assert caught.value.field == "regions.geojson:level"
 
 
-def test_file_that_is_not_utf8(conn: Connection, tiny_bundle: Path) -> None:
+def test_file_in_neither_utf8_nor_gb18030(conn: Connection, tiny_bundle: Path) -> None:
     path = tiny_bundle / "cases.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+    path.write_bytes(path.read_bytes().replace("城关镇".encode(), b"\xff\xfe\xfd"))
     with pytest.raises(BundleFileError) as caught:
         import_bundle(conn, tiny_bundle, write_good_rows=True)
     assert caught.value.field == "cases.csv"
     assert "not UTF-8" in caught.value.reason and "on line 2" in caught.value.reason
+    assert "nor GB18030" in caught.value.reason and "--encoding" in caught.value.reason
     assert nothing_written(conn)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from gridrisk.access.service import sign_in
 from gridrisk.policy import AccessPolicy
 
 from ..bundle.conftest import CASES, COUNTY, write_tiny_bundle
+from ..bundle.defects import overlapping_townships, state_plane_as_crs84
 from ..bundle.test_import import rewrite_cases
 
 #: a script, style sheet or image loaded from another host
@@ -86,6 +88,44 @@ def test_bad_file_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None
     assert result.returncode == 1
     assert "cases.csv: missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_writes_nothing_and_leaves_its_report(env: dict[str, str], tmp_path: Path,
+                                                    scratch_url: str) -> None:
+    bundle = overlapping_townships(tmp_path / "overlap")
+
+    result = gridrisk("import", "--check", str(bundle), "--report", "report.html", "--json",
+                      "report.json", env=env, cwd=tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    assert "仅校验，未写入任何数据" in result.stdout
+    assert "overlaps township 411000002000" in result.stdout
+    found = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert found["mode"] == "check" and found["outcome"] == "checked"
+    assert "导入报告" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(pd.read_csv(tmp_path / "rejects.csv")) == found["n_problems"]
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM regions")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM import_runs")).scalar_one() == 0
+    engine.dispose()
+
+
+def test_a_refused_import_is_recorded(env: dict[str, str], tmp_path: Path,
+                                      scratch_url: str) -> None:
+    bundle = state_plane_as_crs84(tmp_path / "feet")
+
+    result = gridrisk("import", str(bundle), env=env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "regions.geojson: its coordinates (x 6," in result.stderr
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT outcome, errors FROM import_runs")).all()
+        assert conn.execute(text("SELECT count(*) FROM regions")).scalar_one() == 0
+    engine.dispose()
+    assert [r.outcome for r in runs] == ["refused"]
+    assert runs[0].errors[0]["field"] == "regions.geojson"
 
 
 def test_unreachable_database_is_named(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import Policy
 from gridrisk.regions.errors import UnknownRegion
-from gridrisk.reports.documents import Document, Table
+from gridrisk.reports.documents import Column, Document, Section, Table
 from gridrisk.reports.periodic import Request, attainment, build_report
 from gridrisk.reports.periods import parse_period
 from gridrisk.reports.render import to_pdf, to_xlsx, write_files
@@ -145,6 +145,16 @@ def test_the_workbook_holds_the_same_tables(county_db: Connection, policy: Polic
     assert first[0].value == "B3" and first[6].value.date() == date(2026, 9, 25)
     assert first[6].number_format == "yyyy-mm-dd"
     assert overdue.column_dimensions["B"].width >= 8
+
+
+def test_control_characters_in_a_summary_do_not_break_the_workbook() -> None:
+    # the fuzzer's find: a summary holding \x0b or \x1f made /ledger.xlsx answer 500
+    doc = Document("ledger", "台账\x0c", "K", "示范县", None, TODAY, "zh", [Section(
+        "事项", tables=[Table("cases", "事项", [Column("summary", "概要")],
+                              [{"summary": "欠薪\x0b三个月\x1f"}])])])
+    book = load_workbook(io.BytesIO(to_xlsx(doc)))
+    assert book["事项"]["A2"].value == "欠薪\ufffd三个月\ufffd"
+    assert book["说明"]["B1"].value == "台账\ufffd"
 
 
 @pytest.mark.slow
