@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import InvalidInput
-from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
+from gridrisk.policy import DeadlinePolicy, RepeatPolicy, ScreeningPolicy
 from gridrisk.settings import Settings
 
 In = TypeVar("In")
@@ -86,6 +86,10 @@ def get_screening_policy(request: Request) -> ScreeningPolicy:
     return request.app.state.policy.screening  # type: ignore[no-any-return]
 
 
+def get_repeat_policy(request: Request) -> RepeatPolicy:
+    return request.app.state.policy.repeats  # type: ignore[no-any-return]
+
+
 def if_match(if_match: Annotated[str | None, Header(
         description='the case version you read (its ETag, e.g. "3"); a stale one is refused '
         "with 412")] = None) -> int | None:
@@ -108,5 +112,6 @@ AsyncDbDep = Annotated[AsyncDb, Depends(get_async_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Policy = Annotated[DeadlinePolicy, Depends(get_policy)]
 ScreeningPolicyDep = Annotated[ScreeningPolicy, Depends(get_screening_policy)]
+RepeatPolicyDep = Annotated[RepeatPolicy, Depends(get_repeat_policy)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -4,10 +4,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep
+from api.deps import Db, IdempotencyKey, IfMatch, Policy, RepeatPolicyDep, SettingsDep
 from api.idempotent import once
 from gridrisk.cases import service
-from gridrisk.cases.schemas import CaseEventIn, CaseFileOut, CaseIn, CaseOut, CasePage
+from gridrisk.cases.repeats import case_repeats
+from gridrisk.cases.schemas import (
+    CaseDetailOut,
+    CaseEventIn,
+    CaseFileOut,
+    CaseIn,
+    CaseOut,
+    CasePage,
+)
 from gridrisk.vocab import Category
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -46,12 +54,13 @@ def list_cases(
         responsible_unit=responsible_unit, limit=limit, offset=offset)
 
 
-@router.get("/{case_id}", summary="信访事项及其状态", responses=PROBLEMS)
+@router.get("/{case_id}", summary="信访事项及其状态、重复件", responses=PROBLEMS)
 def get_case(case_id: str, db: Db, settings: SettingsDep, policy: Policy,
-             response: Response) -> CaseOut:
+             repeat_policy: RepeatPolicyDep, response: Response) -> CaseDetailOut:
     case = service.get_case(db, case_id, policy=policy, timezone=settings.timezone)
     response.headers["ETag"] = f'"{case.version}"'
-    return case
+    return CaseDetailOut(**case.model_dump(),
+                         repeat_links=case_repeats(db, case_id, rules=repeat_policy))
 
 
 @router.get("/{case_id}/events", summary="办理记录（卷宗）", responses=PROBLEMS)

@@ -9,8 +9,10 @@ asks for reviews, comes back after closing and calls the hotline again (a repeat
 case on the same matter).
 
 A unit works a case at its hidden quality less its hidden load (hidden.py), meets the
-complainant or not, asks for an extension when it sees it will not make the deadline (good
-units more than slow ones), and closes the case after its written opinion and any review.
+complainant early or not at all, visits the site, mediates and holds a hearing as the work
+advances (the steps of the handling, in order), asks for an extension when it sees it will
+not make the deadline (good units more than slow ones), and closes the case after its
+written opinion and any review.
 
 Each day runs the same steps in the same order (`Simulation.step`), for the county itself and
 for the oracle's re-simulated futures (oracle.py): only a matter's original case moves its
@@ -182,9 +184,10 @@ class Matters:
 PER_CASE = (
     "received", "category", "cell", "unit", "level", "complex", "parties", "channel_screening",
     "due", "original", "difficulty", "active", "open", "accepted", "accepted_on", "deadline",
-    "extended", "rounds", "work", "will_meet", "met", "site_needed", "site", "will_mediate",
-    "mediated", "will_hear", "heard", "opinion", "opinion_on", "review", "review_on",
-    "closed_on", "terminated", "satisfaction", "reopen_on")
+    "extended", "rounds", "work", "planned", "will_meet", "met", "site_needed", "site_at",
+    "site", "will_mediate", "mediation_at", "mediated", "will_hear", "hearing_at", "heard",
+    "opinion", "opinion_on", "review", "review_on", "closed_on", "terminated", "satisfaction",
+    "reopen_on")
 
 
 @dataclass
@@ -215,14 +218,18 @@ class Simulation:
     deadline: np.ndarray
     extended: np.ndarray
     rounds: np.ndarray
-    work: np.ndarray
+    work: np.ndarray  # left to do, in days of an average unit
+    planned: np.ndarray  # the round's work when accepted
     will_meet: np.ndarray
     met: np.ndarray
     site_needed: np.ndarray
+    site_at: np.ndarray  # share of the work done when the site is visited
     site: np.ndarray
     will_mediate: np.ndarray
+    mediation_at: np.ndarray
     mediated: np.ndarray
     will_hear: np.ndarray
+    hearing_at: np.ndarray
     heard: np.ndarray
     opinion: np.ndarray
     opinion_on: np.ndarray
@@ -334,7 +341,11 @@ class Simulation:
         self.opinion[s] = False
         self.review[s] = NO_REVIEW
         self.met[s] = self.site[s] = self.mediated[s] = self.heard[s] = False
-        self.work[s] = WORK_SHARE * limit * self.difficulty[s] * rng.lognormal(0.0, 0.25, k)
+        self.work[s] = self.planned[s] = (WORK_SHARE * limit * self.difficulty[s]
+                                          * rng.lognormal(0.0, 0.25, k))
+        self.site_at[s] = rng.uniform(0.1, 0.5, k)
+        self.mediation_at[s] = rng.uniform(0.3, 0.8, k)
+        self.hearing_at[s] = rng.uniform(0.6, 0.9, k)
         slow = speed[accept & ~declined] < 0.7
         self.will_meet[s] = rng.random(k) < np.where(self.rounds[s] > 0, 0.95,
                                                      np.where(slow, 0.65, 0.9))
@@ -351,26 +362,27 @@ class Simulation:
 
     def _casework(self, rng: np.random.Generator, a: np.ndarray, speed: np.ndarray, day: int,
                   log: Log) -> None:
+        """The complainant met early on (or never); the site visited, mediation and a hearing
+        held once the work has come that far."""
         handling = self._handling(a)
         since = day - self.accepted_on[a]
+        done = 1 - self.work[a] / np.maximum(self.planned[a], 1e-9)
         meets = handling & self.will_meet[a] & ~self.met[a] & (
             rng.random(len(a)) < np.clip(0.3 * speed, 0.03, 0.9))
         self.met[a[meets]] = True
         self._move(a[meets], -0.3)
         log.event(1, a[meets], day, E.met_complainant, detail=EVENT_DETAILS["met_complainant"])
         visits = handling & self.site_needed[a] & ~self.site[a] & (since >= 1) & (
-            rng.random(len(a)) < np.clip(0.08 * speed, 0.01, 0.5))
+            done >= self.site_at[a])
         self.site[a[visits]] = True
         self._move(a[visits], -0.15)
         log.event(2, a[visits], day, E.site_visit, detail=EVENT_DETAILS["site_visit"])
         mediates = handling & self.will_mediate[a] & ~self.mediated[a] & (since >= 2) & (
-            rng.random(len(a)) < 0.06)
+            done >= self.mediation_at[a])
         self.mediated[a[mediates]] = True
         self._move(a[mediates], np.where(since[mediates] <= 10, -0.4, -0.15))
         log.event(3, a[mediates], day, E.mediation, detail=EVENT_DETAILS["mediation"])
-        limit = np.where(self.complex[a], COMPLEX_HANDLING_DAYS, HANDLING_DAYS)
-        hears = handling & self.will_hear[a] & ~self.heard[a] & (since >= limit // 2) & (
-            rng.random(len(a)) < 0.05)
+        hears = handling & self.will_hear[a] & ~self.heard[a] & (done >= self.hearing_at[a])
         self.heard[a[hears]] = True
         log.event(5, a[hears], day, E.hearing, detail=EVENT_DETAILS["hearing"])
 
@@ -622,9 +634,11 @@ def new_simulation(rng: np.random.Generator, cases: pd.DataFrame, units: Units,
         active=grown(np.ones(n, dtype=bool), False), open=grown(np.ones(n, dtype=bool), False),
         accepted=zeros.copy(), accepted_on=minus.copy(), deadline=minus.copy(),
         extended=zeros.copy(), rounds=np.zeros(capacity, dtype=np.int64),
-        work=np.zeros(capacity), will_meet=zeros.copy(), met=zeros.copy(),
-        site_needed=zeros.copy(), site=zeros.copy(), will_mediate=zeros.copy(),
-        mediated=zeros.copy(), will_hear=zeros.copy(), heard=zeros.copy(),
+        work=np.zeros(capacity), planned=np.zeros(capacity), will_meet=zeros.copy(),
+        met=zeros.copy(), site_needed=zeros.copy(), site_at=np.zeros(capacity),
+        site=zeros.copy(), will_mediate=zeros.copy(), mediation_at=np.zeros(capacity),
+        mediated=zeros.copy(), will_hear=zeros.copy(), hearing_at=np.zeros(capacity),
+        heard=zeros.copy(),
         opinion=zeros.copy(), opinion_on=minus.copy(),
         review=np.zeros(capacity, dtype=np.int64), review_on=minus.copy(),
         closed_on=minus.copy(), terminated=zeros.copy(),

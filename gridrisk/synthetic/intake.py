@@ -317,10 +317,9 @@ def _summaries(
     place = geography.villages["name"].to_numpy()[village] + np.where(is_community, "", group)
     labels = np.array([h.label for h in hotspots] + [""], dtype=object)
     slots = {
-        "amount": np.char.mod("%.1f", np.round(rng.lognormal(np.log(6.0), 0.9, n), 1)
-                              ).astype(object),
-        "area": np.char.mod("%.1f", np.round(rng.lognormal(np.log(2.5), 0.6, n), 1)
-                            ).astype(object),
+        "amount": np.char.mod("%.2f", rng.lognormal(np.log(6.0), 0.9, n)).astype(object),
+        "area": np.char.mod("%.2f", rng.lognormal(np.log(2.5), 0.6, n)).astype(object),
+        "home": place,
         "when": np.char.add(np.char.add(rng.integers(2018, 2026, n).astype(str), "年"),
                             np.char.add(rng.integers(1, 13, n).astype(str), "月")
                             ).astype(object),

@@ -44,10 +44,10 @@ CASE_SUMMARIES: dict[str, tuple[str, ...]] = {
         "反映{place}卫生室{when}收费不规范",
     ),
     C.environment: (
-        "反映{place}附近养殖场异味扰民",
-        "反映{place}周边企业夜间噪声扰民",
-        "反映{place}河道被倾倒垃圾、污水直排",
-        "反映{place}附近砂石厂粉尘污染",
+        "反映{place}附近养殖场异味扰民，{when}以来持续",
+        "反映{place}周边企业{when}起夜间噪声扰民",
+        "反映{place}河道{when}以来被倾倒垃圾、污水直排",
+        "反映{place}附近砂石厂粉尘污染，{when}起影响{area}亩庄稼",
     ),
     C.veterans: (
         "退役军人反映{when}以来安置待遇未落实",
@@ -65,11 +65,11 @@ CASE_SUMMARIES: dict[str, tuple[str, ...]] = {
         "反映诉讼案件{when}立案后审理超期，要求督促",
     ),
     C.other: (
-        "反映{place}邻里宅基地边界纠纷",
-        "反映{place}道路损坏影响出行，要求维修",
+        "反映{place}邻里宅基地边界纠纷（{when}起）",
+        "反映{place}道路{when}起损坏影响出行，要求维修",
         "反映{place}财务公开不及时，要求公开集体收支",
-        "反映家庭赡养纠纷，要求协调",
-        "反映{place}饮水安全问题",
+        "反映{place}家庭赡养纠纷（{when}起），要求协调",
+        "反映{place}{when}以来饮水安全问题",
         "反映{place}土地承包经营权纠纷（涉及{area}亩）",
     ),
 }
@@ -91,23 +91,23 @@ REPEAT_OPENINGS = ("再次反映：", "多次来电反映：", "此前反映问�
 #: summaries of a hotspot's own cases, by hotspot kind and category; {place} is its label
 HOTSPOT_SUMMARIES: dict[str, dict[str, tuple[str, ...]]] = {
     "land_project": {C.land_requisition: (
-        "反映{place}征地补偿标准偏低（涉及{area}亩），要求提高补偿",
-        "反映{place}拆迁安置房迟迟未交付，涉及{area}亩宅基地",
-        "对{place}征收范围和程序有异议，要求公开批复文件",
+        "反映{place}征地补偿标准偏低（{home}，涉及{area}亩），要求提高补偿",
+        "反映{place}拆迁安置房迟迟未交付，涉及{home}{area}亩宅基地",
+        "对{place}征收{home}土地的范围和程序有异议，要求公开批复文件",
     )},
     "housing_estate": {
         C.housing_property: ("反映{place}{room}逾期交房，要求开发商承担违约责任",
                              "反映{place}{room}业主办不下不动产权证"),
         C.property_management: ("反映{place}{room}物业服务不到位、乱收费",
-                                "反映{place}前期物业与业主矛盾突出"),
+                                "反映{place}{room}业主与前期物业矛盾突出"),
     },
     "wage_site": {C.wages_labour: (
-        "反映{place}拖欠农民工工资约{amount}万元",
+        "反映{place}拖欠{home}农民工工资约{amount}万元",
         "反映在{place}务工工资{amount}万元未结清，要求春节前支付",
     )},
     "pollution": {C.environment: (
-        "反映{place}排放异味、噪声扰民",
-        "反映{place}污水直排，影响周边农田{area}亩",
+        "反映{place}排放异味、噪声扰民，影响{home}",
+        "反映{place}污水直排，影响{home}农田{area}亩",
     )},
     "fundraising": {C.financial_loss: (
         "反映{place}到期无法兑付，损失约{amount}万元",
