@@ -1,9 +1,8 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
 cadences, cycle thresholds and schedule, when a case repeats another). Defaults ship in
 policy.toml next to this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces
-them, section by section. Every key
-is documented in docs/policy.md. A change changes what is derived (deadlines, coverage,
-worklists), never stored events or records."""
+them, section by section. Every key is documented in docs/policy.md. A change changes what
+is derived (deadlines, coverage, worklists), never stored events or records."""
 
 from __future__ import annotations
 

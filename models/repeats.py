@@ -36,17 +36,24 @@ PAIRS_PER_CHUNK = 200_000
 SEARCH_MARGIN = 1.02
 
 
-def summary_vectors(summaries: pd.Series) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """Character 2–3-gram counts, each row of unit length (a dot product is a cosine), and
-    the figures each summary names. Hashing vectorisers need no fitting, so a pair's
-    similarity never depends on the other cases."""
-    texts = summaries.fillna("").astype(str).to_numpy(dtype=object)
-    grams = HashingVectorizer(analyzer="char", ngram_range=(2, 3), n_features=2 ** 20,
-                              alternate_sign=False, norm="l2").transform(texts).tocsr()
-    figures = HashingVectorizer(token_pattern=FIGURE, lowercase=False, n_features=2 ** 20,
-                                alternate_sign=False, norm="l2", binary=True
-                                ).transform(texts).tocsr()
-    return grams, figures
+def _texts(summaries: pd.Series) -> np.ndarray:
+    return summaries.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def gram_vectors(summaries: pd.Series) -> sparse.csr_matrix:
+    """Character 2–3-gram counts, each row of unit length: a dot product is a cosine. A
+    hashing vectoriser needs no fitting, so a pair's similarity never depends on the other
+    cases."""
+    return HashingVectorizer(analyzer="char", ngram_range=(2, 3), n_features=2 ** 20,
+                             alternate_sign=False, norm="l2").transform(
+        _texts(summaries)).tocsr()
+
+
+def figure_vectors(summaries: pd.Series) -> sparse.csr_matrix:
+    """The figures each summary names, as a set of unit length."""
+    return HashingVectorizer(token_pattern=FIGURE, lowercase=False, n_features=2 ** 20,
+                             alternate_sign=False, norm="l2", binary=True).transform(
+        _texts(summaries)).tocsr()
 
 
 def _rowwise(a: sparse.csr_matrix, b: sparse.csr_matrix, left: np.ndarray, right: np.ndarray
@@ -68,18 +75,23 @@ def find_repeats(cases: pd.DataFrame, *, window_days: int, radius_m: float,
     day = pd.to_datetime(cases["received_on"]).to_numpy().astype("datetime64[D]").astype(
         np.int64)
     lon, lat = cases["lon"].to_numpy(float), cases["lat"].to_numpy(float)
-    earlier, later, same_cell = _near_pairs(cases, lon, lat, radius_m)
+    earlier, later, same_cell = _near_pairs(cases, day, lon, lat, radius_m, window_days)
     apart = day[later] - day[earlier]
     metres = _metres(lon, lat, earlier, later)
-    keep = (apart <= window_days) & (same_cell | (metres <= radius_m))
+    keep = same_cell | (metres <= radius_m)
     earlier, later, apart, metres = earlier[keep], later[keep], apart[keep], metres[keep]
-    grams, figures = summary_vectors(cases["summary"])
-    similarity = _rowwise(grams, grams, later, earlier)
-    alike = similarity >= min_similarity
+    # figures first: few per summary, so cheap, and they rule out most neighbours' cases
+    figures = figure_vectors(cases["summary"])
     named = np.asarray(figures.getnnz(axis=1)) > 0
     both_named = named[later] & named[earlier]
-    agree = _rowwise(figures, figures, later[alike & both_named], earlier[alike & both_named])
-    alike[np.flatnonzero(alike & both_named)[agree < SAME_FIGURES]] = False
+    agree = _rowwise(figures, figures, later[both_named], earlier[both_named])
+    keep = np.ones(len(later), dtype=bool)
+    keep[np.flatnonzero(both_named)[agree < SAME_FIGURES]] = False
+    earlier, later, apart, metres = earlier[keep], later[keep], apart[keep], metres[keep]
+    involved, pair_rows = np.unique(np.r_[later, earlier], return_inverse=True)
+    grams = gram_vectors(cases["summary"].iloc[involved])
+    similarity = _rowwise(grams, grams, pair_rows[:len(later)], pair_rows[len(later):])
+    alike = similarity >= min_similarity
     ids = cases["case_id"].to_numpy(dtype=object)
     links = pd.DataFrame({
         "case_id": ids[later[alike]], "repeats_case_id": ids[earlier[alike]],
@@ -88,35 +100,43 @@ def find_repeats(cases: pd.DataFrame, *, window_days: int, radius_m: float,
     return links.sort_values(["case_id", "repeats_case_id"], ignore_index=True)[LINK_COLUMNS]
 
 
-def _near_pairs(cases: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, radius_m: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(earlier, later, same cell) for same-category cases in one cell or perhaps within the
-    radius (a little more: the caller measures each pair at its own latitude); positions
-    follow receipt order, so earlier < later."""
+def _near_pairs(cases: pd.DataFrame, day: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                radius_m: float, window_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(earlier, later, same cell) for same-category cases received within the window of
+    each other, in one cell or perhaps within the radius (a little more: the caller measures
+    each pair at its own latitude); positions follow receipt order, so earlier < later."""
     category = cases["category"].astype(str).to_numpy()
     cell = cases["cell_code"].fillna("").astype(str).to_numpy()
-    pairs = []
-    same_cell = pd.DataFrame({"key": pd.Series(category) + "|" + cell, "i": np.arange(len(cell))}
-                             ).loc[cell != ""]
-    for _, members in same_cell.groupby("key", sort=False)["i"]:
-        m = members.to_numpy()
-        if len(m) > 1:
-            a, b = np.triu_indices(len(m), k=1)
-            pairs.append(np.column_stack([m[a], m[b]]))
+    n = len(cell)
+    keys = []
+    in_cell = np.flatnonzero(cell != "")
+    group = pd.factorize(pd.Series(category[in_cell]) + "|" + cell[in_cell])[0]
+    order = np.lexsort((in_cell, group))  # by group, then receipt
+    members, group = in_cell[order], group[order]
+    span = int(day.max() - day.min()) + window_days + 2 if n else 1
+    stamp = group.astype(np.int64) * span + (day[members] - (day.min() if n else 0))
+    last = np.searchsorted(stamp, stamp + window_days, side="right")
+    ahead = last - np.arange(len(members)) - 1
+    first = np.repeat(np.arange(len(members)), ahead)
+    step = np.arange(len(first)) - np.repeat(np.cumsum(ahead) - ahead, ahead) + 1
+    keys.append(members[first].astype(np.int64) * n + members[first + step])
     located = np.isfinite(lon) & np.isfinite(lat)
     if located.any():
+        # a box in space and time (days scaled to the radius), measured exactly afterwards
         scale = np.cos(np.radians(np.nanmean(lat[located])))
-        for name in np.unique(category[located]):
+        reach = radius_m * SEARCH_MARGIN
+        for name in pd.unique(category[located]):
             m = np.flatnonzero(located & (category == name))
-            xy = np.column_stack([lon[m] * scale, lat[m]]) * METRES_PER_DEGREE
-            found = cKDTree(xy).query_pairs(radius_m * SEARCH_MARGIN, output_type="ndarray")
-            if len(found):
-                pairs.append(np.sort(m[found], axis=1))
-    if not pairs:
-        none = np.zeros(0, dtype=np.int64)
-        return none, none, none.astype(bool)
-    unique = np.unique(np.concatenate(pairs), axis=0)
-    earlier, later = unique[:, 0], unique[:, 1]
+            box = np.column_stack([lon[m] * scale * METRES_PER_DEGREE,
+                                   lat[m] * METRES_PER_DEGREE,
+                                   day[m] * reach / max(window_days, 1)])
+            found = np.sort(m[cKDTree(box).query_pairs(reach, p=np.inf,
+                                                       output_type="ndarray")], axis=1)
+            found = found[day[found[:, 1]] - day[found[:, 0]] <= window_days]
+            keys.append(found[:, 0].astype(np.int64) * n + found[:, 1])
+    ordered = np.sort(np.concatenate(keys))  # sorting beats numpy's hashing unique here
+    unique = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+    earlier, later = unique // max(n, 1), unique % max(n, 1)
     return earlier, later, (cell[earlier] != "") & (cell[earlier] == cell[later])
 
 

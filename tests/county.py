@@ -21,7 +21,7 @@ from gridrisk.bundle.service import import_bundle
 from gridrisk.cycles.service import CycleInputs
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import Policy
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import Trained, promote_model, train_model
 from gridrisk.settings import Settings
@@ -31,7 +31,7 @@ from models.history import History
 from .conftest import rolled_back
 
 TIMEZONE = "Asia/Shanghai"
-POLICY = DeadlinePolicy()
+POLICY = Policy()
 TRAINED_TO = date(2026, 7, 31)
 
 
@@ -50,7 +50,7 @@ def county_url(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactor
     try:
         upgrade_to_head(engine)
         with engine.begin() as conn:
-            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY)
+            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY.deadlines)
     finally:
         engine.dispose()
     yield url

@@ -21,10 +21,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api import labels
-from api.deps import Db, Policy, SettingsDep
+from api.deps import Db, Policy, RepeatPolicyDep, SettingsDep
 from api.problems import STATUS
 from gridrisk.cases import service as case_service
 from gridrisk.cases.errors import TransitionRefused
+from gridrisk.cases.repeats import case_repeats
 from gridrisk.cases.schemas import CaseEventIn
 from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service as cycle_service
@@ -32,7 +33,7 @@ from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
 from gridrisk.errors import GridriskError, NotFound, StaleVersion
 from gridrisk.pages import service as page_service
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import DeadlinePolicy, RepeatPolicy
 from gridrisk.regions.service import get_region
 from gridrisk.vocab import (
     AssignmentStatus,
@@ -45,6 +46,7 @@ from gridrisk.vocab import (
 )
 from maps.assets import ASSET_URL
 from maps.cycle import cycle_map
+from models.display import shown_probability
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
@@ -104,7 +106,8 @@ class View:
             "lang": self.lang, "t": self.t, "codes": self.codes, "link": self.link,
             "name": self.name, "other_lang_url": self.other_lang_url(),
             "static": STATIC_URL, "map_assets": ASSET_URL, "deadline": self.deadline,
-            "fmt": self.fmt, "local": self.local, **context}, status_code=status_code)
+            "fmt": self.fmt, "local": self.local, "pct": shown_probability, **context},
+            status_code=status_code)
 
     def deadline(self, days_left: int | None) -> str:
         if days_left is None:
@@ -261,18 +264,25 @@ def decide(assignment_id: int, form: Form, db: Db, view: ViewDep, settings: Sett
 
 @router.get("/pages/cases/{case_id}")
 def case_page(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: Policy,
-              added: str | None = None) -> HTMLResponse:
-    return _shown(view, lambda: _case_view(db, view, settings.timezone, policy, case_id,
-                                           added=added))
+              repeat_policy: RepeatPolicyDep, added: str | None = None,
+              cycle: int | None = None) -> HTMLResponse:
+    return _shown(view, lambda: _case_view(db, view, settings.timezone, policy, repeat_policy,
+                                           case_id, added=added, cycle=cycle))
 
 
-def _case_view(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_id: str, *,
-               status_code: int = 200, added: str | None = None, error: str | None = None,
-               entered: dict[str, str] | None = None) -> HTMLResponse:
+def _case_view(db: Db, view: View, timezone: str, policy: DeadlinePolicy,
+               repeat_policy: RepeatPolicy, case_id: str, *, status_code: int = 200,
+               added: str | None = None, error: str | None = None,
+               entered: dict[str, str] | None = None, cycle: int | None = None
+               ) -> HTMLResponse:
+    """The case file, its risks in a screening cycle (the one the page came from, else the
+    latest) and its repeat cases."""
     case = case_service.get_case(db, case_id, policy=policy, timezone=timezone)
     case_file = case_service.get_case_file(db, case_id)
     return view.render(
         "case.html", status_code, case=case, events=case_file.events, added=added,
+        risk=page_service.case_risk(db, case_id, cycle_id=cycle),
+        repeat_links=case_repeats(db, case_id, rules=repeat_policy),
         error=error, entered=entered or {"on": _today(timezone).isoformat()},
         event_types=[e.value for e in EventType], levels=[e.value for e in EventLevel],
         closure_types=[c.value for c in ClosureType])
@@ -280,7 +290,7 @@ def _case_view(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_i
 
 @router.post("/pages/cases/{case_id}/events")
 def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: SettingsDep,
-                 policy: Policy) -> Response:
+                 policy: Policy, repeat_policy: RepeatPolicyDep) -> Response:
     """One event for the case file, at the version the form was read at; a refusal shows the
     page again with its reason and what was entered."""
     kind = form.get("type", "")
@@ -293,26 +303,27 @@ def append_event(case_id: str, form: Form, db: Db, view: ViewDep, settings: Sett
         case_service.append_event(db, case_id, event, expected=version, policy=policy,
                                   timezone=settings.timezone)
     except ValidationError as exc:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 422,
-                        _validation_text(exc))
+        return _refused(db, view, settings.timezone, (policy, repeat_policy), case_id, form,
+                        422, _validation_text(exc))
     except StaleVersion:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 412,
-                        view.t["stale"])
+        return _refused(db, view, settings.timezone, (policy, repeat_policy), case_id, form,
+                        412, view.t["stale"])
     except TransitionRefused as exc:
-        return _refused(db, view, settings.timezone, policy, case_id, form, 422,
-                        view.t["refused"] + str(exc))
+        return _refused(db, view, settings.timezone, (policy, repeat_policy), case_id, form,
+                        422, view.t["refused"] + str(exc))
     except NotFound as exc:
         return view.error(exc)
     except GridriskError as exc:
         status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
-        return _refused(db, view, settings.timezone, policy, case_id, form, status, str(exc))
+        return _refused(db, view, settings.timezone, (policy, repeat_policy), case_id, form,
+                        status, str(exc))
     return RedirectResponse(view.link(f"/pages/cases/{case_id}", added=kind),
                             status_code=303)
 
 
-def _refused(db: Db, view: View, timezone: str, policy: DeadlinePolicy, case_id: str,
-             form: dict[str, str], status: int, message: str) -> HTMLResponse:
-    return _shown(view, lambda: _case_view(db, view, timezone, policy, case_id,
+def _refused(db: Db, view: View, timezone: str, policies: tuple[DeadlinePolicy, RepeatPolicy],
+             case_id: str, form: dict[str, str], status: int, message: str) -> HTMLResponse:
+    return _shown(view, lambda: _case_view(db, view, timezone, *policies, case_id,
                                            status_code=status, error=message, entered=form))
 
 
