@@ -18,6 +18,9 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 from models.columns import OUTCOMES
 from models.features import CATEGORICAL, NUMERIC, TEXT
@@ -49,11 +52,11 @@ def _name(names: Names, vocabulary: str, code: object) -> str:
 @dataclass(frozen=True)
 class Wording:
     """How a fact reads as a reason. `shown` says for which values it reads at all (e.g.
-    "尚未约见信访人" only when not met); `risky` on which side of its reference a value reads
-    as a risk (higher, lower; None for a category or a yes/no fact)."""
+    "复查申请待决定" only when one is pending); `risky` on which side of its reference a value
+    reads as a risk (higher, lower; None for a category or a yes/no fact)."""
 
     text: Callable[[object, Names], str]
-    shown: str = "any"  # any, positive, zero, one
+    shown: str = "any"  # any, positive, one
     risky: str | None = "higher"
 
 
@@ -76,14 +79,10 @@ WORDINGS: dict[str, Wording] = {
     "days_since_last_event": Wording(lambda v, _: f"已 {_n(v)} 天无办理进展"),
     "extended": Wording(lambda v, _: "已延期办理", "one", None),
     **{name: Wording(partial(_times, label), "positive") for name, label in EVENT_NAMES.items()},
-    "escalations_so_far": Wording(lambda v, _: f"累计升级类事件 {_n(v)} 次", "positive"),
     "escalations_30d": Wording(lambda v, _: f"近 30 天升级类事件 {_n(v)} 次", "positive"),
     "refiled_30d": Wording(lambda v, _: f"近 30 天重复信访 {_n(v)} 次", "positive"),
-    "met_complainant": Wording(lambda v, _: "本轮办理尚未约见信访人", "zero", None),
     "days_unmet": Wording(lambda v, _: f"受理 {_n(v)} 天仍未约见信访人", "positive"),
-    "site_visited": Wording(lambda v, _: "本轮办理尚未实地走访", "zero", None),
     "days_without_site_visit": Wording(lambda v, _: f"受理 {_n(v)} 天仍未实地走访", "positive"),
-    "opinion_issued": Wording(lambda v, _: "已出具处理意见但尚未办结", "one", None),
     "days_since_opinion": Wording(lambda v, _: f"出具处理意见已 {_n(v)} 天仍未办结", "positive"),
     "review_pending": Wording(lambda v, _: "复查申请待决定", "one", None),
     "rereview_pending": Wording(lambda v, _: "复核申请待决定", "one", None),
@@ -91,7 +90,6 @@ WORDINGS: dict[str, Wording] = {
     "highest_level": Wording(lambda v, n: f"曾反映到{_name(n, 'level', LEVEL_CODES[_n(v)])}",
                              "positive"),
     "parties": Wording(lambda v, _: f"涉及 {_n(v)} 人"),
-    "collective": Wording(lambda v, _: "集体事项（5 人以上）", "one", None),
     "complex": Wording(lambda v, _: "复杂疑难事项", "one", None),
     "repeats_earlier": Wording(lambda v, _: "重复反映此前已登记的事项", "positive"),
     "matter_returns": Wording(lambda v, _: f"此前同一事项已反复 {_n(v)} 次", "positive"),
@@ -111,13 +109,14 @@ WORDINGS: dict[str, Wording] = {
                                       "positive"),
     "cell_missed_screenings_8w": Wording(lambda v, _: f"网格近 8 周有 {_n(v)} 周未排查",
                                          "positive"),
-    "category": Wording(lambda v, n: f"事项类别：{_name(n, 'category', v)}", "any", None),
     "last_closure": Wording(lambda v, n: f"前次{_name(n, 'closure', v)}后又反复", "any", None),
 }
-#: the facts a reason can name besides keywords: each costs one more pass of a classifier
-#: over the cases whose value differs from the reference, so facts that only restate another
-#: (age and days since acceptance beside the deadline, the category's record beside the
-#: category) or that no one can act on (month, workload counts, channel) are left out
+#: the facts a reason can name besides keywords: each costs one more pass of every outcome's
+#: classifier over the cases whose value differs from the reference, so facts that only
+#: restate another (age and days since acceptance beside the deadline, collective beside the
+#: number of people, a yes/no beside its duration, the sum of returns beside each kind, the
+#: category's record beside the category), that every page shows already (the category) or
+#: that no one can act on (month, workload counts, channel) have no wording
 REASON_FEATURES = list(WORDINGS)
 
 
@@ -140,6 +139,51 @@ def reference_values(examples: pd.DataFrame) -> dict[str, object]:
     return reference
 
 
+class _Rescorer:
+    """One outcome's probability of rows where one fact moved. For gradient boosting, a
+    tree's output changes only if it splits on the moved columns, so only those trees are
+    run again (the others' outputs are kept from the first pass): the same probability, for
+    a fraction of the work. Other estimators score the moved rows afresh."""
+
+    def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray) -> None:
+        self.model, self.outcome = model, outcome
+        calibrated: CalibratedClassifierCV = model.classifiers[outcome]
+        inner = calibrated.calibrated_classifiers_[0]
+        boosted = getattr(inner.estimator, "estimator", inner.estimator)
+        self.trees = None
+        if isinstance(boosted, HistGradientBoostingClassifier) and len(
+                calibrated.calibrated_classifiers_) == 1:
+            self.calibrator = inner.calibrators[0]
+            self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
+            self.threads = _openmp_effective_n_threads()
+            self.trees = [iteration[0] for iteration in boosted._predictors]
+            self.reads = [tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]
+                          for tree in self.trees]
+            self.outputs = np.stack([self._run(tree, transformed) for tree in self.trees])
+            self.raw = boosted._baseline_prediction.ravel()[0] + self.outputs.sum(axis=0)
+            self.p = self._probability(self.raw)
+        else:
+            self.p = model.probability(outcome, transformed)
+
+    def _run(self, tree: object, rows: np.ndarray) -> np.ndarray:
+        return tree.predict(rows, *self.bitsets, self.threads)  # type: ignore[attr-defined,no-any-return]
+
+    def _probability(self, raw: np.ndarray) -> np.ndarray:
+        probability = self.calibrator.predict(raw)
+        probability[(1.0 < probability) & (probability <= 1.0 + 1e-5)] = 1.0
+        return probability  # type: ignore[no-any-return]
+
+    def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The probability of `rows` once their `columns` hold the values of `moved`."""
+        if self.trees is None:
+            return self.model.probability(self.outcome, moved)
+        touched = [t for t, read in enumerate(self.reads) if np.isin(read, columns).any()]
+        raw = self.raw[rows] - self.outputs[np.ix_(touched, rows)].sum(axis=0)
+        for t in touched:
+            raw = raw + self._run(self.trees[t], moved)
+        return self._probability(raw)
+
+
 def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
                   above: Mapping[str, float] | None = None, threads: int | None = None
                   ) -> dict[str, pd.DataFrame]:
@@ -157,7 +201,8 @@ def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str,
         candidates = {name: _candidates(features, transformed, typical, positions[name], name,
                                         reference) for name in names}
         for outcome in OUTCOMES:
-            p = model.probability(outcome, transformed)
+            rescorer = _Rescorer(model, outcome, transformed)
+            p = rescorer.p
             elevated = p >= (above or {}).get(outcome, 0.0)
             out = np.zeros((len(features), len(names)))
             for j, name in enumerate(names):
@@ -166,7 +211,7 @@ def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str,
                     continue
                 moved = transformed[rows]
                 moved[:, positions[name]] = typical[positions[name]]
-                out[rows, j] = p[rows] - model.probability(outcome, moved)
+                out[rows, j] = p[rows] - rescorer.moved(rows, moved, positions[name])
             tables[outcome] = pd.DataFrame(out, index=features.index, columns=names).assign(p=p)
     return tables
 
@@ -183,7 +228,7 @@ def _candidates(features: pd.DataFrame, transformed: np.ndarray, typical: np.nda
         text = values.fillna("").astype(str)
         return differs & ((text != "") & (text != "none")).to_numpy()
     numbers = values.to_numpy(float)
-    shown = {"any": ~np.isnan(numbers), "positive": numbers > 0, "zero": numbers == 0,
+    shown = {"any": ~np.isnan(numbers), "positive": numbers > 0,
              "one": numbers == 1}[wording.shown]
     side = {"higher": numbers > float(reference[name]),  # type: ignore[arg-type]
             "lower": numbers < float(reference[name]),  # type: ignore[arg-type]
@@ -203,7 +248,7 @@ def top_reasons(model: RiskModel, features: pd.DataFrame, reference: dict[str, o
     for outcome, table in tables.items():
         candidates = np.asarray(table.columns[:-1], dtype=object)
         values = table.to_numpy()[:, :-1]
-        order = np.argsort(-values, axis=1, kind="stable")[:, :N_REASONS]
+        order = _strongest(values)
         for i in range(N_REASONS):
             which = order[:, i] if len(values) else np.zeros(0, dtype=int)
             strong = values[np.arange(len(values)), which] >= MIN_CONTRIBUTION
@@ -213,7 +258,19 @@ def top_reasons(model: RiskModel, features: pd.DataFrame, reference: dict[str, o
     return out
 
 
+def _strongest(values: np.ndarray) -> np.ndarray:
+    """Per row, the columns of its N_REASONS largest values, largest first (ties: the
+    earlier column)."""
+    if values.shape[1] <= N_REASONS:
+        return np.argsort(-values, axis=1, kind="stable")
+    top = np.argpartition(-values, N_REASONS - 1, axis=1)[:, :N_REASONS]
+    rows = np.arange(len(values))[:, None]
+    within = np.lexsort((top, -values[rows, top]), axis=1)
+    return top[rows, within]
+
+
 def _worded(feature: np.ndarray, features: pd.DataFrame, names: Names) -> np.ndarray:
+    """Each named fact worded from the case's own value (each distinct value worded once)."""
     texts = np.full(len(feature), "", dtype=object)
     for name in set(feature) - {""}:
         rows = feature == name
@@ -221,5 +278,7 @@ def _worded(feature: np.ndarray, features: pd.DataFrame, names: Names) -> np.nda
             texts[rows] = keyword_wording(name)
             continue
         wording = WORDINGS[name].text
-        texts[rows] = [wording(v, names) for v in features[name].to_numpy(dtype=object)[rows]]
+        values = pd.Series(features[name].to_numpy(dtype=object)[rows])
+        texts[rows] = values.map({v: wording(v, names) for v in values.unique()}).to_numpy(
+            dtype=object)
     return texts

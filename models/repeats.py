@@ -71,6 +71,8 @@ def find_repeats(cases: pd.DataFrame, *, window_days: int, radius_m: float,
     """Every (later, earlier) pair of `cases` (CANDIDATE_COLUMNS) that the rules link,
     LINK_COLUMNS, by later case then earlier; a later case may repeat several."""
     require_columns(cases, CANDIDATE_COLUMNS, frame_name="cases")
+    if cases.empty:
+        return pd.DataFrame(columns=LINK_COLUMNS)
     cases = cases.sort_values(["received_on", "case_id"], ignore_index=True)
     day = pd.to_datetime(cases["received_on"]).to_numpy().astype("datetime64[D]").astype(
         np.int64)
@@ -88,6 +90,8 @@ def find_repeats(cases: pd.DataFrame, *, window_days: int, radius_m: float,
     keep = np.ones(len(later), dtype=bool)
     keep[np.flatnonzero(both_named)[agree < SAME_FIGURES]] = False
     earlier, later, apart, metres = earlier[keep], later[keep], apart[keep], metres[keep]
+    if not len(later):
+        return pd.DataFrame(columns=LINK_COLUMNS)
     involved, pair_rows = np.unique(np.r_[later, earlier], return_inverse=True)
     grams = gram_vectors(cases["summary"].iloc[involved])
     similarity = _rowwise(grams, grams, pair_rows[:len(later)], pair_rows[len(later):])

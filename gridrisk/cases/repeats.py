@@ -14,7 +14,7 @@ from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.schemas import RepeatLink, RepeatLinks
 from gridrisk.policy import RepeatPolicy
 from gridrisk.regions.service import REGIONS_UNDER
-from models.repeats import CANDIDATE_COLUMNS, LINK_COLUMNS, SEARCH_MARGIN, find_repeats
+from models.repeats import CANDIDATE_COLUMNS, SEARCH_MARGIN, find_repeats
 
 CANDIDATES = """SELECT c.case_id, c.received_on, c.category, c.cell_code, ST_X(c.geom) AS lon,
                        ST_Y(c.geom) AS lat, c.summary FROM cases c"""
@@ -30,8 +30,6 @@ def _candidates(db: Session | Connection, where: str, params: dict[str, object]
 
 
 def _links(cases: pd.DataFrame, rules: RepeatPolicy) -> pd.DataFrame:
-    if cases.empty:
-        return pd.DataFrame(columns=LINK_COLUMNS)
     return find_repeats(cases, window_days=rules.window_days, radius_m=rules.radius_m,
                         min_similarity=rules.min_similarity)
 

@@ -19,6 +19,7 @@ from api.app import create_app
 from gridrisk.cycles.assignments import decide, list_assignments
 from gridrisk.cycles.schemas import AssignmentDecision
 from gridrisk.cycles.service import cycle_cells, worklist
+from models.display import shown_probability
 
 from .pages_county import PagesCounty
 
@@ -125,8 +126,12 @@ def test_the_cell_page_shows_the_worklist_with_reasons_and_the_proposals(pages: 
         c.case_id for c in expected.cases]
     first = expected.cases[0]
     row = visible(table.split("</tr>")[1])
-    assert f"{first.score * 100:.0f}%" in row
-    assert all(reason in row for reason in first.reasons)
+    cells = [visible(c) for c in table.split("</tr>")[1].split("</td>")]
+    assert [shown_probability(p) for p in (first.score, first.p_deadline, first.p_return)] == [
+        c.strip() for c in cells[3:6]]
+    assert all(f"期限风险：{reason}" in row for reason in first.deadline_reasons)
+    assert all(f"反复风险：{reason}" in row for reason in first.return_reasons)
+    assert first.deadline_reasons or first.return_reasons
     assert first.responsible_unit in row and (first.responsible_official or "") in row
     assert str(first.deadline_on) in row
     assert ("已超期" if first.overdue else "剩") in row
