@@ -170,7 +170,7 @@ class _Rescorer:
 
     def _probability(self, raw: np.ndarray) -> np.ndarray:
         probability = self.calibrator.predict(raw)
-        probability[(1.0 < probability) & (probability <= 1.0 + 1e-5)] = 1.0
+        probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
         return probability  # type: ignore[no-any-return]
 
     def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
