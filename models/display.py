@@ -15,4 +15,4 @@ def shown_probability(p: float | None) -> str:
         return "< 1%"
     if p >= 0.995:
         return "> 99%"
-    return f"{round(p * 100)}%"
+    return f"{min(max(math.floor(p * 100 + 0.5), 1), 99)}%"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridrisk.errors import InvalidInput
-from gridrisk.policy import DailyPeriod, DeadlinePolicy, Policy, load_policy
+from gridrisk.policy import DailyPeriod, DeadlinePolicy, Policy, RepeatPolicy, load_policy
 
 
 def policy_file(tmp_path: Path, text: str) -> Path:
@@ -30,12 +30,18 @@ daily_periods = [{name = "春节", start = 2026-02-14, end = 2026-02-24}]
 [cycles]
 scheduled = ["weekly"]
 investigate_min_score = 1
+rank_by = "return"
+[repeats]
+window_days = 90
+radius_m = 500
 """))
     assert policy.deadlines == DeadlinePolicy(handle_days=20)
     assert policy.screening.daily_periods == (
         DailyPeriod("春节", date(2026, 2, 14), date(2026, 2, 24)),)
     assert policy.cycles.scheduled == ("weekly",)
     assert policy.cycles.investigate_min_score == 1.0
+    assert policy.cycles.rank_by == "return"
+    assert policy.repeats == RepeatPolicy(window_days=90, radius_m=500.0)
 
 
 @pytest.mark.parametrize(("text", "field", "reason"), [
@@ -46,6 +52,10 @@ investigate_min_score = 1
     ("[deadlines]\nhandle_days = 0\n", "deadlines.handle_days", "at least 1 day"),
     ("[cycles]\nscheduled = \"weekly\"\n", "cycles.scheduled", "expected a list"),
     ("[cycles]\nweekly_on = \"someday\"\n", "cycles.weekly_on", "not one of monday"),
+    ("[cycles]\nrank_by = \"score\"\n", "cycles.rank_by", "not one of any, deadline, return"),
+    ("[repeats]\nwindow_days = 0\n", "repeats.window_days", "at least 1 day"),
+    ("[repeats]\nradius_m = -1\n", "repeats.radius_m", "must not be negative"),
+    ("[repeats]\nmin_similarity = 1.5\n", "repeats.min_similarity", "at most 1"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14}]\n",
      "screening.daily_periods", "a name, a start and an end"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14, end = 2026-02-01}]\n",
