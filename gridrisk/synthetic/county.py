@@ -53,6 +53,8 @@ STEPS = {"geography": 0.0, "cases": 0.1, "case files": 0.2, "screenings": 0.4,
 FILE_WEIGHTS = {"regions.geojson": 0.02, "cells.geojson": 0.02, "cases.csv": 0.28,
                 "case_events.csv": 0.5, "screenings.csv": 0.16, "known_repeats.csv": 0.02}
 KNOWN_REPEATS = "known_repeats.csv"
+#: the demo county's last day
+DEMO_END_ON = date(2026, 10, 31)
 #: slots for repeat cases, as a share of the county's own cases
 REPEAT_CAPACITY = 0.6
 #: how a repeat reaches the office: with a platform deadline by hotline or online, else …
@@ -155,7 +157,7 @@ def _with_repeats(rng: np.random.Generator, cases: pd.DataFrame, simulated: Simu
 
 
 def generate_bundle(
-    out_dir: Path, *, seed: int = 1, scale: str = "small", end_on: date = date(2026, 10, 31),
+    out_dir: Path, *, seed: int = 1, scale: str = "small", end_on: date = DEMO_END_ON,
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Write regions.geojson, cells.geojson, cases.csv, case_events.csv, screenings.csv and

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gridrisk.errors import InvalidInput
 from gridrisk.progress import Progress, no_progress
 from gridrisk.synthetic.calendar import window
 from gridrisk.synthetic.county import County, build_county
@@ -51,15 +52,7 @@ def oracle_frame(*, seed: int, scale: str, end_on: date, as_of: Sequence[date],
                  horizons: Sequence[int], replicates: int = REPLICATES,
                  progress: Progress = no_progress) -> pd.DataFrame:
     """ORACLE_COLUMNS for every case open at the end of each as-of day, per horizon."""
-    calendar = window(end_on)
-    days = {d: int((np.datetime64(d, "D") - calendar.dates[0]).astype(int)) for d in as_of}
-    for d, n in days.items():
-        if not 0 <= n < calendar.n_days:
-            raise ValueError(f"as-of day {d} is outside the county's window "
-                             f"{calendar.dates[0]} – {calendar.dates[-1]}")
-        if any(n + h > calendar.last_day for h in horizons):
-            raise ValueError(f"a {max(horizons)}-day horizon after {d} ends after the "
-                             f"county's last day {calendar.dates[-1]}")
+    days = window_days(end_on, as_of, horizons)
     county = build_county(seed=seed, scale=scale, end_on=end_on,
                           snapshot_days=tuple(days.values()))
     ids = county.ids_by_slot
@@ -72,6 +65,22 @@ def oracle_frame(*, seed: int, scale: str, end_on: date, as_of: Sequence[date],
                                       case_id=ids[found["slot"].to_numpy()]))
         progress("oracle", (i + 1) / len(days))
     return pd.concat(parts, ignore_index=True)[ORACLE_COLUMNS]
+
+
+def window_days(end_on: date, as_of: Sequence[date], horizons: Sequence[int]
+                ) -> dict[date, int]:
+    """Each as-of day as a day of the county's window; refused (naming it) when it or its
+    horizon's end falls outside the window."""
+    calendar = window(end_on)
+    days = {d: int((np.datetime64(d, "D") - calendar.dates[0]).astype(int)) for d in as_of}
+    for d, n in days.items():
+        if not 0 <= n < calendar.n_days:
+            raise InvalidInput("oracle_as_of", f"{d} is outside the county's window "
+                               f"{calendar.dates[0]} – {calendar.dates[-1]}")
+        if any(n + h > calendar.last_day for h in horizons):
+            raise InvalidInput("oracle_as_of", f"a {max(horizons)}-day horizon after {d} "
+                               f"ends after the county's last day {calendar.dates[-1]}")
+    return days
 
 
 def resimulated(county: County, day: int, horizon: int, replicates: int,

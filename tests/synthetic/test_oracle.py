@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.scoring.history import replayed_timeline
 from gridrisk.synthetic.county import build_county, generate_bundle
@@ -125,10 +126,10 @@ def test_the_oracle_is_the_same_for_a_seed_and_written_beside_the_bundle(
 
 
 def test_an_oracle_day_outside_the_window_is_refused() -> None:
-    with pytest.raises(ValueError, match="ends after the county's last day"):
+    with pytest.raises(InvalidInput, match="ends after the county's last day"):
         oracle_frame(seed=SEED, scale="small", end_on=END_ON, as_of=[date(2026, 10, 15)],
                      horizons=[30])
-    with pytest.raises(ValueError, match="outside the county's window"):
+    with pytest.raises(InvalidInput, match="outside the county's window"):
         oracle_frame(seed=SEED, scale="small", end_on=END_ON, as_of=[date(2024, 1, 1)],
                      horizons=[30])
 
