@@ -140,13 +140,17 @@ def reference_values(examples: pd.DataFrame) -> dict[str, object]:
 
 
 class _Rescorer:
-    """One outcome's probability of rows where one fact moved. For gradient boosting, a
-    tree's output changes only if it splits on the moved columns, so only those trees are
-    run again (the others' outputs are kept from the first pass): the same probability, for
-    a fraction of the work. Other estimators score the moved rows afresh."""
+    """One outcome's probability of cases, and of cases where one fact moved. For gradient
+    boosting, a tree's output changes only if it splits on the moved columns, so only those
+    trees are run again on the moved cases (the others' outputs are kept from a first pass
+    over the cases that may get reasons): the same probability, for a fraction of the work.
+    Other estimators score the moved cases afresh."""
 
-    def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray) -> None:
+    def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray,
+                 above: float) -> None:
         self.model, self.outcome = model, outcome
+        self.p = model.probability(outcome, transformed)
+        self.elevated = self.p >= above
         calibrated: CalibratedClassifierCV = model.classifiers[outcome]
         inner = calibrated.calibrated_classifiers_[0]
         boosted = getattr(inner.estimator, "estimator", inner.estimator)
@@ -157,31 +161,31 @@ class _Rescorer:
             self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
             self.threads = _openmp_effective_n_threads()
             self.trees = [iteration[0] for iteration in boosted._predictors]
-            self.reads = [tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]
-                          for tree in self.trees]
-            self.outputs = np.stack([self._run(tree, transformed) for tree in self.trees])
+            self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
+            for t, tree in enumerate(self.trees):
+                self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
+            # outputs of the cases that may get reasons, by their position among them
+            self.slot = np.cumsum(self.elevated) - 1
+            chosen = transformed[self.elevated]
+            self.outputs = np.stack([self._run(tree, chosen) for tree in self.trees])
             self.raw = boosted._baseline_prediction.ravel()[0] + self.outputs.sum(axis=0)
-            self.p = self._probability(self.raw)
-        else:
-            self.p = model.probability(outcome, transformed)
 
     def _run(self, tree: object, rows: np.ndarray) -> np.ndarray:
         return tree.predict(rows, *self.bitsets, self.threads)  # type: ignore[attr-defined,no-any-return]
 
-    def _probability(self, raw: np.ndarray) -> np.ndarray:
+    def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The probability of `rows` (cases that may get reasons) once their `columns` hold
+        the values of `moved`."""
+        if self.trees is None:
+            return self.model.probability(self.outcome, moved)
+        touched = np.flatnonzero(self.splits_on[:, columns].any(axis=1))
+        kept = self.slot[rows]
+        raw = self.raw[kept] - self.outputs[np.ix_(touched, kept)].sum(axis=0)
+        for t in touched:
+            raw = raw + self._run(self.trees[t], moved)
         probability = self.calibrator.predict(raw)
         probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
         return probability  # type: ignore[no-any-return]
-
-    def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """The probability of `rows` once their `columns` hold the values of `moved`."""
-        if self.trees is None:
-            return self.model.probability(self.outcome, moved)
-        touched = [t for t, read in enumerate(self.reads) if np.isin(read, columns).any()]
-        raw = self.raw[rows] - self.outputs[np.ix_(touched, rows)].sum(axis=0)
-        for t in touched:
-            raw = raw + self._run(self.trees[t], moved)
-        return self._probability(raw)
 
 
 def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
@@ -201,9 +205,8 @@ def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str,
         candidates = {name: _candidates(features, transformed, typical, positions[name], name,
                                         reference) for name in names}
         for outcome in OUTCOMES:
-            rescorer = _Rescorer(model, outcome, transformed)
-            p = rescorer.p
-            elevated = p >= (above or {}).get(outcome, 0.0)
+            rescorer = _Rescorer(model, outcome, transformed, (above or {}).get(outcome, 0.0))
+            p, elevated = rescorer.p, rescorer.elevated
             out = np.zeros((len(features), len(names)))
             for j, name in enumerate(names):
                 rows = np.flatnonzero(elevated & candidates[name])
