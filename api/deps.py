@@ -27,7 +27,7 @@ from gridrisk.access.roles import Action, may
 from gridrisk.access.schemas import Caller
 from gridrisk.db.writes import AsyncDatabase, AsyncExecutor, ConnectionExecutor
 from gridrisk.errors import Forbidden, InvalidInput, NotSignedIn, PreconditionRequired
-from gridrisk.policy import AccessPolicy, DeadlinePolicy, ScreeningPolicy
+from gridrisk.policy import AccessPolicy, DeadlinePolicy, RepeatPolicy, ScreeningPolicy
 from gridrisk.policy import Policy as WholePolicy
 from gridrisk.privacy.vault import Vault
 from gridrisk.settings import Settings
@@ -121,6 +121,10 @@ def get_access_policy(request: Request) -> AccessPolicy:
     return request.app.state.policy.access  # type: ignore[no-any-return]
 
 
+def get_repeat_policy(request: Request) -> RepeatPolicy:
+    return request.app.state.policy.repeats  # type: ignore[no-any-return]
+
+
 def if_match(if_match: Annotated[str | None, Header(
         description='required: the case version you read (its ETag, e.g. "3"); without it '
         "428, a stale one 412")] = None) -> int:
@@ -148,6 +152,7 @@ VaultDep = Annotated[Vault, Depends(get_vault)]
 ScreeningPolicyDep = Annotated[ScreeningPolicy, Depends(get_screening_policy)]
 PolicyFile = Annotated[WholePolicy, Depends(get_whole_policy)]
 AccessPolicyDep = Annotated[AccessPolicy, Depends(get_access_policy)]
+RepeatPolicyDep = Annotated[RepeatPolicy, Depends(get_repeat_policy)]
 IfMatch = Annotated[int, Depends(if_match)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 

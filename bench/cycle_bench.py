@@ -72,13 +72,13 @@ def promoted_model(url: str, registry: Path) -> Any:
     from sqlalchemy import create_engine
 
     from gridrisk.cycles.service import CycleInputs
-    from gridrisk.policy import DeadlinePolicy
+    from gridrisk.policy import Policy
     from gridrisk.scoring.service import promote_model, train_model
 
     engine = create_engine(url)
     with engine.connect() as conn:
         trained = train_model(conn, registry_root=registry, horizon_days=30, as_of=None,
-                              policy=DeadlinePolicy(), timezone="Asia/Shanghai", threads=1)
+                              policy=Policy(), timezone="Asia/Shanghai", threads=1)
     engine.dispose()
     promote_model(registry, trained.model_id, force=True)
     return CycleInputs(registry_root=registry, policy_file=None, timezone="Asia/Shanghai",

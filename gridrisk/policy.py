@@ -1,10 +1,10 @@
 """The policy file: the rules an office tunes without touching code (deadlines, screening
-cadences, cycle thresholds and schedule, what an import tolerates, indicator targets and
-weights, campaign defaults, how long contacts are kept). Defaults ship in policy.toml next to
-this module; a file of the same shape (GRIDRISK_POLICY_FILE) replaces them, section by
-section. Every key is documented in docs/policy.md. A change changes what is derived
-(deadlines, coverage, worklists, figures, what an import refuses), never stored events or
-records."""
+cadences, cycle thresholds and schedule, when a case repeats another, what an import
+tolerates, indicator targets and weights, campaign defaults, how long contacts are kept).
+Defaults ship in policy.toml next to this module; a file of the same shape
+(GRIDRISK_POLICY_FILE) replaces them, section by section. Every key is documented in
+docs/policy.md. A change changes what is derived (deadlines, coverage, worklists, figures,
+what an import refuses), never stored events or records."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from gridrisk.errors import InvalidInput
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CADENCES = ("daily", "weekly", "monthly")
+#: what a cycle may rank its worklists by (models.columns.OUTCOMES)
+RANK_OUTCOMES = ("any", "deadline", "return")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class CyclePolicy:
     follow_up_days: int = 30
     tasks_per_worker_per_day: int = 4
     trend_cycles: int = 12
+    rank_by: str = "any"
     scheduled: tuple[str, ...] = CADENCES
     daily_at: str = "06:30"
     weekly_on: str = "monday"
@@ -88,6 +91,9 @@ class CyclePolicy:
             raise InvalidInput("cycles.tasks_per_worker_per_day", "must be at least 1")
         if not 0 <= self.investigate_min_score <= 1:
             raise InvalidInput("cycles.investigate_min_score", "must be between 0 and 1")
+        if self.rank_by not in RANK_OUTCOMES:
+            raise InvalidInput("cycles.rank_by", f"'{self.rank_by}' is not one of "
+                               f"{', '.join(RANK_OUTCOMES)}")
         if self.weekly_on not in WEEKDAYS:
             raise InvalidInput("cycles.weekly_on", f"'{self.weekly_on}' is not one of "
                                f"{', '.join(WEEKDAYS)}")
@@ -235,6 +241,23 @@ class ImportPolicy:
 
 
 @dataclass(frozen=True)
+class RepeatPolicy:
+    """When a new case repeats an earlier one (models.repeats)."""
+
+    window_days: int = 180
+    radius_m: float = 300.0
+    min_similarity: float = 0.7
+
+    def __post_init__(self) -> None:
+        if self.window_days < 1:
+            raise InvalidInput("repeats.window_days", "must be at least 1 day")
+        if self.radius_m < 0:
+            raise InvalidInput("repeats.radius_m", "must not be negative")
+        if not 0 < self.min_similarity <= 1:
+            raise InvalidInput("repeats.min_similarity", "must be above 0 and at most 1")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
@@ -246,6 +269,7 @@ class Policy:
     indicators: IndicatorPolicy = field(default_factory=IndicatorPolicy)
     campaigns: CampaignPolicy = field(default_factory=CampaignPolicy)
     access: AccessPolicy = field(default_factory=AccessPolicy)
+    repeats: RepeatPolicy = field(default_factory=RepeatPolicy)
 
 
 Section = TypeVar("Section")

@@ -20,8 +20,11 @@ CELL_COLUMNS = ["cell_code", "cell_name", "township", "expected_escalations", "n
                 "hotspot", "trend"]
 
 #: one row per open case (Point) scored in the cycle; rank 1 is the cell's first case to
-#: resolve, handle_by is a date or NaT, reason_* the reasons behind the score ("" for none)
-CASE_COLUMNS = ["case_id", "cell_code", "category", "score", "rank", "band", "overdue",
+#: resolve, band its risk band (from the score the cycle ranks by), p_deadline and p_return
+#: the two parts of its risk (NaN in cycles from before them), handle_by a date or NaT,
+#: reason_* the reasons behind the score ("" for none)
+CASE_COLUMNS = ["case_id", "cell_code", "category", "score", "p_deadline", "p_return", "rank",
+                "band", "overdue",
                 "collective", "handle_by", "reason_1", "reason_2", "reason_3",
                 "responsible_unit"]
 

@@ -34,6 +34,7 @@ from maps.columns import (
     require_values,
 )
 from maps.labels import labels
+from models.display import shown_probability
 
 #: above this many cells a map with a tile endpoint draws cells from vector tiles
 MAX_EMBEDDED_CELLS = 1500
@@ -256,9 +257,9 @@ class Popups(MacroElement):
         var {{ this.get_name() }} = (function (data) {
             var t = data.text;
             function caseHtml(i) {
-                var c = data.cases[i];  // id, category, band, score, deadline, tags, reasons, unit
+                var c = data.cases[i];  // id, category, band, risks, deadline, tags, reasons, unit
                 return "<b>" + c[0] + "</b> " + c[1] + " · <span style=\\"color: "
-                    + t.colours[c[2]] + "\\">" + t.bands[c[2]] + "</span><br>" + t.score + " "
+                    + t.colours[c[2]] + "\\">" + t.bands[c[2]] + "</span><br>"
                     + c[3] + " · " + t.handle_by + " " + c[4] + c[5]
                     + (c[6] ? "<br><small>" + t.reasons + c[6] + "</small>" : "")
                     + "<br><small>" + t.unit + c[7] + "</small>";
@@ -299,8 +300,8 @@ class Popups(MacroElement):
                      "figures": [text[figure] for figure in CELL_FIGURES],
                      "reasons": text["reasons"] + text["colon"],
                      "unit": text["responsible_unit"] + text["colon"],
-                     **{key: text[key] for key in ("score", "handle_by", "top_cases",
-                                                   "no_cases", "open_worklist")}},
+                     **{key: text[key] for key in ("handle_by", "top_cases", "no_cases",
+                                                   "open_worklist")}},
             "cell_url": escape(cell_url) if cell_url else None,
             "cells": {cell.cell_code: [escape(str(cell.cell_name)), escape(str(cell.township)),
                                        _cell_figures(cell, text), first.get(cell.cell_code, [])]
@@ -446,7 +447,8 @@ def _overlay(m: folium.Map, name: str, frame: gpd.GeoDataFrame, *, show: bool = 
 
 def _case_rows(cases: gpd.GeoDataFrame, text: dict[str, str],
                categories: Mapping[str, str]) -> list[list[object]]:
-    """What a case's popup shows: what it is, its score, deadline and reasons; never who."""
+    """What a case's popup shows: what it is, both parts of its risk, deadline and reasons;
+    never who."""
     deadlines = pd.to_datetime(cases["handle_by"]).dt.strftime("%Y-%m-%d").fillna(
         text["no_deadline"])
     rows: list[list[object]] = []
@@ -457,7 +459,9 @@ def _case_rows(cases: gpd.GeoDataFrame, text: dict[str, str],
                    if isinstance(r, str) and r]
         rows.append([escape(str(case.case_id)),
                      escape(str(categories.get(case.category, case.category))),
-                     BAND_INDEX[case.band], f"{case.score:.2f}", deadline, tags,
+                     BAND_INDEX[case.band],
+                     f"{text['deadline_risk']} {shown_probability(case.p_deadline)} · "
+                     f"{text['return_risk']} {shown_probability(case.p_return)}", deadline, tags,
                      escape(text["list_sep"].join(reasons)),
                      escape(str(case.responsible_unit))])
     return rows

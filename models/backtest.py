@@ -1,8 +1,10 @@
 """Rolling-origin backtest: at each origin, a model trained only on examples whose label
-windows closed by then ranks the cases open at the origin; two baselines rank the same cases.
+windows closed by then ranks the cases open at the origin for every outcome; baselines fit
+for each outcome rank the same cases.
 
-Metrics: precision@k and recall@k (k = 50, 100, 200), average precision, Brier score (the
-model against a predictor of the training base rate) and a calibration table."""
+Metrics per outcome: precision@k and recall@k (k = 50, 100, 200), average precision, Brier
+score (the model against a predictor of the training base rate) and a calibration table
+(the reliability diagram's points)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss
-from sklearn.pipeline import Pipeline
 
-from models.pipeline import TooLittleData, fit_risk_model, risk_scores
+from models.columns import OUTCOMES
+from models.pipeline import RiskModel, TooLittleData, fit_risk_model, risk_scores
 
 K_VALUES = (50, 100, 200)
 N_ORIGINS = 6
@@ -23,35 +25,65 @@ ORIGIN_EVERY = 2
 MODEL = "model"
 BASE_RATE = "base_rate"
 
+#: a baseline ranks the cases open at an origin (here) from what is known by then (known)
+Baseline = Callable[[pd.DataFrame, pd.DataFrame, str], pd.Series]
 
-def most_overdue_first(features: pd.DataFrame) -> pd.Series:
+
+def most_overdue_first(known: pd.DataFrame, here: pd.DataFrame, outcome: str) -> pd.Series:
     """Days past the live deadline; not yet overdue ones follow, nearest deadline first."""
-    return features["days_overdue"] - features["days_left"]
+    return here["days_overdue"] - here["days_left"]
 
 
-def most_returns_then_oldest(features: pd.DataFrame) -> pd.Series:
-    """Refilings plus escalations so far; ties broken by age, oldest first."""
-    returns = features["n_refiled"] + features["n_escalated"]
-    return returns * 100_000 + features["age_days"]
+def fewest_days_left(known: pd.DataFrame, here: pd.DataFrame, outcome: str) -> pd.Series:
+    """Nearest deadline first; those already past it (it cannot pass again) last."""
+    return (-here["days_left"]).where(here["days_overdue"] == 0, -10_000 - here["days_overdue"])
 
 
-BASELINES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+def most_returns_then_oldest(known: pd.DataFrame, here: pd.DataFrame, outcome: str
+                             ) -> pd.Series:
+    """Returns so far (escalations, refilings, reviews, reopenings); ties by age, oldest
+    first."""
+    return here["escalations_so_far"] * 100_000 + here["age_days"]
+
+
+def category_rate(known: pd.DataFrame, here: pd.DataFrame, outcome: str) -> pd.Series:
+    """The category's share of the outcome among the examples known at the origin."""
+    rates = known.groupby("category")[outcome].mean()
+    return here["category"].map(rates).fillna(known[outcome].mean()).astype(float)
+
+
+BASELINES: dict[str, Baseline] = {
     "most_overdue": most_overdue_first,
+    "fewest_days_left": fewest_days_left,
     "most_returns": most_returns_then_oldest,
+    "category_rate": category_rate,
+}
+#: the baselines fit for each outcome
+BASELINES_FOR: dict[str, tuple[str, ...]] = {
+    "any": tuple(BASELINES),
+    "deadline": ("fewest_days_left", "most_overdue"),
+    "return": ("most_returns", "category_rate"),
 }
 METHOD_NAMES = {MODEL: "模型", "most_overdue": "基线：超期最久优先",
-                "most_returns": "基线：重复信访与越级最多、再按最早", BASE_RATE: "基线：历史平均率"}
+                "fewest_days_left": "基线：剩余天数最少优先",
+                "most_returns": "基线：反复次数最多、再按最早",
+                "category_rate": "基线：该类事项历史反复率", BASE_RATE: "基线：历史平均率"}
+OUTCOME_NAMES = {"any": "升级（任一）", "deadline": "期限风险（超期未结）",
+                 "return": "反复风险（复查、重复信访、越级、重新办理）"}
 
 
 @dataclass(frozen=True)
 class Backtest:
     horizon_days: int
-    #: one row per (origin, method): n, positives, precision_at_k, recall_at_k, ap, brier
+    #: one row per (origin, outcome, method): n, positives, precision_at_k, recall_at_k,
+    #: average_precision, brier
     metrics: pd.DataFrame
-    #: the same, averaged over origins: one row per method
+    #: the same, averaged over origins: index (outcome, method)
     summary: pd.DataFrame
-    #: pooled over origins: bin, n, mean predicted, observed share
+    #: pooled over origins, per outcome: outcome, range, n, predicted, observed
     calibration: pd.DataFrame
+    #: per origin and case: origin, case_id, and per outcome its label and the model's p
+    predictions: pd.DataFrame
     #: origins that could not be evaluated, with the reason
     skipped: dict[str, str]
 
@@ -59,30 +91,39 @@ class Backtest:
     def origins(self) -> list[str]:
         return sorted(self.metrics["origin"].unique()) if len(self.metrics) else []
 
-    def best_baseline(self, metric: str = "precision_at_100") -> str:
-        baselines = self.summary.drop(index=[MODEL, BASE_RATE], errors="ignore")
-        return str(baselines[metric].idxmax())
+    def of(self, outcome: str) -> pd.DataFrame:
+        """The summary of one outcome: one row per method."""
+        return self.summary.xs(outcome, level="outcome")
 
-    def beats_baselines(self) -> bool:
-        """The model beats every baseline on precision@100 and average precision."""
-        if MODEL not in self.summary.index:
+    def best_baseline(self, outcome: str, metric: str = "precision_at_100") -> str:
+        return str(self.of(outcome).loc[list(BASELINES_FOR[outcome]), metric].idxmax())
+
+    def beats_baselines(self, outcome: str | None = None) -> bool:
+        """The model beats every baseline fit for the outcome (every outcome when None) on
+        average precision, and on precision@100 at least matches the best of them."""
+        if outcome is None:
+            return all(self.beats_baselines(o) for o in OUTCOMES)
+        summary = self.of(outcome)
+        if MODEL not in summary.index:
             return False
-        baselines = self.summary.loc[list(BASELINES)]
-        model = self.summary.loc[MODEL]
-        return bool(model["precision_at_100"] > baselines["precision_at_100"].max()
+        baselines = summary.loc[list(BASELINES_FOR[outcome])]
+        model = summary.loc[MODEL]
+        return bool(model["precision_at_100"] >= baselines["precision_at_100"].max()
                     and model["average_precision"] > baselines["average_precision"].max())
 
-    def brier_ratio(self) -> float:
+    def brier_ratio(self, outcome: str = "any") -> float:
         """The model's Brier score over the base-rate predictor's (lower is better)."""
-        return float(self.summary.loc[MODEL, "brier"] / self.summary.loc[BASE_RATE, "brier"])
+        summary = self.of(outcome)
+        return float(summary.loc[MODEL, "brier"] / summary.loc[BASE_RATE, "brier"])
 
     def to_dict(self) -> dict[str, object]:
         return {
             "horizon_days": self.horizon_days, "origins": self.origins, "skipped": self.skipped,
-            "summary": _records(self.summary.reset_index(names="method")),
+            "summary": _records(self.summary.reset_index()),
             "metrics": _records(self.metrics),
             "calibration": _records(self.calibration),
             "beats_baselines": self.beats_baselines(),
+            "beats_baselines_by_outcome": {o: self.beats_baselines(o) for o in OUTCOMES},
         }
 
 
@@ -125,7 +166,7 @@ def run_backtest(examples: pd.DataFrame, *, horizon_days: int, estimator: str = 
     """Evaluate at each origin a model fitted on the examples whose label windows closed by
     the origin (as_of + horizon ≤ origin), next to the baselines on the same cases."""
     rows: list[dict[str, object]] = []
-    pooled: list[pd.DataFrame] = []
+    predictions: list[pd.DataFrame] = []
     skipped: dict[str, str] = {}
     origins = origins_of(examples, n_origins)
     for i, origin in enumerate(origins):
@@ -140,53 +181,67 @@ def run_backtest(examples: pd.DataFrame, *, horizon_days: int, estimator: str = 
         finally:
             if progress:
                 progress((i + 1) / len(origins))
-        probability = risk_scores(model, here, threads=threads).to_numpy()
-        rows += _origin_rows(origin, here, probability, float(known["label"].mean()))
-        pooled.append(pd.DataFrame({"y": here["label"].to_numpy(), "p": probability}))
+        scored = _at_origin(origin, known, here, model, threads)
+        rows += scored[0]
+        predictions.append(scored[1])
     if not rows:
         raise TooLittleData("no backtest origin had enough labelled history: "
                             + "; ".join(f"{d}: {r}" for d, r in skipped.items()))
-    return _collected(rows, pooled, horizon_days, skipped)
+    return _collected(rows, predictions, horizon_days, skipped)
 
 
-def evaluate_fixed(model: Pipeline, examples: pd.DataFrame, *, horizon_days: int,
-                   base_rate: float, threads: int | None = None) -> Backtest:
+def evaluate_fixed(model: RiskModel, examples: pd.DataFrame, training: pd.DataFrame, *,
+                   horizon_days: int, threads: int | None = None) -> Backtest:
     """A trained model, unchanged, at each as-of day of `examples` (days after its training
-    data), next to the baselines; the base-rate predictor uses its training base rate."""
+    data), next to the baselines fit on its training examples."""
     rows: list[dict[str, object]] = []
-    pooled: list[pd.DataFrame] = []
+    predictions: list[pd.DataFrame] = []
     for origin in sorted(examples["as_of"].unique()):
         here = examples.loc[examples["as_of"] == origin]
-        probability = risk_scores(model, here, threads=threads).to_numpy()
-        rows += _origin_rows(pd.Timestamp(origin), here, probability, base_rate)
-        pooled.append(pd.DataFrame({"y": here["label"].to_numpy(), "p": probability}))
-    return _collected(rows, pooled, horizon_days, {})
+        scored = _at_origin(pd.Timestamp(origin), training, here, model, threads)
+        rows += scored[0]
+        predictions.append(scored[1])
+    return _collected(rows, predictions, horizon_days, {})
 
 
-def _origin_rows(origin: pd.Timestamp, here: pd.DataFrame, probability: np.ndarray,
-                 base_rate: float) -> list[dict[str, object]]:
-    """Metrics at one origin: the model, each baseline, the base-rate predictor."""
-    labels = here["label"].to_numpy()
-    common = {"origin": str(origin.date()), "n": len(here), "positives": int(labels.sum())}
-    rows: list[dict[str, object]] = [{
-        **common, "method": MODEL, **ranking_metrics(labels, probability),
-        "brier": float(brier_score_loss(labels, probability, labels=[0, 1]))}]
-    rows += [{**common, "method": name, **ranking_metrics(labels, rank(here).to_numpy(float)),
-              "brier": np.nan} for name, rank in BASELINES.items()]
-    rows.append({**common, "method": BASE_RATE, "brier": float(brier_score_loss(
-        labels, np.full(len(labels), base_rate), labels=[0, 1]))})
-    return rows
+def _at_origin(origin: pd.Timestamp, known: pd.DataFrame, here: pd.DataFrame,
+               model: RiskModel, threads: int | None
+               ) -> tuple[list[dict[str, object]], pd.DataFrame]:
+    """Metrics at one origin (the model, each outcome's baselines, the base-rate
+    predictor) and the model's probabilities."""
+    scores = risk_scores(model, here, threads=threads)
+    rows: list[dict[str, object]] = []
+    for outcome in OUTCOMES:
+        labels = here[outcome].to_numpy()
+        probability = scores[outcome].to_numpy()
+        common = {"origin": str(origin.date()), "outcome": outcome, "n": len(here),
+                  "positives": int(labels.sum())}
+        rows.append({**common, "method": MODEL, **ranking_metrics(labels, probability),
+                     "brier": float(brier_score_loss(labels, probability, labels=[0, 1]))})
+        rows += [{**common, "method": name, **ranking_metrics(
+            labels, BASELINES[name](known, here, outcome).to_numpy(float)), "brier": np.nan}
+            for name in BASELINES_FOR[outcome]]
+        rows.append({**common, "method": BASE_RATE, "brier": float(brier_score_loss(
+            labels, np.full(len(labels), known[outcome].mean()), labels=[0, 1]))})
+    predicted = pd.DataFrame({"origin": str(origin.date()),
+                              "case_id": here["case_id"].to_numpy()})
+    for outcome in OUTCOMES:
+        predicted[f"y_{outcome}"] = here[outcome].to_numpy()
+        predicted[f"p_{outcome}"] = scores[outcome].to_numpy()
+    return rows, predicted
 
 
-def _collected(rows: list[dict[str, object]], pooled: list[pd.DataFrame], horizon_days: int,
-               skipped: dict[str, str]) -> Backtest:
+def _collected(rows: list[dict[str, object]], predictions: list[pd.DataFrame],
+               horizon_days: int, skipped: dict[str, str]) -> Backtest:
     metrics = pd.DataFrame(rows)
-    summary = metrics.drop(columns=["origin"]).groupby("method", sort=False).mean()
-    together = pd.concat(pooled, ignore_index=True)
+    summary = metrics.drop(columns=["origin"]).groupby(["outcome", "method"], sort=False).mean()
+    together = pd.concat(predictions, ignore_index=True)
+    calibration = pd.concat([calibration_table(
+        together[f"y_{o}"].to_numpy(), together[f"p_{o}"].to_numpy()).assign(outcome=o)
+        for o in OUTCOMES], ignore_index=True)
     return Backtest(horizon_days=horizon_days, metrics=metrics, summary=summary,
-                    calibration=calibration_table(together["y"].to_numpy(),
-                                                  together["p"].to_numpy()),
-                    skipped=skipped)
+                    calibration=calibration[["outcome", "range", "n", "predicted", "observed"]],
+                    predictions=together, skipped=skipped)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:

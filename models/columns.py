@@ -30,9 +30,19 @@ CELL_COLUMNS = ["cell_code"]
 #: pairs of cells whose polygons touch, both ways round
 NEIGHBOUR_COLUMNS = ["cell_code", "neighbour_code"]
 
-#: the event types that count as an escalation when they happen within the horizon
+#: repeat links: a case (received later) and an earlier case on the same matter it repeats
+#: (models.repeats finds them)
+REPEAT_COLUMNS = ["case_id", "repeats_case_id"]
+
+#: the event types that count as a return (the complainant coming back) when they happen
+#: within the horizon; with the handling deadline passing unclosed, an escalation
 ESCALATION_EVENTS = ("escalated", "refiled", "review_requested", "rereview_requested",
                      "reopened")
+#: what the model predicts for each open case, each a 0/1 label: `deadline` (the handling
+#: deadline passes with the case open: a matter for the unit), `return` (any of
+#: ESCALATION_EVENTS: a matter for the whole township) and `any` (either: the bundle spec's
+#: escalation)
+OUTCOMES = ("any", "deadline", "return")
 
 #: words that mark a column holding a person's details; no feature may carry one
 PERSONAL_DETAIL_MARKERS = ("name", "phone", "mobile", "id_card", "idcard", "identity",

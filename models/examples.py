@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from models.columns import OUTCOMES
 from models.features import FEATURES, features_at
 from models.history import History
 from models.labels import LABEL_KINDS, labels_at
@@ -32,8 +33,8 @@ def snapshot_days(history: History, *, horizon_days: int, step_days: int = SNAPS
 
 def examples_at(history: History, days: list[pd.Timestamp], horizon_days: int, *,
                 progress: Callable[[float], None] | None = None) -> pd.DataFrame:
-    """Features, label kinds and label of the cases open at each day; columns as_of, case_id,
-    FEATURES, LABEL_KINDS, label."""
+    """Features, label kinds and outcomes of the cases open at each day; columns as_of,
+    case_id, FEATURES, LABEL_KINDS, OUTCOMES."""
     parts = []
     for i, day in enumerate(days):
         part = features_at(history, day).join(labels_at(history, day, horizon_days))
@@ -41,6 +42,6 @@ def examples_at(history: History, days: list[pd.Timestamp], horizon_days: int, *
         if progress:
             progress((i + 1) / len(days))
     if not parts:
-        return pd.DataFrame(columns=["as_of", "case_id", *FEATURES, *LABEL_KINDS, "label"])
+        return pd.DataFrame(columns=["as_of", "case_id", *FEATURES, *LABEL_KINDS, *OUTCOMES])
     return pd.concat(parts, ignore_index=True)[["as_of", "case_id", *FEATURES, *LABEL_KINDS,
-                                                "label"]]
+                                                *OUTCOMES]]

@@ -18,16 +18,20 @@ EVENT_COUNTS = {f"n_{t}": t for t in EVENT_TYPES if t not in ("accepted", "not_a
 
 CASE_NUMERIC = [
     "age_days", "days_overdue", "days_left", "accepted", "days_since_accepted",
-    "days_since_last_event", "extended", *EVENT_COUNTS,
+    "days_allowed", "days_since_last_event", "extended", *EVENT_COUNTS,
     "escalations_so_far", "escalations_30d", "refiled_30d", "met_complainant",
-    "days_unmet", "site_visited", "days_without_site_visit", "mediated", "opinion_issued",
+    "days_unmet", "site_visited", "days_without_site_visit", "site_visit_after_days",
+    "mediated", "mediation_after_days", "opinion_issued",
     "days_since_opinion", "review_pending", "rereview_pending", "n_unsatisfied",
     "highest_level", "parties", "collective", "complex",
+    "repeats_earlier", "matter_returns", "repeated", "repeated_30d",
 ]
 CONTEXT_NUMERIC = [
-    "unit_overdue_share", "unit_open_cases", "cell_open_cases", "cell_escalations_90d",
-    "neighbour_escalations_90d", "cell_high_disputes_60d", "cell_missed_screenings_8w",
-    "month",
+    "unit_overdue_share", "unit_return_share", "unit_days_to_opinion", "unit_open_cases",
+    "unit_closed_30d",
+    "category_return_share", "cell_open_cases", "cell_same_category_30d",
+    "neighbour_same_category_30d", "cell_escalations_90d", "neighbour_escalations_90d",
+    "cell_disputes_30d", "cell_high_disputes_60d", "cell_missed_screenings_8w", "month",
 ]
 NUMERIC = CASE_NUMERIC + CONTEXT_NUMERIC
 CATEGORICAL = ["category", "channel", "last_closure"]
@@ -41,6 +45,13 @@ UNIT_RECORD_DAYS = 365
 SCREENING_WEEKS = 8
 #: pseudo-count pulling a unit with few deadlines towards the overall overdue share
 UNIT_PRIOR_WEIGHT = 5.0
+#: a unit's pace: its written opinions of the last 30 days, smoothed by this many of the
+#: county's
+PACE_DAYS = 30
+PACE_PRIOR_WEIGHT = 5.0
+#: a return record counts cases received in the year before the as-of day, but not in its
+#: last RECENT_DAYS (those have had no time to come back)
+RETURN_PRIOR_WEIGHT = 20.0
 
 
 def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
@@ -60,6 +71,7 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
     met = p.count("met_complainant", r, this_round=True) > 0
     visited = p.count("site_visit", r, this_round=True) > 0
     opinion = p.count("opinion_issued", r, this_round=True) > 0
+    mediated = p.count("mediation", r, this_round=True) > 0
     month_ago = p.rows_at(day - RECENT_DAYS)[open_now]
     refiled = EVENT_TYPES.index("refiled")
     parties = np.maximum(cases["parties"].astype(np.int64), p.most_parties[r])
@@ -70,6 +82,8 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         "days_left": np.maximum(to_deadline, 0),
         "accepted": accepted.astype(int),
         "days_since_accepted": since_accepted,
+        # the handling period granted (a hotline's own deadline is often shorter)
+        "days_allowed": np.where(accepted, p.handle_by[r] - p.accepted_on[r], 0),
         "days_since_last_event": day - p.row_day[r],
         "extended": p.extended[r].astype(int),
         **{name: p.count(kind, r) for name, kind in EVENT_COUNTS.items()},
@@ -81,7 +95,12 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         "days_unmet": np.where(accepted & ~met, since_accepted, 0),
         "site_visited": visited.astype(int),
         "days_without_site_visit": np.where(accepted & ~visited, since_accepted, 0),
-        "mediated": (p.count("mediation", r, this_round=True) > 0).astype(int),
+        # how far into the round the steps came: how fast the work moves
+        "site_visit_after_days": np.where(visited, p.last_site_visit_on[r] - p.accepted_on[r],
+                                          0),
+        "mediated": mediated.astype(int),
+        "mediation_after_days": np.where(mediated, p.last_mediation_on[r] - p.accepted_on[r],
+                                         0),
         "opinion_issued": opinion.astype(int),
         "days_since_opinion": np.where(opinion, day - p.last_opinion_on[r], 0),
         "review_pending": (p.count("review_requested", r, this_round=True)
@@ -93,6 +112,7 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         "parties": parties,
         "collective": (parties >= 5).astype(int),
         "complex": cases["complex"].astype(bool).astype(int),
+        **_repeats(history, day, open_now),
         **_context(history, day, cases, open_now),
         "month": pd.Timestamp(as_of).month,
         "category": cases["category"],
@@ -103,11 +123,46 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
     return frame[FEATURES]
 
 
+def _repeats(history: History, day: int, open_now: np.ndarray) -> dict[str, np.ndarray]:
+    """Repeat links (models.repeats): the earlier cases this one repeats and the returns on
+    them so far; the later cases that repeat it, received by the as-of day (a complainant
+    calling again and again), all of them and those of the last 30 days."""
+    p = history.prepared
+    n = len(p.case_ids)
+    later = p.case_ids.get_indexer(history.repeats["case_id"].to_numpy(dtype=object))
+    earlier = p.case_ids.get_indexer(history.repeats["repeats_case_id"].to_numpy(dtype=object))
+    known = (later >= 0) & (earlier >= 0)
+    later, earlier = later[known], earlier[known]
+    came = p.received[later]
+    known = came <= day
+    later, earlier, came = later[known], earlier[known], came[known]
+    returns = p.escalation_count(p.rows_at(day))
+    return {
+        "repeats_earlier": np.bincount(later, minlength=n)[open_now],
+        "matter_returns": np.bincount(later, weights=returns[earlier], minlength=n
+                                      )[open_now].astype(int),
+        "repeated": np.bincount(earlier, minlength=n)[open_now],
+        "repeated_30d": np.bincount(earlier[came > day - RECENT_DAYS], minlength=n)[open_now],
+    }
+
+
+def _return_share(keys: np.ndarray, returned: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Per wanted key, the share of its cases that came back, smoothed towards the share of
+    all of them."""
+    prior = float(returned.mean()) if len(returned) else 0.0
+    record = pd.Series(returned.astype(float)).groupby(keys).agg(["sum", "size"])
+    share = (record["sum"] + RETURN_PRIOR_WEIGHT * prior) / (record["size"]
+                                                              + RETURN_PRIOR_WEIGHT)
+    return pd.Series(wanted).map(share).fillna(prior).to_numpy(float)
+
+
 def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now: np.ndarray
              ) -> dict[str, np.ndarray]:
-    """The unit's record and load, the cell's load, escalations nearby and screenings."""
+    """The unit's record and load, the category's record, the cell's load, waves of the
+    same matters and escalations nearby, and screenings."""
     p = history.prepared
     unit, cell = p.case_columns["responsible_unit"], p.case_columns["cell_code"]
+    category = p.case_columns["category"]
 
     outcomes = pd.concat([p.passings.assign(overdue=1), p.met_deadlines.assign(overdue=0)])
     outcomes = outcomes.loc[(outcomes["day"] > day - UNIT_RECORD_DAYS) & (outcomes["day"] <= day)]
@@ -115,31 +170,80 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
     prior = outcomes["overdue"].mean() if len(outcomes) else 0.0
     share = (record["sum"] + UNIT_PRIOR_WEIGHT * prior) / (record["size"] + UNIT_PRIOR_WEIGHT)
 
+    record = (p.received > day - UNIT_RECORD_DAYS) & (p.received <= day - RECENT_DAYS)
+    returned = p.escalation_count(p.rows_at(day))[record] > 0
+
     open_unit = pd.Series(unit[open_now]).value_counts()
     open_cell = pd.Series(cell[open_now]).value_counts()
     escalations = _cell_escalations(history, day, cell)
-    neighbours = history.neighbours.assign(
-        n=history.neighbours["neighbour_code"].map(escalations).fillna(0))
-    nearby = neighbours.groupby("cell_code")["n"].sum()
-    disputes, missed = _screening_context(history, day)
+    disputes, high_disputes, missed = _screening_context(history, day)
+    recent = (p.received > day - RECENT_DAYS) & (p.received <= day) & (cell != "")
+    same = pd.Series(1, index=pd.MultiIndex.from_arrays(
+        [cell[recent], category[recent]])).groupby(level=[0, 1]).sum()
 
     here_unit = pd.Series(cases["responsible_unit"])
     here_cell = pd.Series(cases["cell_code"])
     known_cell = (here_cell != "").to_numpy()
+    here_same = pd.MultiIndex.from_arrays([cases["cell_code"], cases["category"]])
+    near_same = history.neighbours.merge(
+        same.rename("n").reset_index().set_axis(["neighbour_code", "category", "n"], axis=1),
+        on="neighbour_code").groupby(["cell_code", "category"])["n"].sum()
 
     def per_cell(values: pd.Series) -> np.ndarray:
         found = here_cell.map(values).fillna(0).to_numpy(float)
         return np.where(known_cell, found, np.nan)
 
+    def per_cell_category(values: pd.Series) -> np.ndarray:
+        found = values.reindex(here_same).fillna(0).to_numpy(float)
+        return np.where(known_cell, found, np.nan)
+
     return {
         "unit_overdue_share": here_unit.map(share).fillna(prior).to_numpy(float),
+        "unit_return_share": _return_share(unit[record], returned, cases["responsible_unit"]),
+        "unit_days_to_opinion": _unit_pace(history, day, unit, cases["responsible_unit"]),
         "unit_open_cases": here_unit.map(open_unit).fillna(0).to_numpy(int),
+        "unit_closed_30d": here_unit.map(_unit_closings(history, day, unit)).fillna(0)
+        .to_numpy(int),
+        "category_return_share": _return_share(category[record], returned, cases["category"]),
         "cell_open_cases": per_cell(open_cell),
+        # the case itself is one of its cell's recent cases of its category when it is new
+        "cell_same_category_30d": per_cell_category(same),
+        "neighbour_same_category_30d": per_cell_category(near_same),
         "cell_escalations_90d": per_cell(escalations),
-        "neighbour_escalations_90d": per_cell(nearby),
-        "cell_high_disputes_60d": per_cell(disputes),
+        "neighbour_escalations_90d": per_cell(_nearby(history, escalations)),
+        "cell_disputes_30d": per_cell(disputes),
+        "cell_high_disputes_60d": per_cell(high_disputes),
         "cell_missed_screenings_8w": per_cell(missed),
     }
+
+
+def _nearby(history: History, per_cell: pd.Series) -> pd.Series:
+    """A cell's figure summed over the cells it touches."""
+    neighbours = history.neighbours.assign(
+        n=history.neighbours["neighbour_code"].map(per_cell).fillna(0))
+    return neighbours.groupby("cell_code")["n"].sum()
+
+
+def _unit_pace(history: History, day: int, unit: np.ndarray, wanted: np.ndarray
+               ) -> np.ndarray:
+    """Per wanted unit, the mean days from acceptance to written opinion of its opinions in
+    the last 30 days, smoothed towards the county's: how fast it works now."""
+    opinions = history.prepared.opinions
+    recent = opinions.loc[(opinions["day"] > day - PACE_DAYS) & (opinions["day"] <= day)]
+    prior = float(recent["took"].mean()) if len(recent) else 0.0
+    record = recent.groupby(unit[recent["case"].to_numpy()])["took"].agg(["sum", "size"])
+    pace = (record["sum"] + PACE_PRIOR_WEIGHT * prior) / (record["size"] + PACE_PRIOR_WEIGHT)
+    return pd.Series(wanted).map(pace).fillna(prior).to_numpy(float)
+
+
+def _unit_closings(history: History, day: int, unit: np.ndarray) -> pd.Series:
+    """Each unit's closings in the last 30 days: how much it gets through."""
+    p = history.prepared
+    closed = EVENT_TYPES.index("closed")
+    now, before = p.rows_at(day), p.rows_at(day - RECENT_DAYS)
+    count = np.where(now >= 0, p.counts[np.maximum(now, 0), closed], 0) - np.where(
+        before >= 0, p.counts[np.maximum(before, 0), closed], 0)
+    return pd.Series(count).groupby(unit).sum()
 
 
 def _cell_escalations(history: History, day: int, cell: np.ndarray) -> pd.Series:
@@ -155,15 +259,17 @@ def _cell_escalations(history: History, day: int, cell: np.ndarray) -> pd.Series
     return counts.drop("", errors="ignore")
 
 
-def _screening_context(history: History, day: int) -> tuple[pd.Series, pd.Series]:
-    """Per cell: high-severity disputes found in the last 60 days and not resolved on the
-    spot; weekly screenings missed over the last 8 full weeks (weeks before the data's first
-    screening are not counted as missed)."""
+def _screening_context(history: History, day: int) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per cell: disputes found in the last 30 days; high-severity disputes found in the
+    last 60 days and not resolved on the spot; weekly screenings missed over the last 8 full
+    weeks (weeks before the data's first screening are not counted as missed)."""
     p = history.prepared
     known = p.screened_day <= day
     cell, screened = p.screened_cell[known], p.screened_day[known]
-    disputes = pd.Series(cell[p.screened_high[known] & (screened > day - DISPUTE_DAYS)]
-                         ).value_counts()
+    found = pd.Series(cell[p.screened_found[known] & (screened > day - RECENT_DAYS)]
+                      ).value_counts()
+    high = pd.Series(cell[p.screened_high[known] & (screened > day - DISPUTE_DAYS)]
+                     ).value_counts()
 
     # weeks start on Monday; day 0 (1970-01-01) was a Thursday
     week = (screened + 3) // 7
@@ -176,4 +282,4 @@ def _screening_context(history: History, day: int) -> tuple[pd.Series, pd.Series
     cells = history.cells["cell_code"].astype(str)
     missed = pd.Series(len(weeks) - cells.map(done).fillna(0).to_numpy(int),
                        index=cells.to_numpy(dtype=object))
-    return disputes, missed
+    return found, high, missed

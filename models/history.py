@@ -6,7 +6,7 @@ t" can be compared (tests/models/test_features.py does, for every feature)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -17,6 +17,7 @@ from models.columns import (
     CELL_COLUMNS,
     ESCALATION_EVENTS,
     NEIGHBOUR_COLUMNS,
+    REPEAT_COLUMNS,
     SCREENING_COLUMNS,
     TIMELINE_COLUMNS,
     require_columns,
@@ -45,8 +46,8 @@ def day_number(on: pd.Timestamp | str) -> int:
 
 @dataclass(frozen=True)
 class History:
-    """A region's cases, replayed case files, screenings and cell neighbours, complete up to
-    the end of local day `known_until` (columns: models.columns)."""
+    """A region's cases, replayed case files, screenings, cell neighbours and repeat links,
+    complete up to the end of local day `known_until` (columns: models.columns)."""
 
     cases: pd.DataFrame
     timeline: pd.DataFrame
@@ -54,6 +55,7 @@ class History:
     cells: pd.DataFrame
     neighbours: pd.DataFrame
     known_until: pd.Timestamp
+    repeats: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REPEAT_COLUMNS))
 
     def __post_init__(self) -> None:
         require_columns(self.cases, CASE_COLUMNS, frame_name="cases")
@@ -61,16 +63,18 @@ class History:
         require_columns(self.screenings, SCREENING_COLUMNS, frame_name="screenings")
         require_columns(self.cells, CELL_COLUMNS, frame_name="cells")
         require_columns(self.neighbours, NEIGHBOUR_COLUMNS, frame_name="neighbours")
+        require_columns(self.repeats, REPEAT_COLUMNS, frame_name="repeats")
 
     def truncated(self, as_of: pd.Timestamp | str) -> History:
         """What was known at the end of local day `as_of`."""
         day = pd.Timestamp(as_of).normalize()
+        cases = self.cases.loc[self.cases["received_on"] <= day]
         return History(
-            cases=self.cases.loc[self.cases["received_on"] <= day],
-            timeline=self.timeline.loc[self.timeline["on"] <= day],
+            cases=cases, timeline=self.timeline.loc[self.timeline["on"] <= day],
             screenings=self.screenings.loc[self.screenings["screened_on"] <= day],
             cells=self.cells, neighbours=self.neighbours,
-            known_until=min(self.known_until, day))
+            known_until=min(self.known_until, day),
+            repeats=self.repeats.loc[self.repeats["case_id"].isin(cases["case_id"])])
 
     @cached_property
     def first_day(self) -> pd.Timestamp | None:
@@ -108,6 +112,9 @@ class Prepared:
     handle_by: np.ndarray
     extended: np.ndarray
     last_opinion_on: np.ndarray
+    #: the latest site visit's and mediation's day so far (NO_DAY when none)
+    last_site_visit_on: np.ndarray
+    last_mediation_on: np.ndarray
     unsatisfied: np.ndarray  # follow-ups so far that recorded "unsatisfied"
     highest_level: np.ndarray  # 0 none, 1 village … 6 national
     most_parties: np.ndarray  # most people seen at a refiling or escalation so far
@@ -116,10 +123,13 @@ class Prepared:
     passings: pd.DataFrame
     #: deadlines met: case, day closed on or before its handling deadline
     met_deadlines: pd.DataFrame
-    #: screenings: cell code, day, and whether a high-severity dispute was found and not
-    #: resolved on the spot
+    #: written opinions: case, day, and the days since the acceptance they answered
+    opinions: pd.DataFrame
+    #: screenings: cell code, day, whether a dispute was found, and whether a high-severity
+    #: one was found and not resolved on the spot
     screened_cell: np.ndarray
     screened_day: np.ndarray
+    screened_found: np.ndarray
     screened_high: np.ndarray
 
     @classmethod
@@ -167,6 +177,8 @@ class Prepared:
             extended=timeline["extended"].to_numpy(bool),
             last_opinion_on=_carried(np.where(types == "opinion_issued", row_day, NO_DAY),
                                      group),
+            last_site_visit_on=_carried(np.where(types == "site_visit", row_day, NO_DAY), group),
+            last_mediation_on=_carried(np.where(types == "mediation", row_day, NO_DAY), group),
             unsatisfied=_running_sum((types == "followed_up") & (detail == "unsatisfied"),
                                      group),
             highest_level=_running_max(level.astype(np.int64), group),
@@ -176,8 +188,10 @@ class Prepared:
             passings=_passings(row_case, row_day, is_open, handle_by,
                                day_number(history.known_until)),
             met_deadlines=_met_deadlines(row_case, row_day, types, is_open, handle_by, first),
+            opinions=_opinions(row_case, row_day, types, accepted_on),
             screened_cell=_array(screenings["cell_code"]),
             screened_day=day_numbers(screenings["screened_on"]),
+            screened_found=screenings["found"].to_numpy(bool),
             screened_high=(screenings["found"].to_numpy(bool)
                            & (_array(screenings["severity"]) == "high")
                            & (_array(screenings["outcome"]) != "resolved_on_site")))
@@ -244,6 +258,13 @@ def _passings(row_case: np.ndarray, row_day: np.ndarray, is_open: np.ndarray,
     passed = is_open & (deadline != NO_DAY) & (deadline >= day) & (deadline <= until) & (
         deadline <= known_until)
     return pd.DataFrame({"case": case[passed], "day": deadline[passed]})
+
+
+def _opinions(row_case: np.ndarray, row_day: np.ndarray, types: np.ndarray,
+              accepted_on: np.ndarray) -> pd.DataFrame:
+    given = (types == "opinion_issued") & (accepted_on != NO_DAY)
+    return pd.DataFrame({"case": row_case[given], "day": row_day[given],
+                         "took": row_day[given] - accepted_on[given]})
 
 
 def _met_deadlines(row_case: np.ndarray, row_day: np.ndarray, types: np.ndarray,

@@ -1,12 +1,17 @@
-"""The risk model: a scikit-learn Pipeline of preprocessing and a classifier whose
-probabilities are calibrated on a later stretch of time than the one it learned from.
+"""The risk model: one preprocessing of the features, shared by a classifier per outcome
+(models.columns.OUTCOMES), each with probabilities calibrated on a later stretch of time than
+the one it learned from.
 
 Calibration split: the latest snapshots (CALIBRATION_SHARE of the as-of days) calibrate; the
-classifier learns from snapshots whose label windows closed before the first calibration
-day, so no label it learned from reaches into the calibration period."""
+classifiers learn from snapshots whose label windows closed before the first calibration
+day, so no label they learned from reaches into the calibration period. Calibration is
+Platt's sigmoid on the classifier's log-odds: smooth and strictly increasing, so two cases
+share a probability only when the classifier cannot tell them apart (isotonic steps would
+give hundreds of cases the same score by accident)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +21,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -26,35 +30,48 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from models.columns import OUTCOMES
 from models.features import CATEGORICAL, FEATURES, NUMERIC, TEXT
 
 ESTIMATORS = ("hgb", "logistic")
 CALIBRATION_SHARE = 0.2
-#: isotonic calibration needs enough examples; fewer get a sigmoid (Platt) fit
-ISOTONIC_MIN_EXAMPLES = 2000
-#: examples of each outcome (escalated or not) the learning and calibration parts need
+#: examples of each label value (met or not) every outcome needs in both parts
 MIN_PER_OUTCOME = 10
-TEXT_MAX_FEATURES = 3000
-TEXT_DIMENSIONS = 16
+#: words chosen per outcome, the fewest distinct summaries a word must appear in
+KEYWORDS_PER_OUTCOME = 8
+KEYWORD_MIN_SUMMARIES = 20
+#: a keyword must raise its outcome this many standard deviations beyond its categories
+KEYWORD_MIN_Z = 4.0
+CHINESE = re.compile(r"[\u4e00-\u9fff]+")
+#: a word that shares more than this share of its summaries with a chosen one adds nothing
+KEYWORD_MAX_OVERLAP = 0.5
+#: what a keyword must say more than
+KEYWORD_STRATA = "category"
 
 
 class TooLittleData(ValueError):
-    """Not enough labelled examples (or only one class) to fit or calibrate a model."""
+    """Not enough labelled examples (or only one label value) to fit or calibrate a model."""
+
+
+@dataclass(frozen=True)
+class OutcomeFit:
+    learned_positives: int
+    calibration_positives: int
 
 
 @dataclass(frozen=True)
 class FitSummary:
-    """What a fit learned from: counts and days of its two parts."""
+    """What a fit learned from: counts and days of its two parts, per outcome."""
 
     estimator: str
     learned_examples: int
-    learned_positives: int
     learned_until: str
     calibration_examples: int
-    calibration_positives: int
     calibration_from: str
     calibration_until: str
     calibration_method: str
+    outcomes: dict[str, OutcomeFit]
+    keywords: list[str]
 
 
 @contextmanager
@@ -67,44 +84,87 @@ def limited_threads(threads: int | None) -> Iterator[None]:
         yield
 
 
-class TextDimensions(TransformerMixin, BaseEstimator):
-    """A text column as `dimensions` numbers: TF-IDF of character n-grams (Chinese has no
-    spaces between words), capped at `max_features`, folded by truncated SVD.
+class TextKeywords(TransformerMixin, BaseEstimator):
+    """A summary as 0/1 columns, one per keyword: the 2–4-character runs of Chinese (it has
+    no spaces between words) whose presence raises each outcome most beyond what the case's
+    category already says (the z-score of the cases with the word that met the outcome
+    against their categories' rates, among the learning examples); a word inside or around
+    one already chosen is skipped. A reason can then name the words that moved a score
+    (摘要含"要求赴省"). Takes the summary and the category; distinct summaries are analysed
+    once each (a case's summary repeats in every snapshot it is open in). Texts too few or
+    too alike give no keywords (and no columns), so any bundle can be trained on."""
 
-    Fitted on the distinct texts and applied to each distinct text once: a case's summary
-    repeats in every snapshot it is open in, and the character analyser is the slow part
-    (100k rows, 8k distinct summaries). Columns the texts cannot fill (no text at all, a tiny
-    vocabulary) stay 0, so any bundle can be trained on."""
+    def __init__(self, per_outcome: int = KEYWORDS_PER_OUTCOME,
+                 min_summaries: int = KEYWORD_MIN_SUMMARIES) -> None:
+        self.per_outcome = per_outcome
+        self.min_summaries = min_summaries
 
-    def __init__(self, max_features: int = TEXT_MAX_FEATURES,
-                 dimensions: int = TEXT_DIMENSIONS) -> None:
-        self.max_features = max_features
-        self.dimensions = dimensions
-
-    def fit(self, texts: pd.Series, y: object = None) -> TextDimensions:
-        distinct = _distinct(texts)
-        self.vectorizer_: TfidfVectorizer | None = None
-        self.svd_: TruncatedSVD | None = None
-        if len(distinct):
-            self.vectorizer_ = TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(1, 3), max_features=self.max_features,
-                min_df=2 if len(distinct) >= 50 else 1, sublinear_tf=True, dtype=np.float32)
-            matrix = self.vectorizer_.fit_transform(distinct)
-            width = min(self.dimensions, matrix.shape[1] - 1, len(distinct) - 1)
-            if width >= 1:
-                self.svd_ = TruncatedSVD(n_components=width, random_state=0).fit(matrix)
+    def fit(self, frame: pd.DataFrame, y: pd.DataFrame | None = None) -> TextKeywords:
+        codes, distinct = pd.factorize(_texts(frame[TEXT]))
+        self.keywords_: list[str] = []
+        if y is None or len(distinct) < self.min_summaries:
+            return self
+        vectorizer = CountVectorizer(analyzer=_words, binary=True, min_df=self.min_summaries,
+                                     dtype=np.float64)
+        try:
+            matrix = vectorizer.fit_transform(distinct)
+        except ValueError:  # no word in enough summaries
+            return self
+        words = vectorizer.get_feature_names_out()
+        columns = matrix.tocsc()
+        category = frame[KEYWORD_STRATA].astype(str).to_numpy()
+        labels = pd.DataFrame(y)
+        kept: list[int] = []
+        for name in labels.columns:
+            outcome = labels[name].to_numpy(dtype=float)
+            expected = pd.Series(outcome).groupby(category).transform("mean").to_numpy()
+            z = _excess(matrix, codes, outcome, expected)
+            chosen = 0
+            for i in np.argsort(-z, kind="stable"):
+                if chosen == self.per_outcome or z[i] < KEYWORD_MIN_Z:
+                    break
+                if i in kept or any(_overlap(columns, i, j) > KEYWORD_MAX_OVERLAP for j in kept):
+                    continue
+                kept.append(int(i))
+                chosen += 1
+        self.keywords_ = [str(words[i]) for i in kept]
         return self
 
-    def transform(self, texts: pd.Series) -> np.ndarray:
-        codes, distinct = pd.factorize(_texts(texts))
-        out = np.zeros((len(distinct), self.dimensions))
-        if self.vectorizer_ is not None and self.svd_ is not None and len(distinct):
-            folded = self.svd_.transform(self.vectorizer_.transform(distinct))
-            out[:, :folded.shape[1]] = folded
-        return out[codes] if len(codes) else np.zeros((0, self.dimensions))
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        codes, distinct = pd.factorize(_texts(frame[TEXT]))
+        present = pd.Series(distinct, dtype=object)
+        out = np.column_stack([present.str.contains(word, regex=False).to_numpy(float)
+                               for word in self.keywords_]) if self.keywords_ and len(
+            distinct) else np.zeros((len(distinct), len(self.keywords_)))
+        return out[codes] if len(codes) else np.zeros((0, len(self.keywords_)))
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray([f"text{i}" for i in range(self.dimensions)], dtype=object)
+        return np.asarray([f"{TEXT}:{word}" for word in self.keywords_], dtype=object)
+
+
+def _words(text: str) -> list[str]:
+    """Candidate keywords: the 2–4-character runs of Chinese within a text's stretches of
+    Chinese (never across punctuation, and never a figure: amounts and house numbers name
+    one case, not a kind of case)."""
+    return [part[i:i + n] for part in CHINESE.findall(text) for n in (2, 3, 4)
+            for i in range(len(part) - n + 1)]
+
+
+def _overlap(columns: object, i: int, j: int) -> float:
+    """The share of the rarer word's summaries that hold the other word too."""
+    a, b = columns[:, i], columns[:, j]  # type: ignore[index]
+    return float(a.multiply(b).sum()) / max(min(a.sum(), b.sum()), 1.0)
+
+
+def _excess(matrix: object, codes: np.ndarray, outcome: np.ndarray, expected: np.ndarray
+            ) -> np.ndarray:
+    """Per word: (met − expected) / sd among the rows whose summary holds it, the expected
+    count and its variance from each row's category rate."""
+    n = matrix.shape[0]  # type: ignore[attr-defined]
+    observed = matrix.T @ np.bincount(codes, weights=outcome, minlength=n)  # type: ignore[attr-defined]
+    mean = matrix.T @ np.bincount(codes, weights=expected, minlength=n)  # type: ignore[attr-defined]
+    variance = matrix.T @ np.bincount(codes, weights=expected * (1 - expected), minlength=n)  # type: ignore[attr-defined]
+    return (observed - mean) / np.sqrt(np.maximum(variance, 1e-9))
 
 
 def _texts(texts: pd.Series | np.ndarray) -> np.ndarray:
@@ -112,13 +172,8 @@ def _texts(texts: pd.Series | np.ndarray) -> np.ndarray:
         dtype=object)
 
 
-def _distinct(texts: pd.Series | np.ndarray) -> np.ndarray:
-    distinct = pd.unique(_texts(texts))
-    return distinct[distinct != ""]
-
-
 def preprocessing(estimator: str) -> ColumnTransformer:
-    """Columns FEATURES in; numbers out, the text folded into TEXT_DIMENSIONS columns."""
+    """Columns FEATURES in; numbers out: the numbers, the categories, the keywords."""
     if estimator == "hgb":
         numeric: object = "passthrough"
         categorical: object = OrdinalEncoder(handle_unknown="use_encoded_value",
@@ -130,23 +185,42 @@ def preprocessing(estimator: str) -> ColumnTransformer:
         categorical = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     return ColumnTransformer([("numeric", numeric, NUMERIC),
                               ("categorical", categorical, CATEGORICAL),
-                              ("text", TextDimensions(), TEXT)])
+                              ("text", TextKeywords(), [TEXT, KEYWORD_STRATA])])
 
 
 def classifier(estimator: str) -> HistGradientBoostingClassifier | LogisticRegression:
     if estimator == "hgb":
-        is_categorical = np.zeros(len(NUMERIC) + len(CATEGORICAL) + TEXT_DIMENSIONS, dtype=bool)
-        is_categorical[len(NUMERIC):len(NUMERIC) + len(CATEGORICAL)] = True
+        # categories come as ordinal codes, split like numbers: the trees single out a
+        # category in a split or two, and scoring skips a second encoding on every call
         return HistGradientBoostingClassifier(
             learning_rate=0.15, max_iter=80, max_leaf_nodes=15, min_samples_leaf=50,
-            l2_regularization=1.0, categorical_features=is_categorical, early_stopping=False,
-            random_state=0)
+            l2_regularization=1.0, max_bins=63, early_stopping=False, random_state=0)
     return LogisticRegression(C=0.5, max_iter=2000)
+
+
+class RiskModel:
+    """The fitted preprocessing and one calibrated classifier per outcome."""
+
+    def __init__(self, features: ColumnTransformer,
+                 classifiers: dict[str, CalibratedClassifierCV]) -> None:
+        self.features = features
+        self.classifiers = classifiers
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.features.transform(frame[FEATURES]), dtype=float)
+
+    def probability(self, outcome: str, transformed: np.ndarray) -> np.ndarray:
+        """The calibrated probability of `outcome` for rows already transformed."""
+        return self.classifiers[outcome].predict_proba(transformed)[:, 1]
+
+    @property
+    def keywords(self) -> list[str]:
+        return list(self.features.named_transformers_["text"].keywords_)
 
 
 def calibration_split(examples: pd.DataFrame, horizon_days: int
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(learn, calibrate): the latest as-of days calibrate; the classifier learns from days
+    """(learn, calibrate): the latest as-of days calibrate; the classifiers learn from days
     whose label windows closed before the first of them."""
     days = np.sort(examples["as_of"].unique())
     if len(days) < 2:
@@ -159,60 +233,72 @@ def calibration_split(examples: pd.DataFrame, horizon_days: int
 
 
 def fit_risk_model(examples: pd.DataFrame, *, horizon_days: int, estimator: str = "hgb",
-                   threads: int | None = None) -> tuple[Pipeline, FitSummary]:
-    """A fitted Pipeline (features → calibrated classifier) from examples with columns as_of,
-    FEATURES and label; its predict_proba gives calibrated probabilities."""
+                   threads: int | None = None) -> tuple[RiskModel, FitSummary]:
+    """A fitted RiskModel from examples with columns as_of, FEATURES and OUTCOMES."""
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator}")
     learn, calibrate = calibration_split(examples, horizon_days)
     for part, name in ((learn, "learning"), (calibrate, "calibration")):
-        positives = int(part["label"].sum())
-        if min(positives, len(part) - positives) < MIN_PER_OUTCOME:
-            raise TooLittleData(
-                f"the {name} part has {len(part)} examples, {positives} of them escalations: "
-                f"at least {MIN_PER_OUTCOME} of each outcome are needed")
-    method = "isotonic" if len(calibrate) >= ISOTONIC_MIN_EXAMPLES else "sigmoid"
+        for outcome in OUTCOMES:
+            positives = int(part[outcome].sum())
+            if min(positives, len(part) - positives) < MIN_PER_OUTCOME:
+                raise TooLittleData(
+                    f"the {name} part has {len(part)} examples, {positives} of them with the "
+                    f"{outcome} outcome: at least {MIN_PER_OUTCOME} with it and without it "
+                    "are needed")
+    classifiers = {}
     with limited_threads(threads):
-        features = preprocessing(estimator).fit(learn[FEATURES])
-        fitted = classifier(estimator).fit(features.transform(learn[FEATURES]), learn["label"])
-        calibrated = CalibratedClassifierCV(FrozenEstimator(fitted), method=method).fit(
-            features.transform(calibrate[FEATURES]), calibrate["label"])
+        features = preprocessing(estimator).fit(learn[FEATURES], learn[list(OUTCOMES)])
+        learned = np.asarray(features.transform(learn[FEATURES]), dtype=float)
+        calibrating = np.asarray(features.transform(calibrate[FEATURES]), dtype=float)
+        for outcome in OUTCOMES:
+            fitted = classifier(estimator).fit(learned, learn[outcome])
+            classifiers[outcome] = CalibratedClassifierCV(
+                FrozenEstimator(fitted), method="sigmoid").fit(calibrating, calibrate[outcome])
+    model = RiskModel(features, classifiers)
     summary = FitSummary(
         estimator=estimator, learned_examples=len(learn),
-        learned_positives=int(learn["label"].sum()),
         learned_until=str(learn["as_of"].max().date()),
         calibration_examples=len(calibrate),
-        calibration_positives=int(calibrate["label"].sum()),
         calibration_from=str(calibrate["as_of"].min().date()),
-        calibration_until=str(calibrate["as_of"].max().date()), calibration_method=method)
-    return Pipeline([("features", features), ("classifier", calibrated)]), summary
+        calibration_until=str(calibrate["as_of"].max().date()), calibration_method="sigmoid",
+        outcomes={o: OutcomeFit(learned_positives=int(learn[o].sum()),
+                                calibration_positives=int(calibrate[o].sum()))
+                  for o in OUTCOMES},
+        keywords=model.keywords)
+    return model, summary
 
 
-def risk_scores(model: Pipeline, features: pd.DataFrame, *, threads: int | None = None
-                ) -> pd.Series:
-    """Calibrated probability of an escalation within the horizon, on the features' index."""
+def risk_scores(model: RiskModel, features: pd.DataFrame, *, threads: int | None = None
+                ) -> pd.DataFrame:
+    """The calibrated probability of each outcome within the horizon (columns OUTCOMES), on
+    the features' index."""
     if not len(features):
-        return pd.Series(dtype=float, index=features.index, name="score")
+        return pd.DataFrame(columns=list(OUTCOMES), index=features.index, dtype=float)
     with limited_threads(threads):
-        probability = model.predict_proba(features[FEATURES])[:, 1]
-    return pd.Series(probability, index=features.index, name="score")
+        transformed = model.transform(features)
+        return pd.DataFrame({o: model.probability(o, transformed) for o in OUTCOMES},
+                            index=features.index)
 
 
-def transformed_columns(model: Pipeline) -> dict[str, np.ndarray]:
-    """Per input feature, the positions of the preprocessing's output columns made from it,
-    so a feature can be set to another value after preprocessing (models.reasons)."""
-    features: ColumnTransformer = model.named_steps["features"]
+def transformed_columns(model: RiskModel) -> dict[str, np.ndarray]:
+    """Per input feature (and per keyword, as "summary:word"), the positions of the
+    preprocessing's output columns made from it, so a feature can be set to another value
+    after preprocessing (models.reasons)."""
+    features = model.features
     positions: dict[str, np.ndarray] = {}
     for name, transformer, columns in features.transformers_:
         if name == "remainder":
             continue
         block = features.output_indices_[name]
-        start = block.start
-        if isinstance(columns, str):
-            positions[columns] = np.arange(block.start, block.stop)
+        if isinstance(transformer, TextKeywords):
+            positions[TEXT] = np.arange(block.start, block.stop)
+            for i, word in enumerate(transformer.get_feature_names_out()):
+                positions[str(word)] = np.array([block.start + i])
             continue
         widths = ([len(c) for c in transformer.categories_]
                   if isinstance(transformer, OneHotEncoder) else [1] * len(columns))
+        start = block.start
         for column, width in zip(columns, widths, strict=True):
             positions[column] = np.arange(start, start + width)
             start += width

@@ -1,10 +1,14 @@
-"""The top reasons behind each score, in plain Chinese, taken from the model itself.
+"""The top reasons behind each outcome's probability, in plain Chinese, taken from the model.
 
-A feature's contribution to a case's score is how much the calibrated score drops when that
-feature alone is set to its reference value (its typical value among the training examples:
-the median, the most common category, an empty summary). The reasons are the features with
-the largest positive contributions, worded from the case's own value. Setting a named feature
-to its reference lowers the score by the contribution shown (tests/models/test_reasons.py)."""
+A fact's contribution to a case's probability of an outcome is how much that probability
+drops when the fact alone is set to its reference (its typical value among the training
+examples: the median, the most common category; for a keyword, its absence). The reasons are
+the facts with the largest positive contributions, worded from the case's own value. A fact
+is only named on the side where it reads as a risk (a short handling period, many days
+without progress, the summary containing a word), never when its value would be a
+reassurance the model happened to score up; and a word that lowers the risk is never named.
+Setting a named fact to its reference lowers the probability by the contribution shown
+(tests/models/test_reasons.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
-from models.features import CATEGORICAL, FEATURES, NUMERIC, TEXT
+from models.columns import OUTCOMES
+from models.features import CATEGORICAL, NUMERIC, TEXT
 from models.history import LEVELS
-from models.pipeline import limited_threads, transformed_columns
+from models.pipeline import RiskModel, limited_threads, transformed_columns
 
 N_REASONS = 3
 #: a contribution smaller than this (in probability) is not worth naming
@@ -29,6 +36,8 @@ LEVEL_CODES = ("", *LEVELS)
 #: counted events worth naming as a reason (the others say little on their own)
 EVENT_NAMES = {"n_review_requested": "申请复查", "n_rereview_requested": "申请复核",
                "n_reopened": "重新办理", "n_refiled": "重复信访", "n_escalated": "越级上访"}
+#: how a keyword reads: the summary contains it
+KEYWORD_PREFIX = f"{TEXT}:"
 
 
 #: the names of codes by vocabulary ("category", "closure", "level": code → name), as the
@@ -42,11 +51,13 @@ def _name(names: Names, vocabulary: str, code: object) -> str:
 
 @dataclass(frozen=True)
 class Wording:
-    """How a feature's value reads as a reason; `shown` says for which values it reads at
-    all (e.g. "尚未约见信访人" only when not met)."""
+    """How a fact reads as a reason. `shown` says for which values it reads at all (e.g.
+    "复查申请待决定" only when one is pending); `risky` on which side of its reference a value
+    reads as a risk (higher, lower; None for a category or a yes/no fact)."""
 
     text: Callable[[object, Names], str]
-    shown: str = "any"  # any, positive, zero, one
+    shown: str = "any"  # any, positive, one
+    risky: str | None = "higher"
 
 
 def _n(value: object) -> int:
@@ -57,50 +68,70 @@ def _times(label: str, value: object, _: Names) -> str:
     return f"累计{label} {_n(value)} 次"
 
 
+def _share(label: str, value: object, _: Names) -> str:
+    return f"{label} {float(value):.0%}"  # type: ignore[arg-type]
+
+
 WORDINGS: dict[str, Wording] = {
     "days_overdue": Wording(lambda v, _: f"已超期 {_n(v)} 天", "positive"),
-    "days_left": Wording(lambda v, _: f"距办理期限还有 {_n(v)} 天"),
+    "days_left": Wording(lambda v, _: f"距办理期限仅剩 {_n(v)} 天", "positive", "lower"),
+    "days_allowed": Wording(lambda v, _: f"办理时限仅 {_n(v)} 天", "positive", "lower"),
     "days_since_last_event": Wording(lambda v, _: f"已 {_n(v)} 天无办理进展"),
-    "extended": Wording(lambda v, _: "已延期办理", "one"),
+    "extended": Wording(lambda v, _: "已延期办理", "one", None),
     **{name: Wording(partial(_times, label), "positive") for name, label in EVENT_NAMES.items()},
-    "escalations_so_far": Wording(lambda v, _: f"累计升级类事件 {_n(v)} 次", "positive"),
     "escalations_30d": Wording(lambda v, _: f"近 30 天升级类事件 {_n(v)} 次", "positive"),
     "refiled_30d": Wording(lambda v, _: f"近 30 天重复信访 {_n(v)} 次", "positive"),
-    "met_complainant": Wording(lambda v, _: "本轮办理尚未约见信访人", "zero"),
     "days_unmet": Wording(lambda v, _: f"受理 {_n(v)} 天仍未约见信访人", "positive"),
-    "site_visited": Wording(lambda v, _: "本轮办理尚未实地走访", "zero"),
     "days_without_site_visit": Wording(lambda v, _: f"受理 {_n(v)} 天仍未实地走访", "positive"),
-    "opinion_issued": Wording(lambda v, _: "已出具处理意见但尚未办结", "one"),
     "days_since_opinion": Wording(lambda v, _: f"出具处理意见已 {_n(v)} 天仍未办结", "positive"),
-    "review_pending": Wording(lambda v, _: "复查申请待决定", "one"),
-    "rereview_pending": Wording(lambda v, _: "复核申请待决定", "one"),
+    "review_pending": Wording(lambda v, _: "复查申请待决定", "one", None),
+    "rereview_pending": Wording(lambda v, _: "复核申请待决定", "one", None),
     "n_unsatisfied": Wording(lambda v, _: f"回访不满意 {_n(v)} 次", "positive"),
     "highest_level": Wording(lambda v, n: f"曾反映到{_name(n, 'level', LEVEL_CODES[_n(v)])}",
                              "positive"),
     "parties": Wording(lambda v, _: f"涉及 {_n(v)} 人"),
-    "collective": Wording(lambda v, _: "集体事项（5 人以上）", "one"),
-    "complex": Wording(lambda v, _: "复杂疑难事项", "one"),
-    "unit_overdue_share": Wording(lambda v, _: f"责任单位近一年超期率 {float(v):.0%}"),  # type: ignore[arg-type]
+    "complex": Wording(lambda v, _: "复杂疑难事项", "one", None),
+    "repeats_earlier": Wording(lambda v, _: "重复反映此前已登记的事项", "positive"),
+    "matter_returns": Wording(lambda v, _: f"此前同一事项已反复 {_n(v)} 次", "positive"),
+    "repeated": Wording(lambda v, _: f"受理后又重复反映 {_n(v)} 次", "positive"),
+    "repeated_30d": Wording(lambda v, _: f"近 30 天又重复反映 {_n(v)} 次", "positive"),
+    "unit_overdue_share": Wording(partial(_share, "责任单位近一年超期率")),
+    "unit_return_share": Wording(partial(_share, "责任单位近一年事项反复率")),
+    "cell_same_category_30d": Wording(lambda v, _: f"所在网格近 30 天同类事项 {_n(v)} 起",
+                                      "positive"),
+    "neighbour_same_category_30d": Wording(lambda v, _: f"相邻网格近 30 天同类事项 {_n(v)} 起",
+                                           "positive"),
     "cell_escalations_90d": Wording(lambda v, _: f"所在网格近 90 天升级 {_n(v)} 起", "positive"),
     "neighbour_escalations_90d": Wording(lambda v, _: f"相邻网格近 90 天升级 {_n(v)} 起",
                                          "positive"),
+    "cell_disputes_30d": Wording(lambda v, _: f"网格近 30 天排查出纠纷 {_n(v)} 起", "positive"),
     "cell_high_disputes_60d": Wording(lambda v, _: f"网格近 60 天排查出高风险纠纷 {_n(v)} 起",
                                       "positive"),
     "cell_missed_screenings_8w": Wording(lambda v, _: f"网格近 8 周有 {_n(v)} 周未排查",
                                          "positive"),
-    "category": Wording(lambda v, n: f"事项类别：{_name(n, 'category', v)}"),
-    "last_closure": Wording(lambda v, n: f"前次{_name(n, 'closure', v)}后又反复"),
-    TEXT: Wording(lambda v, _: "诉求内容与易升级的事项相近"),
+    "last_closure": Wording(lambda v, n: f"前次{_name(n, 'closure', v)}后又反复", "any", None),
 }
-#: the features a reason can name: each costs one more pass of the classifier over the cases
-#: whose value differs from the reference, so features that only restate another (age and
-#: days since acceptance beside the deadline) or that no one can act on (month, workload
-#: counts, channel) are left out
+#: the facts a reason can name besides keywords: each costs one more pass of every outcome's
+#: classifier over the cases whose value differs from the reference, so facts that only
+#: restate another (age and days since acceptance beside the deadline, collective beside the
+#: number of people, a yes/no beside its duration, the sum of returns beside each kind, the
+#: category's record beside the category), that every page shows already (the category) or
+#: that no one can act on (month, workload counts, channel) have no wording
 REASON_FEATURES = list(WORDINGS)
 
 
+def keyword_wording(feature: str) -> str:
+    return f'摘要含"{feature.removeprefix(KEYWORD_PREFIX)}"'
+
+
+def reason_features(model: RiskModel) -> list[str]:
+    """REASON_FEATURES and the model's keywords (as "summary:word")."""
+    return [*REASON_FEATURES, *(KEYWORD_PREFIX + word for word in model.keywords)]
+
+
 def reference_values(examples: pd.DataFrame) -> dict[str, object]:
-    """Each feature's typical value among training examples: what a reason is measured from."""
+    """Each feature's typical value among training examples: what a reason is measured from
+    (the summary's is empty: no keyword)."""
     reference: dict[str, object] = {c: float(examples[c].median()) for c in NUMERIC}
     reference = {c: 0.0 if pd.isna(v) else v for c, v in reference.items()}
     reference |= {c: str(examples[c].mode().iloc[0]) for c in CATEGORICAL}
@@ -108,67 +139,149 @@ def reference_values(examples: pd.DataFrame) -> dict[str, object]:
     return reference
 
 
-def contributions(model: Pipeline, features: pd.DataFrame, reference: dict[str, object], *,
-                  above: float = 0.0, threads: int | None = None) -> pd.DataFrame:
-    """Per case and REASON_FEATURES feature: score minus the score with that feature set to
-    its reference; 0 where the value could not be worded as a reason, and for cases scoring
-    below `above` (a reason says why a case ranks above the usual: below the base rate there
-    is nothing to explain, and skipping those cases saves most of the work). The column
-    "score" holds each case's own score (the model's predict_proba), computed on the way."""
-    preprocess, classify = model.named_steps["features"], model.named_steps["classifier"]
+class _Rescorer:
+    """One outcome's probability of cases, and of cases where one fact moved. For gradient
+    boosting, a tree's output changes only if it splits on the moved columns, so only those
+    trees are run again on the moved cases (the others' outputs are kept from a first pass
+    over the cases that may get reasons): the same probability, for a fraction of the work.
+    Other estimators score the moved cases afresh."""
+
+    def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray,
+                 above: float) -> None:
+        self.model, self.outcome = model, outcome
+        self.p = model.probability(outcome, transformed)
+        self.elevated = self.p >= above
+        calibrated: CalibratedClassifierCV = model.classifiers[outcome]
+        inner = calibrated.calibrated_classifiers_[0]
+        boosted = getattr(inner.estimator, "estimator", inner.estimator)
+        self.trees = None
+        if isinstance(boosted, HistGradientBoostingClassifier) and len(
+                calibrated.calibrated_classifiers_) == 1:
+            self.calibrator = inner.calibrators[0]
+            self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
+            self.threads = _openmp_effective_n_threads()
+            self.trees = [iteration[0] for iteration in boosted._predictors]
+            self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
+            for t, tree in enumerate(self.trees):
+                self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
+            # outputs of the cases that may get reasons, by their position among them
+            self.slot = np.cumsum(self.elevated) - 1
+            chosen = transformed[self.elevated]
+            self.outputs = np.stack([self._run(tree, chosen) for tree in self.trees])
+            self.raw = boosted._baseline_prediction.ravel()[0] + self.outputs.sum(axis=0)
+
+    def _run(self, tree: object, rows: np.ndarray) -> np.ndarray:
+        return tree.predict(rows, *self.bitsets, self.threads)  # type: ignore[attr-defined,no-any-return]
+
+    def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The probability of `rows` (cases that may get reasons) once their `columns` hold
+        the values of `moved`."""
+        if self.trees is None:
+            return self.model.probability(self.outcome, moved)
+        touched = np.flatnonzero(self.splits_on[:, columns].any(axis=1))
+        kept = self.slot[rows]
+        raw = self.raw[kept] - self.outputs[np.ix_(touched, kept)].sum(axis=0)
+        for t in touched:
+            raw = raw + self._run(self.trees[t], moved)
+        probability = self.calibrator.predict(raw)
+        probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
+        return probability  # type: ignore[no-any-return]
+
+
+def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
+                  above: Mapping[str, float] | None = None, threads: int | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """Per outcome: per case and reason feature (reason_features), the probability minus
+    the probability with that fact set to its reference; 0 where the fact does not read as a
+    risk, and for cases below `above[outcome]` (a reason says why a case ranks above the
+    usual: below the base rate there is nothing to explain, and skipping those cases saves
+    most of the work). Column "p" holds each case's own probability, computed on the way."""
     positions = transformed_columns(model)
-    out = np.zeros((len(features), len(REASON_FEATURES)))
+    names = reason_features(model)
+    tables = {}
     with limited_threads(threads):
-        transformed = np.asarray(preprocess.transform(features[FEATURES]), dtype=float)
-        typical = np.asarray(preprocess.transform(pd.DataFrame([reference])[FEATURES]),
-                             dtype=float)[0]
-        score = classify.predict_proba(transformed)[:, 1]
-        elevated = score >= above
-        for j, name in enumerate(REASON_FEATURES):
-            columns = positions[name]
-            differs = ~np.isclose(transformed[:, columns], typical[columns]).all(axis=1)
-            rows = np.flatnonzero(elevated & differs
-                                  & _shown(features[name], WORDINGS[name].shown))
-            if not len(rows):
-                continue
-            moved = transformed[rows]
-            moved[:, columns] = typical[columns]
-            out[rows, j] = score[rows] - classify.predict_proba(moved)[:, 1]
-    return pd.DataFrame(out, index=features.index, columns=REASON_FEATURES).assign(score=score)
+        transformed = model.transform(features)
+        typical = model.transform(pd.DataFrame([reference]))[0]
+        candidates = {name: _candidates(features, transformed, typical, positions[name], name,
+                                        reference) for name in names}
+        for outcome in OUTCOMES:
+            rescorer = _Rescorer(model, outcome, transformed, (above or {}).get(outcome, 0.0))
+            p, elevated = rescorer.p, rescorer.elevated
+            out = np.zeros((len(features), len(names)))
+            for j, name in enumerate(names):
+                rows = np.flatnonzero(elevated & candidates[name])
+                if not len(rows):
+                    continue
+                moved = transformed[rows]
+                moved[:, positions[name]] = typical[positions[name]]
+                out[rows, j] = p[rows] - rescorer.moved(rows, moved, positions[name])
+            tables[outcome] = pd.DataFrame(out, index=features.index, columns=names).assign(p=p)
+    return tables
 
 
-def top_reasons(model: Pipeline, features: pd.DataFrame, reference: dict[str, object], *,
-                names: Names | None = None, above: float = 0.0, threads: int | None = None
-                ) -> pd.DataFrame:
-    """score (as risk_scores gives it: the features pass the preprocessing once for both),
-    reason_1..3 (plain words, "" when nothing more stands out) and the feature behind each
-    (reason_feature_1..3), on the features' index; only cases scoring `above` or more get
-    any (see contributions)."""
-    table = contributions(model, features, reference, above=above, threads=threads)
-    values = table[REASON_FEATURES].to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :N_REASONS]
-    candidates = np.asarray(REASON_FEATURES, dtype=object)
-    out = pd.DataFrame({"score": table["score"]}, index=features.index)
-    for i in range(N_REASONS):
-        which = order[:, i] if len(values) else np.zeros(0, dtype=int)
-        strong = values[np.arange(len(values)), which] >= MIN_CONTRIBUTION
-        feature = np.where(strong, candidates[which], "")
-        texts = np.full(len(feature), "", dtype=object)
-        for name in set(feature) - {""}:
-            rows = feature == name
-            wording = WORDINGS[name].text
-            texts[rows] = [wording(v, names or {})
-                           for v in features[name].to_numpy(dtype=object)[rows]]
-        out[f"reason_{i + 1}"] = texts
-        out[f"reason_feature_{i + 1}"] = feature
+def _candidates(features: pd.DataFrame, transformed: np.ndarray, typical: np.ndarray,
+                columns: np.ndarray, name: str, reference: dict[str, object]) -> np.ndarray:
+    """Cases whose value of the fact differs from the reference and reads as a risk."""
+    differs = ~np.isclose(transformed[:, columns], typical[columns]).all(axis=1)
+    if name.startswith(KEYWORD_PREFIX):
+        return differs & (transformed[:, columns[0]] == 1)
+    wording = WORDINGS[name]
+    values = features[name]
+    if not pd.api.types.is_numeric_dtype(values):
+        text = values.fillna("").astype(str)
+        return differs & ((text != "") & (text != "none")).to_numpy()
+    numbers = values.to_numpy(float)
+    shown = {"any": ~np.isnan(numbers), "positive": numbers > 0,
+             "one": numbers == 1}[wording.shown]
+    side = {"higher": numbers > float(reference[name]),  # type: ignore[arg-type]
+            "lower": numbers < float(reference[name]),  # type: ignore[arg-type]
+            None: np.ones(len(numbers), dtype=bool)}[wording.risky]
+    return differs & shown & side
+
+
+def top_reasons(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
+                names: Names | None = None, above: Mapping[str, float] | None = None,
+                threads: int | None = None) -> pd.DataFrame:
+    """On the features' index: p_{outcome} for each outcome (as risk_scores gives them: the
+    features pass the preprocessing once for all), and per outcome reason_{outcome}_1..3
+    (plain words, "" when nothing more stands out) and the fact behind each
+    (reason_feature_{outcome}_1..3); only cases at or above `above[outcome]` get any."""
+    tables = contributions(model, features, reference, above=above, threads=threads)
+    out = pd.DataFrame({f"p_{o}": tables[o]["p"] for o in OUTCOMES}, index=features.index)
+    for outcome, table in tables.items():
+        candidates = np.asarray(table.columns[:-1], dtype=object)
+        values = table.to_numpy()[:, :-1]
+        order = _strongest(values)
+        for i in range(N_REASONS):
+            which = order[:, i] if len(values) else np.zeros(0, dtype=int)
+            strong = values[np.arange(len(values)), which] >= MIN_CONTRIBUTION
+            feature = np.where(strong, candidates[which], "")
+            out[f"reason_{outcome}_{i + 1}"] = _worded(feature, features, names or {})
+            out[f"reason_feature_{outcome}_{i + 1}"] = feature
     return out
 
 
-def _shown(values: pd.Series, shown: str) -> np.ndarray:
-    """Which values the feature's wording reads for (text and categories: any but none)."""
-    if not pd.api.types.is_numeric_dtype(values):
-        text = values.fillna("").astype(str)
-        return ((text != "") & (text != "none")).to_numpy()
-    numbers = values.to_numpy(float)
-    return {"any": ~np.isnan(numbers), "positive": numbers > 0, "zero": numbers == 0,
-            "one": numbers == 1}[shown]
+def _strongest(values: np.ndarray) -> np.ndarray:
+    """Per row, the columns of its N_REASONS largest values, largest first (ties: the
+    earlier column)."""
+    if values.shape[1] <= N_REASONS:
+        return np.argsort(-values, axis=1, kind="stable")
+    top = np.argpartition(-values, N_REASONS - 1, axis=1)[:, :N_REASONS]
+    rows = np.arange(len(values))[:, None]
+    within = np.lexsort((top, -values[rows, top]), axis=1)
+    return top[rows, within]
+
+
+def _worded(feature: np.ndarray, features: pd.DataFrame, names: Names) -> np.ndarray:
+    """Each named fact worded from the case's own value (each distinct value worded once)."""
+    texts = np.full(len(feature), "", dtype=object)
+    for name in set(feature) - {""}:
+        rows = feature == name
+        if name.startswith(KEYWORD_PREFIX):
+            texts[rows] = keyword_wording(name)
+            continue
+        wording = WORDINGS[name].text
+        values = pd.Series(features[name].to_numpy(dtype=object)[rows])
+        texts[rows] = values.map({v: wording(v, names) for v in values.unique()}).to_numpy(
+            dtype=object)
+    return texts

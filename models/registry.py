@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 import skops.io
-from sklearn.pipeline import Pipeline
 
 from models.history import History
+from models.pipeline import RiskModel
 
 MODEL_FILE = "model.skops"
 CARD_JSON = "card.json"
@@ -32,7 +32,8 @@ PROMOTED = "promoted.json"
 #: a model file is refused
 TRUSTED_TYPES = (
     "functools.partial",
-    "models.pipeline.TextDimensions",
+    "models.pipeline.RiskModel",
+    "models.pipeline.TextKeywords",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -63,7 +64,7 @@ def fingerprint(history: History) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_model(root: Path, model_id: str, model: Pipeline, card: dict[str, Any]) -> Path:
+def save_model(root: Path, model_id: str, model: RiskModel, card: dict[str, Any]) -> Path:
     """Write the model and its card (JSON and Markdown); returns the model's folder."""
     folder = root / model_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def save_model(root: Path, model_id: str, model: Pipeline, card: dict[str, Any])
     return folder
 
 
-def load_model(root: Path, model_id: str) -> tuple[Pipeline, dict[str, Any]]:
+def load_model(root: Path, model_id: str) -> tuple[RiskModel, dict[str, Any]]:
     """The model and its card; refuses a file holding any type outside TRUSTED_TYPES."""
     folder = root / model_id
     path = folder / MODEL_FILE
@@ -112,8 +113,8 @@ def promote(root: Path, model_id: str, *, force: bool = False) -> dict[str, Any]
     card = read_card(root, model_id)
     if not card["backtest"]["beats_baselines"] and not force:
         raise NotPromotable(
-            f"model {model_id} did not beat the best baseline on its backtest "
-            f"(precision@100 and average precision)")
+            f"model {model_id} did not beat the best baseline of every outcome on its "
+            f"backtest (average precision, and precision@100 at least the best baseline's)")
     promoted = _promoted(root)
     promoted[str(card["horizon_days"])] = model_id
     (root / PROMOTED).write_text(json.dumps(promoted, indent=2) + "\n", encoding="utf-8")
@@ -135,26 +136,30 @@ def _promoted(root: Path) -> dict[str, str]:
 def card_markdown(card: dict[str, Any]) -> str:
     """The model card for people."""
     backtest = card["backtest"]
+    fit = card["fit"]
     lines = [
         f"# 风险模型 {card['id']}", "",
         f"- 创建时间：{card['created_at']}",
-        f"- 预测期：{card['horizon_days']} 天（在办事项在此期间内发生升级的概率）",
+        f"- 预测期：{card['horizon_days']} 天（在办事项在此期间内超期未结、反复或任一发生的概率）",
         f"- 训练截至：{card['as_of']}；训练样本时点 {card['training_window'][0]} 至 "
         f"{card['training_window'][1]}",
-        f"- 模型：{card['estimator']}，概率校准：{card['fit']['calibration_method']}",
-        f"- 学习样本 {card['fit']['learned_examples']}（升级 {card['fit']['learned_positives']}），"
-        f"校准样本 {card['fit']['calibration_examples']}",
+        f"- 模型：{card['estimator']}，概率校准：{fit['calibration_method']}",
+        f"- 学习样本 {fit['learned_examples']}，校准样本 {fit['calibration_examples']}；"
+        + "，".join(f"{o} 发生 {v['learned_positives']} / {v['calibration_positives']}"
+                   for o, v in fit["outcomes"].items()),
         f"- 数据指纹：{card['data_fingerprint']}",
         f"- 回测时点：{', '.join(backtest['origins'])}",
         f"- 优于全部基线：{'是' if backtest['beats_baselines'] else '否'}", "",
         "## 回测（各时点平均）", "",
-        "| 方法 | P@50 | P@100 | P@200 | R@100 | AP | Brier |", "|---|---|---|---|---|---|---|",
+        "| 结果 | 方法 | P@50 | P@100 | P@200 | R@100 | AP | Brier |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in backtest["summary"]:
         cells = [row.get(k) for k in ("precision_at_50", "precision_at_100", "precision_at_200",
                                       "recall_at_100", "average_precision", "brier")]
-        lines.append(f"| {row['method']} | "
+        lines.append(f"| {row['outcome']} | {row['method']} | "
                      + " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + " |")
     lines += ["", "## 特征", "", ", ".join(card["features"]), "",
+              "摘要关键词：" + ("、".join(fit["keywords"]) or "无"), "",
               "不含任何信访人个人信息（姓名、电话、证件号、住址）。", ""]
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from gridrisk.bundle.service import import_bundle
 from gridrisk.cycles.service import CycleInputs
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import Policy
 from gridrisk.privacy.vault import Vault
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import Trained, promote_model, train_model
@@ -33,7 +33,7 @@ from .accounts import ClientAs, clients_for
 from .conftest import rolled_back
 
 TIMEZONE = "Asia/Shanghai"
-POLICY = DeadlinePolicy()
+POLICY = Policy()
 TRAINED_TO = date(2026, 7, 31)
 
 
@@ -59,7 +59,8 @@ def county_url(cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactor
     try:
         upgrade_to_head(engine)
         with engine.begin() as conn:
-            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY, vault=county_vault)
+            import_bundle(conn, bundle, timezone=TIMEZONE, policy=POLICY.deadlines,
+                          vault=county_vault)
     finally:
         engine.dispose()
     yield url

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from gridrisk.errors import InvalidInput
-from gridrisk.policy import DailyPeriod, DeadlinePolicy, ImportPolicy, Policy, load_policy
+from gridrisk.policy import (
+    DailyPeriod,
+    DeadlinePolicy,
+    ImportPolicy,
+    Policy,
+    RepeatPolicy,
+    load_policy,
+)
 
 
 def policy_file(tmp_path: Path, text: str) -> Path:
@@ -30,6 +37,10 @@ daily_periods = [{name = "春节", start = 2026-02-14, end = 2026-02-24}]
 [cycles]
 scheduled = ["weekly"]
 investigate_min_score = 1
+rank_by = "return"
+[repeats]
+window_days = 90
+radius_m = 500
 [imports]
 boundary_tolerance = 0.05
 placeholder_min_records = 200
@@ -40,6 +51,8 @@ placeholder_min_records = 200
     assert policy.cycles.scheduled == ("weekly",)
     assert policy.cycles.investigate_min_score == 1.0
     assert policy.imports == ImportPolicy(boundary_tolerance=0.05, placeholder_min_records=200)
+    assert policy.cycles.rank_by == "return"
+    assert policy.repeats == RepeatPolicy(window_days=90, radius_m=500.0)
 
 
 @pytest.mark.parametrize(("text", "field", "reason"), [
@@ -52,6 +65,10 @@ placeholder_min_records = 200
     ("[privacy]\ncontact_retention_years = 0\n", "privacy.contact_retention_years",
      "at least 1 year"),
     ("[cycles]\nweekly_on = \"someday\"\n", "cycles.weekly_on", "not one of monday"),
+    ("[cycles]\nrank_by = \"score\"\n", "cycles.rank_by", "not one of any, deadline, return"),
+    ("[repeats]\nwindow_days = 0\n", "repeats.window_days", "at least 1 day"),
+    ("[repeats]\nradius_m = -1\n", "repeats.radius_m", "must not be negative"),
+    ("[repeats]\nmin_similarity = 1.5\n", "repeats.min_similarity", "at most 1"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14}]\n",
      "screening.daily_periods", "a name, a start and an end"),
     ("[screening]\ndaily_periods = [{name = \"x\", start = 2026-02-14, end = 2026-02-01}]\n",

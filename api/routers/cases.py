@@ -4,12 +4,31 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Db, IdempotencyKey, IfMatch, Policy, SettingsDep, VaultDep, audit, permit
+from api.deps import (
+    Db,
+    IdempotencyKey,
+    IfMatch,
+    Policy,
+    RepeatPolicyDep,
+    SettingsDep,
+    VaultDep,
+    audit,
+    permit,
+)
 from api.idempotent import once
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.cases import service
-from gridrisk.cases.schemas import CaseEventIn, CaseFileOut, CaseIn, CaseOut, CasePage, Code
+from gridrisk.cases.repeats import case_repeats
+from gridrisk.cases.schemas import (
+    CaseDetailOut,
+    CaseEventIn,
+    CaseFileOut,
+    CaseIn,
+    CaseOut,
+    CasePage,
+    Code,
+)
 from gridrisk.privacy import service as contacts
 from gridrisk.privacy.schemas import ContactView
 from gridrisk.vocab import Category
@@ -62,13 +81,16 @@ def list_cases(
         responsible_unit=responsible_unit, limit=limit, offset=offset, scope=caller.scope)
 
 
-@router.get("/{case_id}", summary="信访事项及其状态", responses=READ)
+@router.get("/{case_id}", summary="信访事项及其状态、重复件", responses=READ)
 def get_case(case_id: str, db: Db, settings: SettingsDep, policy: Policy,
-             response: Response, caller: Readers) -> CaseOut:
+             repeat_policy: RepeatPolicyDep, response: Response, caller: Readers
+             ) -> CaseDetailOut:
     case = service.get_case(db, case_id, policy=policy, timezone=settings.timezone,
                             scope=caller.scope)
     response.headers["ETag"] = f'"{case.version}"'
-    return case
+    return CaseDetailOut(**case.model_dump(),
+                         repeat_links=case_repeats(db, case_id, rules=repeat_policy,
+                                                      scope=caller.scope))
 
 
 @router.get("/{case_id}/events", summary="办理记录（卷宗）", responses=READ)

@@ -28,7 +28,7 @@ from api.deps import (
     SESSION_COOKIE,
     AccessPolicyDep,
     Db,
-    Policy,
+    PolicyFile,
     SessionCookie,
     SettingsDep,
     VaultDep,
@@ -42,6 +42,7 @@ from gridrisk.access.roles import Action, may
 from gridrisk.access.schemas import Caller
 from gridrisk.cases import service as case_service
 from gridrisk.cases.errors import TransitionRefused
+from gridrisk.cases.repeats import case_repeats
 from gridrisk.cases.schemas import CaseEventIn
 from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service as cycle_service
@@ -57,7 +58,7 @@ from gridrisk.errors import (
     TooManyAttempts,
 )
 from gridrisk.pages import service as page_service
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import Policy as WholePolicy
 from gridrisk.privacy import service as contact_service
 from gridrisk.privacy.schemas import ContactView
 from gridrisk.privacy.vault import Vault
@@ -74,6 +75,7 @@ from gridrisk.vocab import (
 )
 from maps.assets import ASSET_URL
 from maps.cycle import cycle_map
+from models.display import shown_probability
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
@@ -160,8 +162,8 @@ class View:
             "lang": self.lang, "t": self.t, "codes": self.codes, "link": self.link,
             "name": self.name, "other_lang_url": self.other_lang_url(),
             "static": STATIC_URL, "map_assets": ASSET_URL, "deadline": self.deadline,
-            "fmt": self.fmt, "local": self.local, "caller": self.caller, "csrf": self.csrf,
-            **context}, status_code=status_code)
+            "fmt": self.fmt, "local": self.local, "pct": shown_probability,
+            "caller": self.caller, "csrf": self.csrf, **context}, status_code=status_code)
         keep_csrf(self.request, response, self.csrf)
         return response
 
@@ -419,15 +421,16 @@ def decide(assignment_id: int, request: Request, form: Form, db: Db, view: ViewD
 
 
 @router.get("/pages/cases/{case_id}")
-def case_page(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: Policy,
-              vault: VaultDep, added: str | None = None) -> HTMLResponse:
+def case_page(case_id: str, db: Db, view: ViewDep, settings: SettingsDep, policy: PolicyFile,
+              vault: VaultDep, added: str | None = None, cycle: int | None = None
+              ) -> HTMLResponse:
     return _shown(view, lambda: _case_view(db, view, vault, settings.timezone, policy,
-                                           case_id, added=added))
+                                           case_id, added=added, cycle=cycle))
 
 
 @router.post("/pages/cases/{case_id}/contact")
 def contact_view(case_id: str, request: Request, form: Form, db: Db, view: ViewDep,
-                 settings: SettingsDep, policy: Policy, vault: VaultDep) -> HTMLResponse:
+                 settings: SettingsDep, policy: PolicyFile, vault: VaultDep) -> HTMLResponse:
     """The case page with the contact and the free text in clear ("show contact"), for a
     handler or supervisor whose scope holds the case; a POST (with the form's CSRF field),
     so the showing is a deliberate act that no link, prefetch or cache repeats. Every
@@ -443,14 +446,17 @@ def contact_view(case_id: str, request: Request, form: Form, db: Db, view: ViewD
     return _shown(view, build)
 
 
-def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: DeadlinePolicy,
+def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: WholePolicy,
                case_id: str, *, status_code: int = 200, added: str | None = None,
                error: str | None = None, entered: dict[str, str] | None = None,
-               revealed: ContactView | None = None) -> HTMLResponse:
+               revealed: ContactView | None = None, cycle: int | None = None
+               ) -> HTMLResponse:
     """The case page: its contact masked and its free text masked, unless `revealed` gives
-    them in clear."""
+    them in clear; its risks in a screening cycle (the one the page came from, else the
+    latest) and its repeat cases."""
     scope = view.require(Action.read_cases).scope
-    case = case_service.get_case(db, case_id, policy=policy, timezone=timezone, scope=scope)
+    case = case_service.get_case(db, case_id, policy=policy.deadlines, timezone=timezone,
+                                 scope=scope)
     case_file = case_service.get_case_file(db, case_id, scope=scope)
     events = case_file.events
     if revealed is not None:
@@ -462,6 +468,8 @@ def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: Deadline
         if case.has_contact else None)
     return view.render(
         "case.html", status_code, case=case, events=events, added=added,
+        risk=page_service.case_risk(db, case_id, cycle_id=cycle),
+        repeat_links=case_repeats(db, case_id, rules=policy.repeats, scope=scope),
         error=error, entered=entered or {"on": _today(timezone).isoformat()},
         contact=contact, revealed=revealed is not None,
         may_show_contact=view.may(Action.show_contact),
@@ -471,7 +479,7 @@ def _case_view(db: Db, view: View, vault: Vault, timezone: str, policy: Deadline
 
 @router.post("/pages/cases/{case_id}/events")
 def append_event(case_id: str, request: Request, form: Form, db: Db, view: ViewDep,
-                 settings: SettingsDep, policy: Policy, vault: VaultDep) -> Response:
+                 settings: SettingsDep, policy: PolicyFile, vault: VaultDep) -> Response:
     """One event for the case file, at the version the form was read at; a refusal shows the
     page again with its reason and what was entered."""
     kind = form.get("type", "")
@@ -484,8 +492,8 @@ def append_event(case_id: str, request: Request, form: Form, db: Db, view: ViewD
         if not form.get("version", "").isdigit():
             raise PreconditionRequired(view.t["no_version"])
         case = case_service.append_event(db, case_id, event, expected=int(form["version"]),
-                                         policy=policy, timezone=settings.timezone,
-                                         scope=caller.scope)
+                                         policy=policy.deadlines,
+                                         timezone=settings.timezone, scope=caller.scope)
     except ValidationError as exc:
         return _refused(db, view, vault, settings.timezone, policy, case_id, form, 422,
                         _validation_text(exc))
@@ -506,7 +514,7 @@ def append_event(case_id: str, request: Request, form: Form, db: Db, view: ViewD
                             status_code=303)
 
 
-def _refused(db: Db, view: View, vault: Vault, timezone: str, policy: DeadlinePolicy,
+def _refused(db: Db, view: View, vault: Vault, timezone: str, policy: WholePolicy,
              case_id: str, form: dict[str, str], status: int, message: str) -> HTMLResponse:
     return _shown(view, lambda: _case_view(db, view, vault, timezone, policy, case_id,
                                            status_code=status, error=message, entered=form))

@@ -207,6 +207,27 @@ class CaseOut(BaseModel):
     state: CaseStateOut
 
 
+class RepeatLink(BaseModel):
+    """Another case on the same matter (gridrisk.cases.repeats)."""
+
+    case_id: str
+    received_on: date
+    similarity: float = Field(description="cosine of the summaries' character n-grams")
+    days_apart: int
+    metres_apart: float | None = Field(description="None when either case has no point")
+
+
+class RepeatLinks(BaseModel):
+    repeats: list[RepeatLink] = Field(description="earlier cases this one repeats (重复件)")
+    repeated_by: list[RepeatLink] = Field(description="later cases that repeat this one")
+
+
+class CaseDetailOut(CaseOut):
+    """One case as GET /cases/{id} gives it: with its repeat links."""
+
+    repeat_links: RepeatLinks
+
+
 class CaseFileOut(BaseModel):
     case_id: str
     version: int

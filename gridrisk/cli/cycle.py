@@ -17,6 +17,7 @@ from gridrisk.cycles import service
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
 from gridrisk.errors import GridriskError
 from gridrisk.vocab import Cadence
+from models.display import shown_probability
 
 app = typer.Typer(no_args_is_help=True, help="排查周期：评分、热点、工作清单、分派")
 
@@ -137,14 +138,18 @@ def worklist(cell: Annotated[str, typer.Argument(help="网格代码")], cycle: C
     with engine().connect() as conn:
         found = service.worklist(conn, _cycle_id(conn, cycle), cell)
     table = Table(title=f"{found.cell.cell_name}（{cell}）工作清单，周期 {found.cycle_id}")
-    for column in ("名次", "事项", "风险", "原因", "期限", "责任单位", "包案领导"):
+    for column in ("名次", "事项", "期限风险", "反复风险", "原因", "期限", "责任单位",
+                   "包案领导"):
         table.add_column(column)
     for case in found.cases:
         due = "—" if case.days_left is None else (
             f"超期 {-case.days_left} 天" if case.days_left < 0 else f"剩 {case.days_left} 天")
-        table.add_row(str(case.rank_in_cell), case.case_id, f"{case.score:.0%}",
-                      "；".join(case.reasons), f"{case.deadline_on}（{due}）",
-                      case.responsible_unit, case.responsible_official or "")
+        reasons = ([f"期限：{r}" for r in case.deadline_reasons]
+                   + [f"反复：{r}" for r in case.return_reasons]) or case.reasons
+        table.add_row(str(case.rank_in_cell), case.case_id, shown_probability(case.p_deadline),
+                      shown_probability(case.p_return), "；".join(reasons),
+                      f"{case.deadline_on}（{due}）", case.responsible_unit,
+                      case.responsible_official or "")
     console.print(table)
 
 

@@ -12,7 +12,7 @@ from gridrisk.access.scope import EVERYTHING
 from gridrisk.bundle.service import import_bundle
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
-from gridrisk.cli.common import console, engine, progress_bar, settings
+from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
 from gridrisk.cli.cycle import show_cycle
 from gridrisk.cli.maps import map_
 from gridrisk.cli.model import train_demo_model
@@ -22,7 +22,7 @@ from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
 from gridrisk.policy import load_policy
 from gridrisk.privacy.vault import Vault
 from gridrisk.reports.summary import township_summary
-from gridrisk.synthetic import SCALES, generate_bundle
+from gridrisk.synthetic import DEMO_END_ON, SCALES, generate_bundle
 from gridrisk.vocab import Role
 
 Scale = Annotated[str, typer.Option(help=f"county size: {', '.join(SCALES)}")]
@@ -45,12 +45,29 @@ def demo_data(
     out: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
     seed: Annotated[int, typer.Option(help="same seed, same county")] = 1,
     scale: Scale = "small",
+    oracle_as_of: Annotated[list[str] | None, typer.Option(
+        "--oracle-as-of", help="also write oracle.csv: the true probability of each outcome "
+        "for the cases open at the end of this day (repeatable)")] = None,
+    oracle_horizon: Annotated[list[int] | None, typer.Option(
+        "--oracle-horizon", help="the oracle's horizons in days (repeatable; default 30)")]
+    = None,
 ) -> None:
-    """Generate a synthetic demo county as a bundle."""
+    """Generate a synthetic demo county as a bundle (and, on request, its oracle)."""
+    from gridrisk.synthetic.oracle import window_days, write_oracle
+
     _check_scale(scale)
+    days = [d for d in (parse_day(value, "oracle_as_of") for value in oracle_as_of or [])
+            if d is not None]
+    horizons = oracle_horizon or [30]
+    window_days(DEMO_END_ON, days, horizons)  # a bad day is refused before any work
     with progress_bar() as progress:
         counts = generate_bundle(out, seed=seed, scale=scale, progress=progress)
     console.print(f"已生成 {out}：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    if days:
+        with progress_bar("真实概率（重新模拟）") as progress:
+            path = write_oracle(out, seed=seed, scale=scale, end_on=DEMO_END_ON, as_of=days,
+                                horizons=horizons, progress=progress)
+        console.print(f"真实概率：{path}（仅供评测，不可作为特征导入）")
 
 
 def demo(

@@ -44,7 +44,7 @@ def train_and_show(*, horizon_days: int, as_of: date | None) -> Trained:
     config = settings()
     with engine().connect() as conn, progress_bar() as progress:
         trained = train_model(conn, registry_root=config.models_path, horizon_days=horizon_days,
-                              as_of=as_of, policy=load_policy(config.policy_file).deadlines,
+                              as_of=as_of, policy=load_policy(config.policy_file),
                               timezone=config.timezone, threads=config.model_threads,
                               progress=progress)
     show_backtest(trained.backtest, title=f"模型 {trained.model_id} 回测（{horizon_days} 天预测期，"
@@ -68,21 +68,25 @@ def train_demo_model() -> str:
 
 
 def show_backtest(backtest: Backtest, *, title: str) -> None:
-    from models.backtest import BASE_RATE, BASELINES, METHOD_NAMES, MODEL
+    from models.backtest import BASE_RATE, BASELINES_FOR, METHOD_NAMES, MODEL, OUTCOME_NAMES
+    from models.columns import OUTCOMES
 
-    table = Table(title=title)
-    for column in ("方法", "P@50", "P@100", "P@200", "R@100", "AP", "Brier"):
-        table.add_column(column, justify="left" if column == "方法" else "right")
-    for method in [MODEL, *BASELINES, BASE_RATE]:
-        row = backtest.summary.loc[method]
-        table.add_row(METHOD_NAMES[method], *(
-            "—" if row[c] != row[c] else f"{row[c]:.3f}"
-            for c in ("precision_at_50", "precision_at_100", "precision_at_200",
-                      "recall_at_100", "average_precision", "brier")),
-            style="bold" if method == MODEL else None)
-    console.print(table)
-    verdict = "[green]优于全部基线[/]" if backtest.beats_baselines() else "[red]未优于最佳基线[/]"
-    console.print(f"{verdict}；Brier 为历史平均率预测的 {backtest.brier_ratio():.2f} 倍")
+    for outcome in OUTCOMES:
+        table = Table(title=f"{title}：{OUTCOME_NAMES[outcome]}")
+        for column in ("方法", "P@50", "P@100", "P@200", "R@100", "AP", "Brier"):
+            table.add_column(column, justify="left" if column == "方法" else "right")
+        summary = backtest.of(outcome)
+        for method in [MODEL, *BASELINES_FOR[outcome], BASE_RATE]:
+            row = summary.loc[method]
+            table.add_row(METHOD_NAMES[method], *(
+                "—" if row[c] != row[c] else f"{row[c]:.3f}"
+                for c in ("precision_at_50", "precision_at_100", "precision_at_200",
+                          "recall_at_100", "average_precision", "brier")),
+                style="bold" if method == MODEL else None)
+        console.print(table)
+        verdict = ("[green]优于全部基线[/]" if backtest.beats_baselines(outcome)
+                   else "[red]未优于最佳基线[/]")
+        console.print(f"{verdict}；Brier 为历史平均率预测的 {backtest.brier_ratio(outcome):.2f} 倍")
 
 
 @app.command()
@@ -94,7 +98,7 @@ def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
     with engine().connect() as conn, progress_bar() as progress:
         evaluated = evaluate_model(conn, registry_root=config.models_path, model_id=model,
                                    horizon_days=horizon,
-                                   policy=load_policy(config.policy_file).deadlines,
+                                   policy=load_policy(config.policy_file),
                                    timezone=config.timezone, threads=config.model_threads,
                                    progress=progress)
     show_backtest(evaluated.backtest, title=f"模型 {evaluated.model_id} 在新数据上的表现")
@@ -105,19 +109,20 @@ def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
 def list_command() -> None:
     """Registered models, newest first."""
     from gridrisk.scoring.service import list_models
-    from models.backtest import BASELINES, MODEL
+    from models.backtest import BASELINES_FOR, MODEL
 
     cards = list_models(settings().models_path)
     if not cards:
         console.print("尚无模型：用 gridrisk model train 训练")
         return
     table = Table(title="已登记的模型")
-    for column in ("编号", "预测期", "训练截至", "模型 P@100", "最佳基线 P@100", "优于基线",
-                   "启用"):
+    for column in ("编号", "预测期", "训练截至", "模型 P@100（任一）", "最佳基线 P@100",
+                   "优于基线", "启用"):
         table.add_column(column)
     for card in cards:
-        summary = {row["method"]: row for row in card["backtest"]["summary"]}
-        best = max(summary[name]["precision_at_100"] for name in BASELINES)
+        summary = {row["method"]: row for row in card["backtest"]["summary"]
+                   if row["outcome"] == "any"}
+        best = max(summary[name]["precision_at_100"] for name in BASELINES_FOR["any"])
         table.add_row(card["id"], f"{card['horizon_days']} 天", card["as_of"],
                       f"{summary[MODEL]['precision_at_100']:.3f}", f"{best:.3f}",
                       "是" if card["backtest"]["beats_baselines"] else "否",
@@ -155,12 +160,16 @@ def score(
     with engine().connect() as conn, progress_bar() as progress:
         scores = score_cases(conn, registry_root=config.models_path, as_of=day,
                              horizon_days=horizon, model_id=model,
-                             policy=load_policy(config.policy_file).deadlines,
+                             policy=load_policy(config.policy_file),
                              timezone=config.timezone,
                              threads=config.model_threads, progress=progress)
     write_scores(scores, out)
     seconds = (datetime.now() - started).total_seconds()
     console.print(f"已为 {len(scores)} 件在办事项评分（{seconds:.1f} 秒），写入 {out}")
-    for row in scores.head(5).itertuples():
-        reasons = "；".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
-        console.print(f"  {row.rank}. {row.case_id}  {row.score:.2f}  {reasons}")
+    from models.display import shown_probability
+
+    for row in scores.head(5).to_dict("records"):
+        reasons = "；".join(row[f"reason_any_{i}"] for i in (1, 2, 3) if row[f"reason_any_{i}"])
+        console.print(f"  {row['rank']}. {row['case_id']}  "
+                      f"期限 {shown_probability(row['p_deadline'])} · "
+                      f"反复 {shown_probability(row['p_return'])}  {reasons}")

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from gridrisk.errors import Unavailable
-from gridrisk.scoring.service import score_features
+from gridrisk.scoring.service import SCORED_COLUMNS, score_features
 from gridrisk.vocab import Engine
 from models.features import FEATURES
 
@@ -19,20 +19,20 @@ from models.features import FEATURES
 FACT_COLUMNS = ["cell_code", "township_code", "overdue", "due_soon", "is_collective"]
 AGGREGATE_COLUMNS = ["expected_escalations", "n_open", "n_overdue", "n_due_soon",
                      "n_collective"]
-SCORED_COLUMNS = ["score", "reason_1", "reason_2", "reason_3"]
 
 
 def score_part(model: Any, card: dict[str, Any], part: pd.DataFrame, threads: int | None
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores with reasons per case (index case_id) and AGGREGATE_COLUMNS per cell (index
-    cell_code) for one part of the open cases (FEATURES + FACT_COLUMNS)."""
+    """Each outcome's probability and reasons per case (index case_id: SCORED_COLUMNS) and
+    AGGREGATE_COLUMNS per cell (index cell_code) for one part of the open cases (FEATURES +
+    FACT_COLUMNS)."""
     scored = score_features(model, card, part[FEATURES], threads=threads)
-    return scored, cell_totals(part, scored["score"])
+    return scored, cell_totals(part, scored["p_any"])
 
 
 def cell_totals(cases: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
-    """AGGREGATE_COLUMNS per cell: the sum of the probabilities is the number of
-    escalations to expect within the horizon."""
+    """AGGREGATE_COLUMNS per cell: the sum of the probabilities of any escalation is the
+    number of escalations to expect within the horizon."""
     return cases[["cell_code", "overdue", "due_soon", "is_collective"]].assign(
         score=scores).groupby("cell_code").agg(
         expected_escalations=("score", "sum"), n_open=("score", "size"),

@@ -37,7 +37,8 @@ def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None, *,
     cells = _frame(db, CYCLE_CELLS.replace(
         "SELECT c.*,", "SELECT c.*, ST_AsBinary(l.geom) AS wkb,") + scope_sql, params)
     cases = _frame(db, f"""
-        SELECT k.case_id, k.cell_code, k.category, k.score, k.rank_in_cell AS rank,
+        SELECT k.case_id, k.cell_code, k.category, k.score, k.p_deadline, k.p_return,
+               k.rank_in_cell AS rank,
                k.overdue, k.collective, k.deadline_on AS handle_by, k.reason_1, k.reason_2,
                k.reason_3, k.responsible_unit,
                ST_AsBinary(COALESCE(c.geom, ST_PointOnSurface(l.geom))) AS wkb
@@ -58,5 +59,6 @@ def cycle_map_frames(db: Db, cycle_id: int, region_code: str | None = None, *,
         -1, threshold * BAND_EDGES[0], threshold * BAND_EDGES[1], 2],
         labels=["low", "medium", "high"], right=False).astype(str)
     cases["handle_by"] = pd.to_datetime(cases["handle_by"])
+    cases[["p_deadline", "p_return"]] = cases[["p_deadline", "p_return"]].astype(float)
     cells["households"] = cells["households"].round().astype("Int64")
     return cells, cases, outlines

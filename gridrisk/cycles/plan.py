@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gridrisk.vocab import AssignmentKind, Cadence
+from models.display import shown_probability
 
 #: investigations: one row per candidate case
 INVESTIGATION_COLUMNS = ["case_id", "cell_code", "score", "reason_1"]
@@ -60,8 +61,9 @@ def candidate_tasks(investigations: pd.DataFrame, follow_ups: pd.DataFrame,
         pd.DataFrame({"cell_code": investigations["cell_code"],
                       "case_id": investigations["case_id"],
                       "kind": AssignmentKind.investigation.value,
-                      "reason": [f"风险 {s:.0%}：{r}" if r else f"风险 {s:.0%}" for s, r in zip(
-                          investigations["score"], investigations["reason_1"], strict=True)]}),
+                      "reason": [f"风险 {shown_probability(s)}" + (f"：{r}" if r else "")
+                                 for s, r in zip(investigations["score"],
+                                                 investigations["reason_1"], strict=True)]}),
         pd.DataFrame({"cell_code": follow_ups["cell_code"], "case_id": follow_ups["case_id"],
                       "kind": AssignmentKind.follow_up.value,
                       "reason": [f"{c} 办结，{b} 前回访" for c, b in zip(

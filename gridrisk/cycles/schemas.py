@@ -63,10 +63,18 @@ class CycleCellOut(BaseModel):
 class WorklistCase(BaseModel):
     case_id: str
     cell_code: str
-    score: float = Field(description="probability of an escalation within the horizon")
+    score: float = Field(description="probability, within the horizon, of the outcome the "
+                         "cycle ranks by (the policy's cycles.rank_by; notes.rank_by)")
     rank: int = Field(description="rank in the cycle's region")
     rank_in_cell: int
-    reasons: list[str]
+    reasons: list[str] = Field(description="why the score is high")
+    p_any: float | None = Field(description="probability of any escalation (期限或反复)")
+    p_deadline: float | None = Field(description="probability that the handling deadline "
+                                     "passes with the case open (期限风险)")
+    p_return: float | None = Field(description="probability that the complainant comes back: "
+                                   "refiled, review asked, escalated, reopened (反复风险)")
+    deadline_reasons: list[str]
+    return_reasons: list[str]
     deadline_on: date | None
     days_left: int | None = Field(description="negative: days overdue")
     overdue: bool

@@ -45,12 +45,14 @@ from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.service import REGIONS_UNDER, get_region
 from gridrisk.scoring.history import load_history
-from gridrisk.scoring.service import load_scoring_model
+from gridrisk.scoring.service import PROBABILITY_COLUMNS, REASON_COLUMNS, load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
 from gridrisk.settings import Settings
 from gridrisk.vocab import COVERAGE_WEEKS, HORIZON_DAYS, AssignmentStatus, Cadence, Engine
+from models.columns import OUTCOMES
 from models.features import DISPUTE_DAYS, features_at
 from models.history import History, day_number
+from models.reasons import N_REASONS
 
 Db = Session | Connection
 #: the region and every region below it, each with its township (NULL above townships)
@@ -83,8 +85,9 @@ CELL_WORKERS = """
     ORDER BY cell_code, count(*) DESC, max(screened_at) DESC, worker"""
 CELL_COLUMNS = [c for c in CycleCellOut.model_fields if c not in ("cell_name", "township")]
 CASE_COLUMNS = ["case_id", "cell_code", "score", "rank", "rank_in_cell", "reason_1",
-                "reason_2", "reason_3", "deadline_on", "days_left", "overdue", "collective",
-                "category", "responsible_unit", "responsible_official"]
+                "reason_2", "reason_3", "p_any", "p_deadline", "p_return", "reasons",
+                "deadline_on", "days_left", "overdue", "collective", "category",
+                "responsible_unit", "responsible_official"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
     model_id, model, card = load_scoring_model(inputs.registry_root, model_id, horizon)
 
     progress("读取数据", 0.0)
-    history = load_history(_connection(db), policy=policy, timezone=inputs.timezone,
+    history = load_history(_connection(db), policy=whole, timezone=inputs.timezone,
                            until=as_of)
     cells = _cells(db, region)
     progress("读取数据", 1.0)
@@ -145,7 +148,7 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
     cell_frame = cell_frame.join(found)
     earlier = _earlier_cycles(db, region, cadence_, as_of, cycle_policy.trend_cycles - 1)
     cell_frame["trend"] = _trends(earlier, cell_frame).reindex(cell_frame.index).fillna("")
-    worklist = _worklist(open_cases, scored)
+    worklist = _worklist(open_cases, scored, cycle_policy.rank_by)
     progress("汇总与热点", 1.0)
 
     progress("分派建议", 0.0)
@@ -154,7 +157,8 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
                           last_slot=screening_slots(*window, screening_policy)["slot"].iloc[-1])
     fingerprint = _fingerprint(history, cell_frame, earlier, model_id=model_id,
                                cadence=cadence_, as_of=as_of, region=region,
-                               policies=[policy, screening_policy, cycle_policy])
+                               policies=[policy, screening_policy, cycle_policy,
+                                         whole.repeats])
     notes = {
         "totals": {"expected_escalations": round(float(cell_frame["expected_escalations"]
                                                        .sum()), 3),
@@ -167,6 +171,7 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
         "deferred_tasks": proposal.deferred.groupby("kind")["n"].sum().astype(int).to_dict(),
         "earlier_cycles": [int(i) for i in earlier["cycle_id"].unique()],
         "policy": cycle_policy.to_dict(),
+        "rank_by": cycle_policy.rank_by,
     }
     cycle_id = _store(db, cycle=dict(
         cadence=cadence_.value, as_of=as_of, region_code=region, horizon_days=horizon,
@@ -303,9 +308,16 @@ def _trends(earlier: pd.DataFrame, cells: pd.DataFrame) -> pd.Series:
     return trend_classes(pd.concat([before[now.columns], now], ignore_index=True))
 
 
-def _worklist(cases: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
-    """CASE_COLUMNS: the open cases, highest score first (ties by case id)."""
-    frame = scored.join(cases[["cell_code", "deadline_on", "days_to_deadline", "overdue",
+def _worklist(cases: pd.DataFrame, scored: pd.DataFrame, rank_by: str) -> pd.DataFrame:
+    """CASE_COLUMNS: the open cases, highest score first (ties by case id); the score and
+    reason_1..3 are those of the outcome the policy ranks by."""
+    ranked = {"score": scored[f"p_{rank_by}"], **{
+        f"reason_{i}": scored[f"reason_{rank_by}_{i}"] for i in range(1, N_REASONS + 1)}}
+    reasons = [{o: [r for r in row if r] for o, row in zip(
+        OUTCOMES, np.split(np.asarray(values, dtype=object), len(OUTCOMES)), strict=True)}
+        for values in scored[REASON_COLUMNS].to_numpy()]
+    frame = scored[PROBABILITY_COLUMNS].assign(**ranked, reasons=reasons).join(
+        cases[["cell_code", "deadline_on", "days_to_deadline", "overdue",
                                "is_collective", "category", "responsible_unit_name",
                                "responsible_official"]]).rename(columns={
         "responsible_unit_name": "responsible_unit", "days_to_deadline": "days_left",
@@ -314,7 +326,8 @@ def _worklist(cases: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
         ["score", "case_id"], ascending=[False, True], ignore_index=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame["rank_in_cell"] = frame.groupby("cell_code").cumcount() + 1
-    frame["score"] = frame["score"].astype(float)
+    floats = ["score", *PROBABILITY_COLUMNS]
+    frame[floats] = frame[floats].astype(float)
     return frame[CASE_COLUMNS]
 
 
@@ -476,9 +489,19 @@ def worklist(db: Db, cycle_id: int, cell_code: str, *, scope: Scope = EVERYTHING
         " ORDER BY rank_in_cell"), {"id": cycle_id, "cell": cell_code}).mappings().all()
     return Worklist(
         cycle_id=cycle_id, cell=CycleCellOut(**row),
-        cases=[WorklistCase(**c, reasons=[r for r in (c["reason_1"], c["reason_2"],
-                                                       c["reason_3"]) if r]) for c in cases],
+        cases=[worklist_case(c) for c in cases],
         assignments=list_assignments(db, cycle_id=cycle_id, cell_code=cell_code))
+
+
+def worklist_case(row: Any) -> WorklistCase:
+    """A stored worklist row as the API and pages show it: the ranked outcome's reasons and
+    each risk's probability and reasons apart (none in cycles from before them)."""
+    by_outcome = row["reasons"] or {}
+    return WorklistCase(**{k: v for k, v in row.items() if k != "reasons"},
+                        reasons=[r for r in (row["reason_1"], row["reason_2"], row["reason_3"])
+                                 if r],
+                        deadline_reasons=by_outcome.get("deadline", []),
+                        return_reasons=by_outcome.get("return", []))
 
 
 def previous_cycle(db: Db, cycle_id: int, *, scope: Scope = EVERYTHING) -> CycleOut:

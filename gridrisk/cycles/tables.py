@@ -83,7 +83,8 @@ class CycleCell(Base):
 
 
 class CycleCase(Base):
-    """A cycle's worklist row: an open case, its score and why."""
+    """A cycle's worklist row: an open case, its score (the probability of the outcome the
+    cycle ranks by) and why, and each outcome's probability and reasons."""
 
     __tablename__ = "cycle_cases"
 
@@ -97,6 +98,12 @@ class CycleCase(Base):
     reason_1: Mapped[str] = mapped_column(Text)
     reason_2: Mapped[str] = mapped_column(Text)
     reason_3: Mapped[str] = mapped_column(Text)
+    #: None in cycles run before the model predicted each outcome
+    p_any: Mapped[float | None] = mapped_column(Float)
+    p_deadline: Mapped[float | None] = mapped_column(Float)
+    p_return: Mapped[float | None] = mapped_column(Float)
+    #: outcome → its reasons, strongest first
+    reasons: Mapped[dict[str, list[str]] | None] = mapped_column(JSONB)
     deadline_on: Mapped[date | None] = mapped_column(Date)
     days_left: Mapped[int | None] = mapped_column(Integer)
     overdue: Mapped[bool] = mapped_column(Boolean)

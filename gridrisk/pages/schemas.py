@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -14,6 +14,15 @@ class OverdueCase(WorklistCase):
     """A worklist row past its deadline, with its cell's name for the overview."""
 
     cell_name: str
+
+
+class CaseRisk(BaseModel):
+    """A case's worklist row in one screening cycle: its risks there, for the case page."""
+
+    cycle_id: int
+    as_of: date
+    horizon_days: int
+    case: WorklistCase
 
 
 class WorkerCell(BaseModel):

@@ -1,5 +1,6 @@
 """Reads the web pages need that the domain services do not offer: a region's overdue
-worklist rows and overdue assignments, and a grid worker's cells. Nothing here writes."""
+worklist rows and overdue assignments, a case's risks in a cycle, and a grid worker's cells.
+Nothing here writes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import text
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
-from gridrisk.cycles.service import Db, get_cycle
-from gridrisk.pages.schemas import OverdueCase, WorkerCell
+from gridrisk.cycles.service import Db, get_cycle, worklist_case
+from gridrisk.pages.schemas import CaseRisk, OverdueCase, WorkerCell
 from gridrisk.regions.service import REGIONS_UNDER, get_region
 
 #: about 10 m: enough to tap a position on a phone's map, small enough to send
@@ -32,8 +33,23 @@ def overdue_cases(db: Db, cycle_id: int, region_code: str, *, limit: int = 50,
         + " ORDER BY k.days_left, k.rank LIMIT :limit"),
         {"id": cycle_id, "region": region_code, "limit": limit, **scope.params}
     ).mappings().all()
-    return [OverdueCase(**row, reasons=[r for r in (row["reason_1"], row["reason_2"],
-                                                    row["reason_3"]) if r]) for row in rows]
+    return [OverdueCase(**worklist_case(row).model_dump(), cell_name=row["cell_name"])
+            for row in rows]
+
+
+def case_risk(db: Db, case_id: str, *, cycle_id: int | None = None) -> CaseRisk | None:
+    """The case's worklist row in the cycle (the latest cycle that scored it when None);
+    None when no such cycle scored it."""
+    row = db.execute(text(
+        "SELECT k.*, c.as_of, c.horizon_days FROM cycle_cases k JOIN cycles c"
+        " ON c.id = k.cycle_id WHERE k.case_id = :case"
+        " AND (CAST(:cycle AS integer) IS NULL OR k.cycle_id = :cycle)"
+        " ORDER BY c.as_of DESC, c.id DESC LIMIT 1"),
+        {"case": case_id, "cycle": cycle_id}).mappings().first()
+    if row is None:
+        return None
+    return CaseRisk(cycle_id=row["cycle_id"], as_of=row["as_of"],
+                    horizon_days=row["horizon_days"], case=worklist_case(row))
 
 
 def overdue_assignments(db: Db, cycle_id: int, region_code: str, *, timezone: str,

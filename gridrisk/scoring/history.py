@@ -1,11 +1,12 @@
-"""The database's cases, case files and screenings as a models.History.
+"""The database's cases, case files, screenings and repeat links as a models.History.
 
 Free text reaches the model with the phone and identity card numbers typed into it masked
 (privacy.masking): the text features, and so the model file, never hold one.
 
 State and deadlines come from derive_state's own replay (CaseState.after, the step
 derive_state folds over a case file), kept after every event instead of only at the end, so
-the model sees exactly the bundle spec's deadlines, extensions and reopenings."""
+the model sees exactly the bundle spec's deadlines, extensions and reopenings. Repeat links
+follow the policy's [repeats] rules (gridrisk.cases.repeats)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Result, text
 
+from gridrisk.cases.repeats import linked_repeats
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
 from gridrisk.errors import InvalidInput
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import DeadlinePolicy, Policy
 from gridrisk.privacy.masking import mask_texts
 from models.columns import (
     CASE_COLUMNS,
     CELL_COLUMNS,
     NEIGHBOUR_COLUMNS,
+    REPEAT_COLUMNS,
     SCREENING_COLUMNS,
     TIMELINE_COLUMNS,
 )
@@ -58,7 +61,7 @@ def states_after_each_event(received_on: date, events: Sequence[EventFacts], *,
     return states
 
 
-def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
+def load_history(conn: Connection, *, policy: Policy, timezone: str,
                  until: date | None = None) -> History:
     """Everything known at the end of local day `until` (default: the data's last day)."""
     latest = latest_data_on(conn, timezone=timezone)
@@ -78,14 +81,15 @@ def load_history(conn: Connection, *, policy: DeadlinePolicy, timezone: str,
         params), SCREENING_COLUMNS)
     cells = pd.DataFrame(conn.execute(text("SELECT code FROM cells ORDER BY code")).all(),
                          columns=CELL_COLUMNS)
-    timeline = replayed_timeline(cases, events, policy)  # from the details as typed
+    timeline = replayed_timeline(cases, events, policy.deadlines)  # from the details as typed
     timeline["detail"] = mask_texts(timeline["detail"])
     cases = cases.drop(columns="due_on")
     cases["received_on"] = pd.to_datetime(cases["received_on"])
     screenings["screened_on"] = pd.to_datetime(screenings["screened_on"])
+    repeats = linked_repeats(conn, rules=policy.repeats, until=known_until)[REPEAT_COLUMNS]
     return History(cases=cases, timeline=timeline,
                    screenings=screenings, cells=cells, neighbours=cell_neighbours(conn),
-                   known_until=pd.Timestamp(known_until))
+                   known_until=pd.Timestamp(known_until), repeats=repeats)
 
 
 def _frame(result: Result[Any], columns: list[str]) -> pd.DataFrame:

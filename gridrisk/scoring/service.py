@@ -1,4 +1,6 @@
-"""Training, evaluating and scoring the escalation-risk model on the database's cases.
+"""Training, evaluating and scoring the risk model on the database's cases: for each open
+case, the probability that its handling deadline passes unclosed (`deadline`), that its
+complainant comes back (`return`) and that either happens (`any`), with reasons for each.
 
 These read the database (never write it) and keep models under the registry folder (in the
 data directory); models/ does the modelling on the frames load_history builds."""
@@ -15,21 +17,26 @@ import sklearn
 from sqlalchemy import Connection
 
 from gridrisk.errors import Conflict, InvalidInput, NotFound
-from gridrisk.policy import DeadlinePolicy
+from gridrisk.policy import Policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.scoring.history import load_history
 from gridrisk.vocab import labels
 from models import registry
 from models.backtest import Backtest, evaluate_fixed, run_backtest
+from models.columns import OUTCOMES
+from models.display import shown_probability
 from models.examples import examples_at, snapshot_days
 from models.features import FEATURES, features_at
-from models.pipeline import TooLittleData, fit_risk_model
-from models.reasons import REASON_FEATURES, reference_values, top_reasons
+from models.pipeline import RiskModel, TooLittleData, fit_risk_model
+from models.reasons import N_REASONS, reason_features, reference_values, top_reasons
 from models.report import write_report
 
 HORIZONS = (7, 30, 90)
-SCORE_COLUMNS = ["case_id", "score", "rank", "reason_1", "reason_2", "reason_3", "cell_code",
-                 "responsible_unit"]
+PROBABILITY_COLUMNS = [f"p_{o}" for o in OUTCOMES]
+REASON_COLUMNS = [f"reason_{o}_{i}" for o in OUTCOMES for i in range(1, N_REASONS + 1)]
+#: what a case's row in any ranking shows: its probabilities and the reasons for each
+SCORED_COLUMNS = [*PROBABILITY_COLUMNS, *REASON_COLUMNS]
+SCORE_COLUMNS = ["case_id", "rank", *SCORED_COLUMNS, "cell_code", "responsible_unit"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,11 @@ def check_horizon(horizon_days: int) -> None:
 
 
 def train_model(conn: Connection, *, registry_root: Path, horizon_days: int,
-                as_of: date | None, policy: DeadlinePolicy, timezone: str,
+                as_of: date | None, policy: Policy, timezone: str,
                 estimator: str = "hgb", threads: int | None = None,
                 progress: Progress = no_progress) -> Trained:
     """Backtest, then fit on every example labelled by `as_of` (default: the data's last
-    day), and register the model with its card and backtest report."""
+    day), and register the model (every outcome) with its card and backtest report."""
     check_horizon(horizon_days)
     progress("读取数据", 0.0)
     history = load_history(conn, policy=policy, timezone=timezone, until=as_of)
@@ -86,8 +93,9 @@ def train_model(conn: Connection, *, registry_root: Path, horizon_days: int,
         "horizon_days": horizon_days, "as_of": str(history.known_until.date()),
         "estimator": estimator,
         "training_window": [str(days[0].date()), str(days[-1].date())],
-        "n_examples": len(examples), "base_rate": float(examples["label"].mean()),
-        "features": FEATURES, "reason_features": REASON_FEATURES,
+        "n_examples": len(examples),
+        "base_rates": {o: float(examples[o].mean()) for o in OUTCOMES},
+        "features": FEATURES, "reason_features": reason_features(model),
         "reference": reference_values(examples),
         "data_fingerprint": registry.fingerprint(history),
         "fit": asdict(fit), "backtest": backtest.to_dict(),
@@ -100,10 +108,11 @@ def train_model(conn: Connection, *, registry_root: Path, horizon_days: int,
 
 
 def evaluate_model(conn: Connection, *, registry_root: Path, model_id: str | None,
-                   horizon_days: int, policy: DeadlinePolicy, timezone: str,
+                   horizon_days: int, policy: Policy, timezone: str,
                    threads: int | None = None, progress: Progress = no_progress) -> Evaluated:
     """The registered model, unchanged, on every as-of day after its training data whose
-    label window has closed, next to the baselines; the report goes beside the model."""
+    label window has closed, next to the baselines (fit on the examples it learned from);
+    the report goes beside the model."""
     model_id, model, card = load_scoring_model(registry_root, model_id, horizon_days)
     progress("读取数据", 0.0)
     history = load_history(conn, policy=policy, timezone=timezone)
@@ -117,8 +126,10 @@ def evaluate_model(conn: Connection, *, registry_root: Path, model_id: str | Non
             f"{horizon_days}-day label window. Train with an earlier --as-of to keep data out")
     examples = examples_at(history, days, horizon_days,
                               progress=lambda f: progress("构建样本", f))
-    backtest = evaluate_fixed(model, examples, horizon_days=horizon_days,
-                              base_rate=card["base_rate"], threads=threads)
+    training = examples_at(history, snapshot_days(history.truncated(trained_until),
+                                                  horizon_days=horizon_days), horizon_days)
+    backtest = evaluate_fixed(model, examples, training, horizon_days=horizon_days,
+                              threads=threads)
     folder = registry_root / model_id / "evaluations" / str(history.known_until.date())
     report = write_report(backtest, folder, title=f"评估报告：模型 {model_id}",
                           facts={**_facts(card), "评估数据截至": str(history.known_until.date())})
@@ -126,9 +137,10 @@ def evaluate_model(conn: Connection, *, registry_root: Path, model_id: str | Non
 
 
 def score_cases(conn: Connection, *, registry_root: Path, as_of: date, horizon_days: int,
-                model_id: str | None, policy: DeadlinePolicy, timezone: str,
+                model_id: str | None, policy: Policy, timezone: str,
                 threads: int | None = None, progress: Progress = no_progress) -> pd.DataFrame:
-    """One row per case open at the end of `as_of`: SCORE_COLUMNS, highest score first."""
+    """One row per case open at the end of `as_of`: SCORE_COLUMNS, the highest probability
+    of any escalation first."""
     model_id, model, card = load_scoring_model(registry_root, model_id, horizon_days)
     progress("读取数据", 0.0)
     history = load_history(conn, policy=policy, timezone=timezone, until=as_of)
@@ -140,26 +152,25 @@ def score_cases(conn: Connection, *, registry_root: Path, as_of: date, horizon_d
     progress("评分", 1.0)
     cases = history.cases.set_index("case_id")
     frame = pd.DataFrame({
-        "case_id": features.index.to_numpy(dtype=object), **{
-            c: scored[c].to_numpy() for c in ("score", "reason_1", "reason_2", "reason_3")},
+        "case_id": features.index.to_numpy(dtype=object),
+        **{c: scored[c].to_numpy() for c in SCORED_COLUMNS},
         "cell_code": cases.loc[features.index, "cell_code"].to_numpy(dtype=object),
         "responsible_unit": cases.loc[features.index, "responsible_unit"].to_numpy(
             dtype=object)})
-    frame = frame.sort_values(["score", "case_id"], ascending=[False, True], ignore_index=True)
+    frame = frame.sort_values(["p_any", "case_id"], ascending=[False, True], ignore_index=True)
     frame["rank"] = range(1, len(frame) + 1)
     return frame[SCORE_COLUMNS]
 
 
-def score_features(model: Any, card: dict[str, Any], features: pd.DataFrame, *,
+def score_features(model: RiskModel, card: dict[str, Any], features: pd.DataFrame, *,
                    threads: int | None = None) -> pd.DataFrame:
-    """score and reason_1..3 on the features' index: what a case's row in any ranking
-    shows. Each row depends on its own features only, so parts of a frame score alike."""
+    """SCORED_COLUMNS on the features' index: what a case's row in any ranking shows. Each
+    row depends on its own features only, so parts of a frame score alike."""
     if not len(features):
-        return pd.DataFrame(columns=["score", "reason_1", "reason_2", "reason_3"],
-                            index=features.index)
+        return pd.DataFrame(columns=SCORED_COLUMNS, index=features.index)
     scored = top_reasons(model, features, card["reference"], names=labels("zh"),
-                         above=card["base_rate"], threads=threads)
-    return scored[["score", "reason_1", "reason_2", "reason_3"]]
+                         above=card["base_rates"], threads=threads)
+    return scored[SCORED_COLUMNS]
 
 
 def check_output(path: Path) -> None:
@@ -170,9 +181,10 @@ def check_output(path: Path) -> None:
 
 def write_scores(scores: pd.DataFrame, path: Path) -> None:
     """CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese) or
-    Excel, by the file's suffix."""
+    Excel, by the file's suffix; probabilities as people read them (models.display)."""
     check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    scores = scores.assign(**{c: scores[c].map(shown_probability) for c in PROBABILITY_COLUMNS})
     if path.suffix.lower() == ".csv":
         scores.to_csv(path, index=False, encoding="utf-8-sig")
     else:
@@ -209,7 +221,7 @@ def load_scoring_model(registry_root: Path, model_id: str | None, horizon_days: 
     if card["horizon_days"] != horizon_days:
         raise InvalidInput("horizon", f"model {chosen} predicts {card['horizon_days']} days "
                            f"ahead, not {horizon_days}")
-    if card["features"] != FEATURES:
+    if card["features"] != FEATURES or "base_rates" not in card:
         raise InvalidInput("model", f"model {chosen} was trained on other features than this "
                            "version computes: train a new one")
     return chosen, model, card

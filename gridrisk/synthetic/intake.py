@@ -14,9 +14,17 @@ import pandas as pd
 from gridrisk.synthetic.calendar import Calendar
 from gridrisk.synthetic.draws import choose, choose_rows, fill, per_category
 from gridrisk.synthetic.geography import STREET, XIANG, Geography
+from gridrisk.synthetic.hidden import unit_quality
 from gridrisk.synthetic.hotspots import Hotspot
 from gridrisk.synthetic.names import person_names
-from gridrisk.synthetic.texts import CASE_SUMMARIES, HOTSPOT_SUMMARIES
+from gridrisk.synthetic.texts import (
+    CASE_SUMMARIES,
+    HOTSPOT_SUMMARIES,
+    MILD,
+    PRESSING,
+    VILLAGE_GROUPS,
+    WORK_SITES,
+)
 from gridrisk.vocab import Category, Channel, EventLevel, RegionLevel
 
 C = Category
@@ -41,6 +49,10 @@ COLLECTIVE_RATE: dict[str, float] = {
 }
 OTHER_COLLECTIVE_RATE = 0.03
 HEAVY = (C.land_requisition, C.financial_loss, C.housing_property, C.court_related)
+#: hotline and online cases whose source system sets its own handling deadline (办结时限)
+SOURCE_DEADLINE_CHANNELS = (Channel.phone, Channel.online)
+SOURCE_DEADLINE_SHARE = 0.6
+SOURCE_DEADLINE_DAYS = {15: 0.7, 10: 0.15, 20: 0.15}
 CHANNEL_MIX: dict[str, float] = {
     Channel.visit: 0.20, Channel.letter: 0.06, Channel.phone: 0.22, Channel.online: 0.26,
     Channel.reception: 0.07, Channel.screening: 0.08, Channel.referral: 0.11,
@@ -73,12 +85,14 @@ OFFICIALS_PER_UNIT = 3
 class Units:
     """Responsible units: township governments first (by township position), then bureaus.
 
-    A slow unit accepts late, meets complainants less and overruns deadlines more."""
+    A slow unit works cases more slowly (hidden.unit_quality): it accepts late, meets
+    complainants less and overruns deadlines more."""
 
     names: np.ndarray
     levels: np.ndarray  # EventLevel the unit works at
     slow: np.ndarray  # bool
     officials: np.ndarray  # (n_units, OFFICIALS_PER_UNIT)
+    quality: np.ndarray  # log speed (hidden)
 
 
 def build_units(rng: np.random.Generator, geography: Geography) -> Units:
@@ -99,15 +113,17 @@ def build_units(rng: np.random.Generator, geography: Geography) -> Units:
     slow[n_townships + rng.choice(len(BUREAUS), N_SLOW_BUREAUS, replace=False)] = True
     officials = np.array(person_names(rng, OFFICIALS_PER_UNIT * len(names)), dtype=object)
     return Units(names=names, levels=levels, slow=slow,
-                 officials=officials.reshape(len(names), OFFICIALS_PER_UNIT))
+                 officials=officials.reshape(len(names), OFFICIALS_PER_UNIT),
+                 quality=unit_quality(rng, slow))
 
 
 def draw_cases(
     rng: np.random.Generator, geography: Geography, calendar: Calendar,
     hotspots: list[Hotspot], units: Units, n_expected: int,
 ) -> pd.DataFrame:
-    """Cases in order of receipt with their ids. Columns: case_id day category cell village
-    township hotspot (−1 for none) parties complex channel unit summary."""
+    """Cases in order of receipt (ids come once every case is known: county.py). Columns:
+    day tiebreak category cell village township hotspot (−1 for none) parties complex
+    channel due (day of the source's deadline, −1 for none) unit official summary."""
     n_total = int(rng.poisson(n_expected))
     n_hotspot = int(rng.binomial(n_total, HOTSPOT_SHARE)) if hotspots else 0
     cases = pd.concat(
@@ -119,13 +135,13 @@ def draw_cases(
     cases["village"] = cells["village"].to_numpy()[cases["cell"].to_numpy()]
     cases["township"] = geography.villages["township"].to_numpy()[cases["village"].to_numpy()]
     cases = cases.assign(tiebreak=rng.random(len(cases))).sort_values(
-        ["day", "tiebreak"], ignore_index=True).drop(columns="tiebreak")
-    cases.insert(0, "case_id", _case_ids(calendar, cases["day"].to_numpy()))
+        ["day", "tiebreak"], ignore_index=True)
     cases["parties"] = _parties(rng, cases, hotspots)
     collective = cases["parties"].to_numpy() >= 5
     heavy = cases["category"].isin([str(c) for c in HEAVY]).to_numpy()
     cases["complex"] = rng.random(len(cases)) < 0.09 + 0.12 * collective + 0.08 * heavy
     cases["channel"] = _channels(rng, cases)
+    cases["due"] = source_deadlines(rng, cases["day"].to_numpy(), cases["channel"].to_numpy())
     cases["unit"] = _units(rng, cases, units, len(geography.townships))
     cases["official"] = units.officials[
         cases["unit"].to_numpy(), rng.integers(OFFICIALS_PER_UNIT, size=len(cases))]
@@ -215,7 +231,32 @@ def _in_hotspots(
     return pd.concat(frames, ignore_index=True)
 
 
-def _case_ids(calendar: Calendar, day: np.ndarray) -> np.ndarray:
+def source_deadlines(rng: np.random.Generator, day: np.ndarray, channel: np.ndarray
+                     ) -> np.ndarray:
+    """The day a hotline or online platform wants the case handled by (−1 for none)."""
+    n = len(day)
+    given = np.isin(channel, SOURCE_DEADLINE_CHANNELS) & (rng.random(n) < SOURCE_DEADLINE_SHARE)
+    days = np.array(list(SOURCE_DEADLINE_DAYS))[rng.choice(
+        len(SOURCE_DEADLINE_DAYS), n, p=list(SOURCE_DEADLINE_DAYS.values()))]
+    return np.where(given, day + days, -1)
+
+
+def with_hints(rng: np.random.Generator, summaries: np.ndarray, determination: np.ndarray
+               ) -> np.ndarray:
+    """A summary says, sometimes, how hard its complainant presses: a determined one is
+    more often written down as 多次反映未果 or 要求赴省反映, a calm one as 咨询相关政策; many
+    say neither, and the words sometimes mislead."""
+    n = len(summaries)
+    draw = rng.random(n)
+    pressing = draw < 0.04 + 0.5 / (1 + np.exp(-(determination - 1.6) * 1.5))
+    mild = ~pressing & (draw > 1 - (0.05 + 0.3 / (1 + np.exp(determination * 1.5))))
+    words = np.where(pressing, np.array(PRESSING, dtype=object)[
+        rng.integers(len(PRESSING), size=n)], np.array(MILD, dtype=object)[
+        rng.integers(len(MILD), size=n)])
+    return np.where(pressing | mild, summaries + "，" + words, summaries).astype(object)
+
+
+def case_ids(calendar: Calendar, day: np.ndarray) -> np.ndarray:
     """XF + date received + number within the day: XF202503140012."""
     first_of_day = np.r_[0, np.flatnonzero(np.diff(day)) + 1]
     number = np.arange(len(day)) - np.repeat(first_of_day, np.diff(np.r_[first_of_day, len(day)]))
@@ -269,9 +310,25 @@ def _summaries(
     n = len(cases)
     category = cases["category"].to_numpy()
     hotspot = cases["hotspot"].to_numpy()
-    place = geography.villages["name"].to_numpy()[cases["village"].to_numpy()]
+    village = cases["village"].to_numpy()
+    is_community = (geography.villages["level"].to_numpy()[village]
+                    == RegionLevel.community.value)
+    group = np.array(VILLAGE_GROUPS, dtype=object)[rng.integers(len(VILLAGE_GROUPS), size=n)]
+    place = geography.villages["name"].to_numpy()[village] + np.where(is_community, "", group)
     labels = np.array([h.label for h in hotspots] + [""], dtype=object)
-    amount = np.char.mod("%.1f", np.round(rng.lognormal(np.log(6.0), 0.9, n), 1)).astype(object)
+    slots = {
+        "amount": np.char.mod("%.2f", rng.lognormal(np.log(6.0), 0.9, n)).astype(object),
+        "area": np.char.mod("%.2f", rng.lognormal(np.log(2.5), 0.6, n)).astype(object),
+        "home": place,
+        "when": np.char.add(np.char.add(rng.integers(2018, 2026, n).astype(str), "年"),
+                            np.char.add(rng.integers(1, 13, n).astype(str), "月")
+                            ).astype(object),
+        "room": np.char.mod("%d号楼", rng.integers(1, 31, n)).astype(object)
+        + np.char.mod("%d单元", rng.integers(1, 5, n)).astype(object)
+        + np.char.mod("%d", rng.integers(1, 19, n) * 100 + rng.integers(1, 5, n)
+                      ).astype(object),
+        "site": np.array(WORK_SITES, dtype=object)[rng.integers(len(WORK_SITES), size=n)],
+    }
     pick = rng.random(n)
     summaries = np.empty(n, dtype=object)
     own = np.zeros(n, dtype=bool)
@@ -279,11 +336,10 @@ def _summaries(
         for name, templates in HOTSPOT_SUMMARIES[spot.kind].items():
             rows = (hotspot == h) & (category == name)
             own |= rows
-            _fill_rows(summaries, rows, templates, pick,
-                       {"place": labels[hotspot], "amount": amount})
+            _fill_rows(summaries, rows, templates, pick, {**slots, "place": labels[hotspot]})
     for name, templates in CASE_SUMMARIES.items():
         _fill_rows(summaries, (category == name) & ~own, templates, pick,
-                   {"place": place, "amount": amount})
+                   {**slots, "place": place})
     return summaries
 
 

@@ -2,7 +2,9 @@
 
 Workers miss weeks in runs (leave, other duties), some far more than others, and more over
 Spring Festival, so coverage varies from cell to cell as it does in the field. A case that
-came in through screening is tied to its cell's latest screening on or before its receipt."""
+came in through screening is tied to its cell's latest screening on or before its receipt.
+Where a cell's hidden tension runs high, workers find more disputes, more of them serious,
+and sometimes note that feelings run high: a hint, never the tension itself."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from gridrisk.synthetic.draws import choose, only_where
 from gridrisk.synthetic.geography import Geography
 from gridrisk.synthetic.hotspots import Hotspot
 from gridrisk.synthetic.locations import CellShapes, point_in_cells
-from gridrisk.synthetic.texts import SCREENING_FINDINGS, SCREENING_OUTCOMES
+from gridrisk.synthetic.texts import SCREENING_FINDINGS, SCREENING_OUTCOMES, TENSE_NOTE
 from gridrisk.vocab import Category, Channel, Outcome, Severity
 
 C = Category
@@ -26,6 +28,8 @@ CELL_MISS = 0.02
 #: days a screening case may be registered after the screening that found it
 LINK_WINDOW_DAYS = 9
 FOUND_RATE = 0.05
+#: how strongly a cell's tension shows in what its screenings find
+TENSION_FINDS = 0.6
 FINDINGS_MIX: dict[str, float] = {
     C.other: 0.45, C.land_requisition: 0.08, C.wages_labour: 0.10,
     C.property_management: 0.10, C.housing_property: 0.04, C.social_security: 0.06,
@@ -114,6 +118,7 @@ def link_cases(cases: pd.DataFrame, screenings: pd.DataFrame) -> pd.DataFrame:
 def screening_records(
     rng: np.random.Generator, screenings: pd.DataFrame, links: pd.DataFrame,
     cases: pd.DataFrame, geography: Geography, hotspots: list[Hotspot], shapes: CellShapes,
+    tension: np.ndarray,
 ) -> pd.DataFrame:
     """Rows of screenings.csv (before formatting), ordered by time, with record ids.
 
@@ -122,7 +127,8 @@ def screening_records(
     linked_occasions = np.zeros(len(screenings), dtype=bool)
     linked_occasions[links["occasion"].to_numpy()] = True
     plain = screenings[~screenings["missed"].to_numpy() & ~linked_occasions]
-    found = _disputes(rng, plain, geography, hotspots)
+    felt = tension[plain["cell"].to_numpy(), plain["day"].to_numpy()]
+    found = _disputes(rng, plain, geography, hotspots, felt)
 
     occasion = screenings.loc[links["occasion"].to_numpy()]
     rank = links.groupby("occasion").cumcount().to_numpy()
@@ -139,6 +145,7 @@ def screening_records(
         "parties": case["parties"].to_numpy(),
         "outcome": Outcome.became_case.value, "case_id": case["case_id"].to_numpy(),
     })
+    became["tense"] = False
     records = pd.concat([plain.drop(columns="missed").assign(rank=0, **found), became],
                         ignore_index=True)
     is_found = records["found"].to_numpy()
@@ -157,7 +164,7 @@ def screening_records(
 
 
 def _disputes(rng: np.random.Generator, plain: pd.DataFrame, geography: Geography,
-              hotspots: list[Hotspot]) -> dict[str, np.ndarray]:
+              hotspots: list[Hotspot], tension: np.ndarray) -> dict[str, np.ndarray]:
     """Found flag and the dispute's columns for screenings not tied to a case."""
     n_cells = len(geography.cells)
     cell_village = geography.cells["village"].to_numpy()
@@ -167,7 +174,7 @@ def _disputes(rng: np.random.Generator, plain: pd.DataFrame, geography: Geograph
     cell_rate = FOUND_RATE * rng.gamma(2.0, 0.5, n_cells) * np.where(hotspot_of_cell >= 0, 2.5, 1)
     cell = plain["cell"].to_numpy()
     n = len(plain)
-    found = rng.random(n) < np.minimum(cell_rate[cell], 0.5)
+    found = rng.random(n) < np.minimum(cell_rate[cell] * np.exp(TENSION_FINDS * tension), 0.6)
     category = choose(rng, FINDINGS_MIX, n)
     spot = hotspot_of_cell[cell]
     for h, hotspot in enumerate(hotspots):
@@ -176,9 +183,11 @@ def _disputes(rng: np.random.Generator, plain: pd.DataFrame, geography: Geograph
     parties = np.where(rng.random(n) < 0.06, 4 + rng.geometric(1 / 5, n),
                        rng.choice([1, 2, 3, 4], n, p=[0.15, 0.55, 0.2, 0.1]))
     collective = parties >= 5
+    serious = rng.random(n) < 0.05 * np.exp(TENSION_FINDS * np.maximum(tension, 0))
     severity = np.where(
         collective, np.where(rng.random(n) < 0.5, Severity.high.value, Severity.medium.value),
-        choose(rng, {Severity.low: 0.65, Severity.medium: 0.3, Severity.high: 0.05}, n))
+        np.where(serious, Severity.high.value,
+                 choose(rng, {Severity.low: 0.68, Severity.medium: 0.32}, n)))
     outcome = choose(rng, OUTCOME_MIX, n)
     return {
         "found": found,
@@ -187,6 +196,7 @@ def _disputes(rng: np.random.Generator, plain: pd.DataFrame, geography: Geograph
         "parties": np.where(found, parties, np.nan),
         "outcome": only_where(found, outcome),
         "case_id": np.full(n, None, dtype=object),
+        "tense": found & (tension > 1.0) & (rng.random(n) < 0.6),
     }
 
 
@@ -200,5 +210,6 @@ def _notes(rng: np.random.Generator, records: pd.DataFrame) -> np.ndarray:
         rows = category == name
         options = np.array(findings, dtype=object)
         which = np.minimum((pick[rows] * len(findings)).astype(int), len(findings) - 1)
-        notes[rows] = options[which] + suffix[rows]
+        notes[rows] = options[which] + np.where(records["tense"].to_numpy()[rows], TENSE_NOTE,
+                                                "") + suffix[rows]
     return notes

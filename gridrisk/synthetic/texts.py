@@ -10,94 +10,108 @@ C = Category
 
 CASE_SUMMARIES: dict[str, tuple[str, ...]] = {
     C.land_requisition: (
-        "{place}村民反映承包地被征收后补偿款未足额发放，要求按标准补偿",
-        "反映{place}土地征收安置补偿标准偏低，要求提高补偿",
-        "反映{place}宅基地拆迁后安置房迟迟未交付",
+        "{place}村民反映承包地{area}亩被征收后补偿款未足额发放，要求按标准补偿",
+        "反映{place}土地征收安置补偿标准偏低（涉及{area}亩），要求提高补偿",
+        "反映{place}宅基地{when}拆迁后安置房迟迟未交付",
         "对{place}集体土地征收程序有异议，要求公开征地批复",
     ),
     C.wages_labour: (
-        "反映在{place}附近工地务工被拖欠工资约{amount}万元，要求支付",
-        "反映用工单位拖欠{place}务工人员工资{amount}万元",
-        "反映工伤后用人单位拒不支付赔偿，要求依法处理",
-        "反映企业未签订劳动合同、未缴纳社会保险",
+        "反映在{place}附近{site}务工被拖欠工资约{amount}万元，要求支付",
+        "反映{site}拖欠{place}务工人员工资{amount}万元",
+        "反映{when}在{site}工伤后用人单位拒不支付赔偿，要求依法处理",
+        "反映{site}未签订劳动合同、未缴纳社会保险",
     ),
     C.housing_property: (
-        "反映{place}所购商品房逾期未交房，要求开发商履约",
-        "反映{place}购房户多年办不下不动产权证",
-        "反映{place}房屋墙体开裂、漏水，要求开发商维修",
+        "反映{place}{room}所购商品房逾期未交房，要求开发商履约",
+        "反映{place}{room}购房户多年办不下不动产权证",
+        "反映{place}{room}房屋墙体开裂、漏水，要求开发商维修",
     ),
     C.property_management: (
-        "反映{place}居民小区物业服务差、乱收费",
-        "反映{place}居民楼电梯长期故障无人维修",
-        "反映{place}业主委员会选举不规范",
+        "反映{place}{room}所在小区物业服务差、乱收费",
+        "反映{place}{room}所在居民楼电梯长期故障无人维修",
+        "反映{place}业主委员会{when}选举不规范",
         "反映{place}小区停车位和公共收益分配不透明",
     ),
     C.social_security: (
-        "反映养老保险待遇核定有误，要求重新核算",
-        "反映{place}低保资格被取消，要求恢复",
-        "认为城乡居民医保报销比例偏低，要求解释",
+        "反映{when}退休后养老保险待遇核定有误，要求重新核算",
+        "反映{place}低保资格{when}被取消，要求恢复",
+        "认为{when}住院的城乡居民医保报销比例偏低，要求解释",
         "反映{place}被征地农民社会保障未落实",
     ),
     C.medical: (
-        "反映在县医院就诊后出现并发症，认为存在医疗过错",
-        "对医疗损害鉴定结论不服，要求重新鉴定",
-        "反映{place}卫生室收费不规范",
+        "反映{when}在县医院就诊后出现并发症，认为存在医疗过错",
+        "对{when}作出的医疗损害鉴定结论不服，要求重新鉴定",
+        "反映{place}卫生室{when}收费不规范",
     ),
     C.environment: (
-        "反映{place}附近养殖场异味扰民",
-        "反映{place}周边企业夜间噪声扰民",
-        "反映{place}河道被倾倒垃圾、污水直排",
-        "反映{place}附近砂石厂粉尘污染",
+        "反映{place}附近养殖场异味扰民，{when}以来持续",
+        "反映{place}周边企业{when}起夜间噪声扰民",
+        "反映{place}河道{when}以来被倾倒垃圾、污水直排",
+        "反映{place}附近砂石厂粉尘污染，{when}起影响{area}亩庄稼",
     ),
     C.veterans: (
-        "退役军人反映安置待遇未落实",
-        "反映参战退役人员生活补助未按标准发放",
+        "退役军人反映{when}以来安置待遇未落实",
+        "反映参战退役人员生活补助{when}起未按标准发放",
         "退役军人反映就业安置问题，要求协调",
     ),
     C.financial_loss: (
-        "反映在投资理财平台的资金无法兑付，损失约{amount}万元",
-        "反映被以高息为名非法集资，涉及金额{amount}万元",
-        "反映{place}农民专业合作社吸收资金后无法兑付",
+        "反映在投资理财平台的资金{when}到期无法兑付，损失约{amount}万元",
+        "反映{when}被以高息为名非法集资，涉及金额{amount}万元",
+        "反映{place}农民专业合作社吸收资金{amount}万元后无法兑付",
     ),
     C.court_related: (
-        "对法院民事判决不服，要求重新审理",
-        "反映法院判决生效后长期执行不到位",
-        "反映诉讼案件审理超期，要求督促",
+        "对法院{when}作出的民事判决不服，要求重新审理",
+        "反映法院{when}判决生效后长期执行不到位，涉及{amount}万元",
+        "反映诉讼案件{when}立案后审理超期，要求督促",
     ),
     C.other: (
-        "反映{place}邻里宅基地边界纠纷",
-        "反映{place}道路损坏影响出行，要求维修",
+        "反映{place}邻里宅基地边界纠纷（{when}起）",
+        "反映{place}道路{when}起损坏影响出行，要求维修",
         "反映{place}财务公开不及时，要求公开集体收支",
-        "反映家庭赡养纠纷，要求协调",
-        "反映{place}饮水安全问题",
-        "反映{place}土地承包经营权纠纷",
+        "反映{place}家庭赡养纠纷（{when}起），要求协调",
+        "反映{place}{when}以来饮水安全问题",
+        "反映{place}土地承包经营权纠纷（涉及{area}亩）",
     ),
 }
+
+#: a village's part (村民小组) and a community's building, so that a summary says where
+VILLAGE_GROUPS = (*(f"{n}组" for n in "一二三四五六七八九十"), "十一组", "十二组")
+#: where wages are owed
+WORK_SITES = ("建筑工地", "装修公司", "食品厂", "服装厂", "物流公司", "砖厂", "家具厂",
+              "劳务公司", "养殖场", "汽修厂")
+#: what a complainant says who will not let the matter rest (hints of determination)
+PRESSING = ("多次反映未果", "情绪激动", "扬言越级上访", "要求赴省反映", "称将进京上访",
+            "已向媒体反映", "要求限期答复")
+#: what a complainant says who mostly wants an answer
+MILD = ("咨询相关政策", "希望尽快处理", "要求说明情况")
+#: how a repeat call or visit on a matter already raised is written down
+REPEAT_OPENINGS = ("再次反映：", "多次来电反映：", "此前反映问题仍未解决，再次反映：",
+                   "重复反映：")
 
 #: summaries of a hotspot's own cases, by hotspot kind and category; {place} is its label
 HOTSPOT_SUMMARIES: dict[str, dict[str, tuple[str, ...]]] = {
     "land_project": {C.land_requisition: (
-        "反映{place}征地补偿标准偏低，要求提高补偿",
-        "反映{place}拆迁安置房迟迟未交付",
-        "对{place}征收范围和程序有异议，要求公开批复文件",
+        "反映{place}征地补偿标准偏低（{home}，涉及{area}亩），要求提高补偿",
+        "反映{place}拆迁安置房迟迟未交付，涉及{home}{area}亩宅基地",
+        "对{place}征收{home}土地的范围和程序有异议，要求公开批复文件",
     )},
     "housing_estate": {
-        C.housing_property: ("反映{place}逾期交房，要求开发商承担违约责任",
-                             "反映{place}业主办不下不动产权证"),
-        C.property_management: ("反映{place}物业服务不到位、乱收费",
-                                "反映{place}前期物业与业主矛盾突出"),
+        C.housing_property: ("反映{place}{room}逾期交房，要求开发商承担违约责任",
+                             "反映{place}{room}业主办不下不动产权证"),
+        C.property_management: ("反映{place}{room}物业服务不到位、乱收费",
+                                "反映{place}{room}业主与前期物业矛盾突出"),
     },
     "wage_site": {C.wages_labour: (
-        "反映{place}拖欠农民工工资约{amount}万元",
-        "反映在{place}务工工资未结清，要求春节前支付",
+        "反映{place}拖欠{home}农民工工资约{amount}万元",
+        "反映在{place}务工工资{amount}万元未结清，要求春节前支付",
     )},
     "pollution": {C.environment: (
-        "反映{place}排放异味、噪声扰民",
-        "反映{place}污水直排，影响周边农田",
+        "反映{place}排放异味、噪声扰民，影响{home}",
+        "反映{place}污水直排，影响{home}农田{area}亩",
     )},
     "fundraising": {C.financial_loss: (
         "反映{place}到期无法兑付，损失约{amount}万元",
-        "反映{place}以高息为诱饵吸收资金后失联",
+        "反映{place}以高息为诱饵吸收资金{amount}万元后失联",
     )},
 }
 
@@ -116,6 +130,9 @@ SCREENING_FINDINGS: dict[str, tuple[str, ...]] = {
     C.other: ("邻里宅基地边界纠纷", "家庭赡养纠纷", "土地承包地界纠纷", "婚姻家庭矛盾",
               "相邻通行纠纷"),
 }
+
+#: what a grid worker adds where feelings run high
+TENSE_NOTE = "，群众情绪不稳定"
 
 SCREENING_OUTCOMES: dict[str, str] = {
     "resolved_on_site": "，已现场化解",

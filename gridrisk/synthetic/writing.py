@@ -15,7 +15,7 @@ from gridrisk.vocab import Crs
 
 CASE_COLUMNS = ("case_id", "received_on", "channel", "category", "parties", "lon", "lat", "crs",
                 "cell_code", "region_code", "complex", "responsible_unit",
-                "responsible_official", "summary")
+                "responsible_official", "summary", "due_at")
 EVENT_COLUMNS = ("case_id", "at", "type", "level", "parties", "detail")
 SCREENING_COLUMNS = ("record_id", "screened_at", "worker", "cell_code", "found", "category",
                      "severity", "parties", "lon", "lat", "crs", "outcome", "case_id", "summary")
@@ -68,7 +68,18 @@ def case_rows(cases: pd.DataFrame, calendar: Calendar, units_names: np.ndarray) 
         "complex": booleans(cases["complex"].to_numpy()),
         "responsible_unit": units_names[cases["unit"].to_numpy()],
         "responsible_official": cases["official"], "summary": cases["summary"],
+        "due_at": source_deadlines(calendar, cases["due"].to_numpy()),
     })
+
+
+def source_deadlines(calendar: Calendar, due: np.ndarray) -> np.ndarray:
+    """A platform's deadline as its system writes it: the end of the working day, or empty."""
+    given = due >= 0
+    text = np.full(len(due), None, dtype=object)
+    # the deadline may fall after the window's last day
+    days = calendar.dates[0] + due[given].astype("timedelta64[D]")
+    text[given] = np.datetime_as_string(days).astype(object) + "T18:00:00+08:00"
+    return text
 
 
 def event_rows(events: pd.DataFrame, case_ids: np.ndarray, calendar: Calendar) -> pd.DataFrame:

@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
+from gridrisk.cases.repeats import linked_repeats
+from gridrisk.policy import RepeatPolicy
+
 from ..bundle.conftest import CELL_AN, CELL_AS, TOWNSHIP, VILLAGE_A, VILLAGE_B
 from .conftest import problem
 
@@ -285,3 +288,29 @@ def test_a_source_deadline_sets_the_handling_deadline(client: TestClient) -> Non
     assert problem(refused, 422)["errors"] == [
         {"field": "due_at", "reason": "2026-09-30T12:00:00+08:00 is before the case was "
                                       "received on 2026-10-01"}]
+
+
+# -- repeat cases ---------------------------------------------------------------------------
+
+
+def test_a_repeat_call_shows_on_both_cases_and_in_the_region_wide_links(
+        client: TestClient, conn: Connection) -> None:
+    summary = "反映东湖村三组养殖场2025年6月以来异味扰民"
+    assert create(client, case_id="R1", received_on="2026-09-01", summary=summary
+                  ).status_code == 201
+    assert create(client, case_id="R2", received_on="2026-09-20", lon=114.031, lat=34.071,
+                  summary="再次反映：" + summary).status_code == 201
+    assert create(client, case_id="R3", received_on="2026-09-21", lon=114.032, lat=34.072,
+                  summary="反映东湖村五组养殖场2024年3月以来异味扰民").status_code == 201
+    later = client.get("/cases/R2").json()["repeat_links"]
+    earlier = client.get("/cases/R1").json()["repeat_links"]
+    assert [(r["case_id"], r["days_apart"]) for r in later["repeats"]] == [("R1", 19)]
+    assert later["repeated_by"] == [] and earlier["repeats"] == []
+    assert [r["case_id"] for r in earlier["repeated_by"]] == ["R2"]
+    assert 0.7 <= later["repeats"][0]["similarity"] <= 1
+    assert 100 < later["repeats"][0]["metres_apart"] < 200
+    other = client.get("/cases/R3").json()["repeat_links"]
+    assert other == {"repeats": [], "repeated_by": []}  # another group, another month
+    region = linked_repeats(conn, rules=RepeatPolicy())
+    assert set(zip(region["case_id"], region["repeats_case_id"], strict=True)) == {("R2", "R1")}
+    assert linked_repeats(conn, rules=RepeatPolicy(), until=date(2026, 9, 19)).empty

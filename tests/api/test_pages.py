@@ -17,9 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from api.app import create_app
+from gridrisk.cases.repeats import linked_repeats
 from gridrisk.cycles.assignments import decide, list_assignments
 from gridrisk.cycles.schemas import AssignmentDecision
 from gridrisk.cycles.service import cycle_cells, worklist
+from gridrisk.policy import RepeatPolicy
+from models.display import shown_probability
 
 from ..accounts import FormClient, grant, sign_in
 from .pages_county import TIMEZONE, PagesCounty
@@ -137,8 +140,12 @@ def test_the_cell_page_shows_the_worklist_with_reasons_and_the_proposals(pages: 
         c.case_id for c in expected.cases]
     first = expected.cases[0]
     row = visible(table.split("</tr>")[1])
-    assert f"{first.score * 100:.0f}%" in row
-    assert all(reason in row for reason in first.reasons)
+    cells = [visible(c) for c in table.split("</tr>")[1].split("</td>")]
+    assert [shown_probability(p) for p in (first.score, first.p_deadline, first.p_return)] == [
+        c.strip() for c in cells[3:6]]
+    assert all(f"期限风险：{reason}" in row for reason in first.deadline_reasons)
+    assert all(f"反复风险：{reason}" in row for reason in first.return_reasons)
+    assert first.deadline_reasons or first.return_reasons
     assert first.responsible_unit in row and (first.responsible_official or "") in row
     assert str(first.deadline_on) in row
     assert ("已超期" if first.overdue else "剩") in row
@@ -239,6 +246,33 @@ def test_the_case_page_shows_the_file_as_a_timeline_and_appends_an_event(pages: 
     assert closing.status_code == 303
     closed = visible(pages.get(f"/pages/cases/{case_id}"))
     assert "已办结" in closed and "已解决办结" in closed
+
+
+def test_the_case_page_shows_both_risks_of_the_cycle_and_the_repeat_cases(pages: Pages
+                                                                          ) -> None:
+    links = linked_repeats(pages.conn, rules=RepeatPolicy())
+    assert len(links), "the demo county files repeat cases"
+    scored = set(pages.conn.execute(text("SELECT case_id FROM cycle_cases WHERE cycle_id = :c"),
+                                    {"c": pages.cycle_id}).scalars())
+    later, earlier = next((a, b) for a, b in zip(links["case_id"], links["repeats_case_id"],
+                                                 strict=True) if a in scored)
+    row = pages.conn.execute(text("SELECT * FROM cycle_cases WHERE cycle_id = :c AND "
+                                  "case_id = :k"), {"c": pages.cycle_id, "k": later}
+                             ).mappings().one()
+    html = pages.get(f"/pages/cases/{later}?cycle={pages.cycle_id}")
+    risk = visible(html.split('id="risk"')[1].split("</section>")[0])
+    assert f"周期 #{pages.cycle_id}" in risk
+    assert f"期限风险 {shown_probability(row['p_deadline'])}" in risk
+    assert f"反复风险 {shown_probability(row['p_return'])}" in risk
+    assert all(reason in risk for reason in row["reasons"]["deadline"] + row["reasons"]["return"])
+    assert "100%" not in risk and " 0%" not in risk
+    repeats = html.split('id="repeats"')[1].split("</section>")[0]
+    assert "本件重复反映的此前事项" in visible(repeats)
+    assert f'href="/pages/cases/{earlier}"' in repeats
+    back = pages.get(f"/pages/cases/{earlier}").split('id="repeats"')[1].split("</section>")[0]
+    assert "此后重复反映本件的事项" in visible(back) and f'href="/pages/cases/{later}"' in back
+    unscored = pages.get("/pages/cases/" + next(iter(set(links["repeats_case_id"]) - scored)))
+    assert "该事项不在最近一次排查周期的在办清单中" in visible(unscored)
 
 
 def test_pages_speak_english_with_lang_en(pages: Pages) -> None:

@@ -194,3 +194,17 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     assert compared.returncode == 0 and "新出现的热点：无" in compared.stdout
     wrong = gridrisk("cycle", "run", "--cadence", "hourly", env=env, cwd=tmp_path)
     assert wrong.returncode == 1 and "cadence" in wrong.stderr
+
+
+def test_demo_data_writes_the_oracle_beside_the_bundle_on_request(env: dict[str, str],
+                                                                   tmp_path: Path) -> None:
+    refused = gridrisk("demo-data", str(tmp_path / "late"), "--oracle-as-of", "2026-10-20",
+                       env=env, cwd=tmp_path)
+    assert refused.returncode == 1 and "oracle_as_of" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "late").exists()
+    done = gridrisk("demo-data", str(tmp_path / "county"), "--seed", "3", "--oracle-as-of",
+                    "2026-09-01", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    oracle = (tmp_path / "county" / "oracle.csv").read_text(encoding="utf-8").splitlines()
+    assert oracle[0] == "as_of,horizon_days,case_id,p_deadline,p_return,p_any"
+    assert len(oracle) > 50 and all(line.startswith("2026-09-01,30,XF") for line in oracle[1:])

@@ -3,6 +3,7 @@ cycles, comparison, refusals; and the assignment lifecycle."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -210,3 +211,28 @@ def test_a_case_registered_without_its_unit_does_not_break_the_cycle(
                                     " cycle_id = :id AND case_id = 'NO-UNIT'"),
                                {"id": cycle.id}).scalar_one()
     assert unit == ""
+def test_worklists_keep_both_risks_and_rank_by_the_one_the_policy_names(
+        county_conn: Connection, inputs: CycleInputs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    by_any = run_cycle(county_conn, inputs, cadence="weekly", as_of=AS_OF)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[cycles]\nrank_by = "deadline"\n', encoding="utf-8")
+    by_deadline = run_cycle(county_conn, replace(inputs, policy_file=policy), cadence="weekly",
+                            as_of=AS_OF)
+    assert (by_any.notes["rank_by"], by_deadline.notes["rank_by"]) == ("any", "deadline")
+    first, second = (rows(county_conn, "cycle_cases", c.id, "case_id").set_index("case_id")
+                     for c in (by_any, by_deadline))
+    pd.testing.assert_frame_equal(first[["p_any", "p_deadline", "p_return"]],
+                                  second[["p_any", "p_deadline", "p_return"]])
+    assert (first["score"] == first["p_any"]).all()
+    assert (second["score"] == second["p_deadline"]).all()
+    assert second.sort_values("rank")["p_deadline"].is_monotonic_decreasing
+    assert (second["reason_1"] == second["reasons"].map(
+        lambda r: (r["deadline"] or [""])[0])).all()
+    cells = rows(county_conn, "cycle_cells", by_deadline.id, "cell_code").set_index("cell_code")
+    totals = second.groupby("cell_code")["p_any"].sum()
+    pd.testing.assert_series_equal(cells.loc[totals.index, "expected_escalations"], totals,
+                                   check_names=False, atol=1e-4)
+    top = cycle_cells(county_conn, by_deadline.id, limit=1)[0]
+    listed = worklist(county_conn, by_deadline.id, top.cell_code).cases
+    assert all(0 < c.p_deadline < 1 and 0 < c.p_return < 1 for c in listed)
+    assert any(c.deadline_reasons for c in listed) and any(c.return_reasons for c in listed)

@@ -55,7 +55,10 @@ def grid_cases() -> gpd.GeoDataFrame:
             score = round(0.95 - 0.05 * i - 0.1 * k, 3)
             rows.append({
                 "case_id": f"XF2025-{i * 3 + k + 1:04d}", "cell_code": f"G{i + 1:02d}",
-                "category": categories[(i + k) % 3], "score": score, "rank": k + 1,
+                "category": categories[(i + k) % 3], "score": score,
+                # the first case: almost sure to pass its deadline, almost sure not to return
+                "p_deadline": 0.9991 if i == k == 0 else round(score * 0.6, 3),
+                "p_return": 0.002 if i == k == 0 else round(score * 0.5, 3), "rank": k + 1,
                 "band": "high" if score >= 0.7 else "medium" if score >= 0.4 else "low",
                 "overdue": i in (0, 3) and k == 0, "collective": i == 0 and k == 0,
                 "handle_by": pd.NaT if k == 2 else pd.Timestamp("2025-06-01")

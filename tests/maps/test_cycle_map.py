@@ -117,9 +117,10 @@ def test_a_cells_popup_lists_its_first_five_cases_by_rank(cells: gpd.GeoDataFram
     listed = [data["cases"][i] for i in first]
     assert [case[0] for case in listed] == [
         "XF2025-0001", "XF2025-0002", "XF2025-0003", "XF-EXTRA-1", "XF-EXTRA-3"]
-    assert listed[0] == ["XF2025-0001", "征地拆迁", 0, "0.95", "2025-06-01",
-                         " <b>已超期</b> <b>集体访</b>", "临近办理期限；涉及人数较多",
-                         "东华门街道办事处"]
+    assert listed[0] == ["XF2025-0001", "征地拆迁", 0, "期限风险 > 99% · 反复风险 < 1%",
+                         "2025-06-01", " <b>已超期</b> <b>集体访</b>",
+                         "临近办理期限；涉及人数较多", "东华门街道办事处"]
+    assert listed[1][3] == "期限风险 51% · 反复风险 43%"  # 0.425: half rounds up
     assert listed[2][4] == "未定"
     assert data["cells"]["G06"][2][8] == "—"  # households unknown
 

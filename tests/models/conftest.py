@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.scoring.history import replayed_timeline
-from models.columns import CASE_COLUMNS, NEIGHBOUR_COLUMNS, SCREENING_COLUMNS
+from models.columns import CASE_COLUMNS, NEIGHBOUR_COLUMNS, REPEAT_COLUMNS, SCREENING_COLUMNS
 from models.examples import examples_at, snapshot_days
 from models.history import History
 from models.pipeline import fit_risk_model
@@ -31,9 +31,10 @@ def day(n: int) -> date:
 def history_of(cases: dict[str, int], events: list[tuple], *, known_until: int,  # type: ignore[type-arg]
                screenings: list[tuple] | None = None,  # type: ignore[type-arg]
                neighbours: list[tuple[str, str]] | None = None,
-               attributes: dict[str, dict[str, object]] | None = None) -> History:
+               attributes: dict[str, dict[str, object]] | None = None,
+               repeats: list[tuple[str, str]] | None = None) -> History:
     """cases: id → day received; events: (id, day, type[, detail[, level[, parties]]]);
-    screenings: (cell, day, found, severity, outcome)."""
+    screenings: (cell, day, found, severity, outcome); repeats: (later id, earlier id)."""
     case_rows = pd.DataFrame([{"case_id": case_id, "received_on": day(received),
                                **CASE_DEFAULTS, **(attributes or {}).get(case_id, {})}
                               for case_id, received in cases.items()], columns=CASE_COLUMNS)
@@ -51,12 +52,14 @@ def history_of(cases: dict[str, int], events: list[tuple], *, known_until: int, 
                    cells=pd.DataFrame({"cell_code": ["A", "B", "C"]}),
                    neighbours=pd.DataFrame(neighbours or [("A", "B"), ("B", "A")],
                                            columns=NEIGHBOUR_COLUMNS),
-                   known_until=pd.Timestamp(day(known_until)))
+                   known_until=pd.Timestamp(day(known_until)),
+                   repeats=pd.DataFrame(repeats or [], columns=REPEAT_COLUMNS))
 
 
 def random_history(seed: int, *, n_cases: int = 80, known_until: int = 240) -> History:
     """Case files drawn along the workflow (with steps skipped, cut off at random so some
-    stay open, some reopened or refiled), screenings in three cells, two units."""
+    stay open, some reopened or refiled), screenings in three cells, two units, and about
+    one case in eight a repeat of an earlier one."""
     rng = np.random.default_rng(seed)
     cases, events, attributes = {}, [], {}
     script = [("accepted", None), ("met_complainant", None), ("site_visit", None),
@@ -71,14 +74,19 @@ def random_history(seed: int, *, n_cases: int = 80, known_until: int = 240) -> H
         case_id = f"K{i:03d}"
         received = int(rng.integers(0, known_until - 20))
         cases[case_id] = received
+        steps = int(rng.integers(0, len(script) + 1))
+        # a complainant who will escalate says so more often
+        pressing = rng.random() < (0.7 if steps > script.index(("escalated", None)) else 0.1)
         attributes[case_id] = {
-            "cell_code": "ABC"[i % 3], "responsible_unit": ("城关镇人民政府", "县人社局")[i % 2],
+            "cell_code": "ABC"[(i // 2) % 3],
+            "responsible_unit": ("城关镇人民政府", "县人社局")[i % 2],
             "category": ("land_requisition", "wages_labour", "other")[i % 3],
             "channel": ("visit", "letter", "online", "screening")[i % 4],
-            "parties": int(rng.integers(1, 30)), "complex": bool(i % 4 == 0),
-            "summary": ("征地补偿款未发放", "拖欠工资", "邻里纠纷", "")[i % 4]}
+            "parties": int(rng.choice([1, 1, 2, 3, 6, 25])), "complex": bool(i % 4 == 0),
+            "summary": ("征地补偿款未发放", "拖欠工资", "邻里纠纷", "")[i % 4]
+            + (f"（{i % 40}号）" if i % 4 != 3 else "") + ("，要求赴省" if pressing else "")}
         on, chain_ok = received, True
-        for kind, detail in script[:int(rng.integers(0, len(script) + 1))]:
+        for kind, detail in script[:steps]:
             if kind not in must and rng.random() < 0.4:
                 if kind in ("review_requested", "rereview_requested"):
                     chain_ok = False
@@ -96,8 +104,12 @@ def random_history(seed: int, *, n_cases: int = 80, known_until: int = 240) -> H
                                      rng.choice(["resolved_on_site", "mediating"], 300),
                                      strict=True)]
     screenings = [(c, d, f, s if f else None, o if f else None) for c, d, f, s, o in screenings]
+    ordered = sorted(cases, key=lambda c: (cases[c], c))
+    repeats = [(later, ordered[int(rng.integers(0, i))]) for i, later in enumerate(ordered)
+               if i and rng.random() < 0.12]
     return history_of(cases, [e for e in events if e[1] <= known_until],
-                      known_until=known_until, screenings=screenings, attributes=attributes)
+                      known_until=known_until, screenings=screenings, attributes=attributes,
+                      repeats=repeats)
 
 
 @dataclass(frozen=True)

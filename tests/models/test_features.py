@@ -6,8 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from gridrisk.policy import DeadlinePolicy
+from gridrisk.scoring.history import replayed_timeline
 from models.columns import PERSONAL_DETAIL_MARKERS, personal_detail_columns
 from models.features import FEATURES, features_at
+from models.history import History
 
 from .conftest import day, history_of, random_history
 
@@ -53,3 +56,40 @@ def test_no_feature_holds_personal_details() -> None:
     assert personal_detail_columns(["complainant_name", "phone", "id_card_no", "住址"]) == [
         "complainant_name", "phone", "id_card_no", "住址"]
     assert {"name", "phone", "id_card", "address"} <= set(PERSONAL_DETAIL_MARKERS)
+
+
+def test_features_of_repeats_waves_nearby_and_the_units_pace() -> None:
+    """X came in on day 0; Y repeats it on day 20 and Z on day 50; W, another matter of X's
+    category, came in on day 45 in the neighbouring cell B; V, of the same unit, had its
+    opinion 12 days after acceptance."""
+    history = history_of(
+        {"X": 0, "Y": 20, "Z": 50, "W": 45, "V": 30},
+        [("X", 1, "accepted"), ("X", 4, "site_visit"), ("X", 10, "refiled", None, "county", 1),
+         ("Y", 21, "accepted"), ("Y", 22, "closed", "resolved"),
+         ("V", 31, "accepted"), ("V", 43, "opinion_issued")],
+        known_until=100, repeats=[("Y", "X"), ("Z", "X")],
+        attributes={"W": {"cell_code": "B"}})
+    x, z = features_at(history, day(55)).loc[["X", "Z"]].to_dict("index").values()
+    assert (x["repeats_earlier"], x["repeated"], x["repeated_30d"]) == (0, 2, 1)
+    assert (z["repeats_earlier"], z["matter_returns"]) == (1, 1)  # X was refiled once
+    assert x["site_visit_after_days"] == 3 and x["days_allowed"] == 30
+    # Z itself and V in A, W in the neighbouring B
+    assert (z["cell_same_category_30d"], z["neighbour_same_category_30d"]) == (2, 1)
+    assert x["unit_days_to_opinion"] == pytest.approx(12.0)
+    before = features_at(history, day(19)).loc["X"]
+    assert (before["repeated"], before["repeated_30d"]) == (0, 0)
+
+
+def test_a_source_deadline_shortens_the_handling_period() -> None:
+    history = history_of({"H": 0}, [("H", 2, "accepted")], known_until=100)
+    cases = history.cases.assign(received_on=history.cases["received_on"].dt.date,
+                                 due_on=[day(15)])
+    timeline = replayed_timeline(cases, history.timeline.loc[
+        history.timeline["type"] != "received", ["case_id", "on", "type", "level", "parties",
+                                                "detail"]].assign(
+        on=lambda f: f["on"].dt.date), DeadlinePolicy())
+    hotline = History(cases=history.cases, timeline=timeline, screenings=history.screenings,
+                      cells=history.cells, neighbours=history.neighbours,
+                      known_until=history.known_until)
+    row = features_at(hotline, day(10)).loc["H"]
+    assert (row["days_allowed"], row["days_left"]) == (13, 5)

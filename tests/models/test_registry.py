@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 import pytest
 import skops.io
 from sklearn.pipeline import make_pipeline
@@ -24,9 +24,12 @@ def card(model_id: str, *, beats: bool) -> dict[str, object]:
             "horizon_days": 30, "as_of": "2025-10-30", "estimator": "hgb",
             "training_window": ["2025-05-01", "2025-09-30"], "data_fingerprint": "0" * 16,
             "fit": {"calibration_method": "sigmoid", "learned_examples": 2000,
-                    "learned_positives": 700, "calibration_examples": 900},
+                    "calibration_examples": 900, "keywords": ["赴省"],
+                    "outcomes": {"any": {"learned_positives": 700,
+                                         "calibration_positives": 300}}},
             "backtest": {"beats_baselines": beats, "origins": ["2025-09-30"],
-                         "summary": [{"method": "model", "precision_at_100": 0.5}]},
+                         "summary": [{"outcome": "any", "method": "model",
+                                      "precision_at_100": 0.5}]},
             "features": FEATURES}
 
 
@@ -34,7 +37,7 @@ def test_a_saved_model_scores_the_same_after_loading(fitted: Fitted, tmp_path: P
     registry.save_model(tmp_path, "m1", fitted.model, card("m1", beats=True))
     loaded, loaded_card = registry.load_model(tmp_path, "m1")
     features = features_at(fitted.history, day(200))
-    np.testing.assert_array_equal(risk_scores(loaded, features, threads=1),
+    pd.testing.assert_frame_equal(risk_scores(loaded, features, threads=1),
                                   risk_scores(fitted.model, features, threads=1))
     assert loaded_card["id"] == "m1"
     assert (tmp_path / "m1" / "model.skops").is_file()

@@ -21,18 +21,22 @@ from ..county import POLICY, TIMEZONE
 
 
 def test_the_state_after_each_event_is_derive_state_of_that_prefix(
-        county_history: History) -> None:
+        county: Engine, county_history: History) -> None:
     timeline = county_history.timeline
     cases = county_history.cases.set_index("case_id")
-    for case_id in cases.index[::97]:
+    with county.connect() as conn:
+        due = dict(conn.execute(text("SELECT case_id, (due_at AT TIME ZONE :tz)::date FROM cases"
+                                     " WHERE due_at IS NOT NULL"), {"tz": TIMEZONE}).all())
+    assert due, "the county gives some cases a source deadline"
+    for case_id in [*cases.index[::97], *list(due)[::41]]:
         rows = timeline.loc[timeline["case_id"] == case_id].sort_values("seq")
         facts = [EventFacts(r.on.date(), r.type, r.detail) for r in rows.iloc[1:].itertuples()]
         received = cases.loc[case_id, "received_on"].date()
         states = states_after_each_event(received, facts, is_complex=cases.loc[
-            case_id, "complex"], policy=POLICY)
+            case_id, "complex"], policy=POLICY.deadlines, due_on=due.get(case_id))
         for n, state in enumerate(states):
             assert state == derive_state(received, facts[:n], is_complex=cases.loc[
-                case_id, "complex"], policy=POLICY)
+                case_id, "complex"], policy=POLICY.deadlines, due_on=due.get(case_id))
             row = rows.iloc[n]
             assert bool(row["is_open"]) == state.is_open
             assert (pd.NaT if state.handle_by is None else pd.Timestamp(state.handle_by)
@@ -52,7 +56,7 @@ def test_features_from_the_database_as_of_a_day_equal_the_full_history_cut_there
 
 
 def test_neighbours_are_cells_that_share_a_border(conn: Connection, tiny_bundle) -> None:  # type: ignore[no-untyped-def]
-    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY.deadlines)
     pairs = set(map(tuple, cell_neighbours(conn).to_numpy()))
     assert {(CELL_AS, CELL_AN), (CELL_AN, CELL_AS), (CELL_AS, VILLAGE_B),
             (VILLAGE_B, CELL_AN)} <= pairs
@@ -66,7 +70,7 @@ def test_an_empty_database_says_to_import_first(conn: Connection) -> None:
 
 def test_the_history_carries_a_source_deadline_into_the_timeline(conn: Connection,
                                                                  tiny_bundle) -> None:  # type: ignore[no-untyped-def]
-    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY.deadlines)
     conn.execute(text("UPDATE cases SET due_at = '2025-03-20T18:00:00+08:00' "
                       "WHERE case_id = 'C1'"))
     history = load_history(conn, policy=POLICY, timezone=TIMEZONE)
@@ -86,7 +90,7 @@ def test_free_text_reaches_the_model_masked(conn: Connection, tiny_bundle) -> No
     extension = {"case_id": "C1", "at": "2025-03-20", "type": "extended",
                  "detail": "延期15日，身份证11010519491231002X"}
     write_csv(tiny_bundle / "case_events.csv", EVENT_HEADER, [*EVENTS, extension])
-    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY)
+    import_bundle(conn, tiny_bundle, timezone=TIMEZONE, policy=POLICY.deadlines)
 
     history = load_history(conn, policy=POLICY, timezone=TIMEZONE)
 

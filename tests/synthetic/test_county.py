@@ -31,7 +31,7 @@ from gridrisk.vocab import (
 )
 
 FILES = ("regions.geojson", "cells.geojson", "cases.csv", "case_events.csv", "screenings.csv",
-         "contacts.csv")
+         "contacts.csv", "known_repeats.csv")
 END_ON = date(2026, 10, 31)
 LEVEL_RANK = {level.value: rank for rank, level in enumerate(EventLevel)}
 
@@ -258,19 +258,21 @@ def test_case_files_follow_the_rules(cases: pd.DataFrame, events: pd.DataFrame) 
     """Replays every case file with the spec's state rules."""
     complex_ = cases.set_index("case_id")["complex"] == "true"
     unit = cases.set_index("case_id")["responsible_unit"]
+    due_at = cases.set_index("case_id")["due_at"]
     overdue = 0
     for case_id, case_file in events.groupby("case_id", sort=False):
         handling = (EventLevel.county if unit[case_id].startswith("县")
                     else EventLevel.township).value
         is_open, deadline, extended, opinion = True, None, False, False
+        source_due = pd.Timestamp(due_at[case_id][:10]) if due_at[case_id] else None
         for at, kind, level, parties, detail in case_file[
                 ["at", "type", "level", "parties", "detail"]].itertuples(index=False):
             day = pd.Timestamp(at[:10])
             assert (level != "") == (kind in LEVELLED_EVENTS), (case_id, kind)
             assert (parties != "") == (kind in (EventType.refiled, EventType.escalated))
             if kind == EventType.accepted:
-                deadline = day + pd.Timedelta(days=60 if complex_[case_id] else 30)
-                is_open, extended, opinion = True, False, False
+                deadline = source_due or day + pd.Timedelta(days=60 if complex_[case_id] else 30)
+                is_open, extended, opinion, source_due = True, False, False, None
             elif kind == EventType.not_accepted:
                 assert deadline is None and detail.startswith(("属于", "不属于", "涉嫌"))
                 is_open = False
