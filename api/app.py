@@ -24,6 +24,7 @@ from api.routers import (
     cases,
     cycles,
     health,
+    ogc,
     pages,
     regions,
     screenings,
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     problems.install(app)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     for router in (health.router, access.router, regions.router, cases.router,
-                   screenings.router, cycles.router, assignments.router, tiles.router):
+                   screenings.router, cycles.router, assignments.router, tiles.router,
+                   ogc.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)
