@@ -28,6 +28,7 @@ from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 from models.history import History
 
+from .access import ClientAs, clients_for
 from .conftest import rolled_back
 
 TIMEZONE = "Asia/Shanghai"
@@ -106,7 +107,20 @@ def inputs(cycle_data_dir: Path) -> CycleInputs:
 
 
 @pytest.fixture
-def county_client(county_conn: Connection, cycle_data_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=cycle_data_dir, model_threads=1)
-    with TestClient(create_app(settings, bind=county_conn)) as client:
-        yield client
+def county_client_as(county_conn: Connection, cycle_data_dir: Path) -> Iterator[ClientAs]:
+    """`county_client_as(role, *codes)`: the service on the county (in the test's
+    transaction), signed in as a new account of that role and scope (default: the county)."""
+    app = create_app(Settings(data_dir=cycle_data_dir, model_threads=1), bind=county_conn)
+    opened: list[TestClient] = []
+    client_as = clients_for(app, county_conn, opened)
+    top = county_conn.execute(text("SELECT code FROM regions WHERE parent_code IS NULL")
+                              ).scalar_one()
+    yield lambda role, *codes, **kw: client_as(role, *(codes or (top,)), **kw)
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def county_client(county_client_as: ClientAs) -> TestClient:
+    """A planner of the whole county: runs cycles and reads everything."""
+    return county_client_as("planner")

@@ -229,7 +229,7 @@ def sign_out(db: Db, caller: Caller, *, address: str | None) -> None:
 # -- the audit log -----------------------------------------------------------------------
 
 AUDIT = """INSERT INTO audit_log (actor, action, target, address, detail)
-    VALUES (:actor, :action, :target, :address, CAST(:detail AS jsonb))"""
+    VALUES (:actor, :action, :target, :address, CAST(:detail AS jsonb)) RETURNING id"""
 
 
 def audit(db: Db, *, actor: str, action: str, target: str | None, address: str | None,

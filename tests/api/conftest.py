@@ -14,15 +14,28 @@ from api.app import create_app
 from gridrisk.bundle.service import import_bundle
 from gridrisk.settings import Settings
 
-from ..bundle.conftest import write_tiny_bundle
+from ..access import ClientAs, clients_for
+from ..bundle.conftest import COUNTY, write_tiny_bundle
 from .pages_county import pages_county  # noqa: F401  (a fixture of the page tests)
 
 
 @pytest.fixture
-def client(conn: Connection, tmp_path: Path) -> Iterator[TestClient]:
+def client_as(conn: Connection, tmp_path: Path) -> Iterator[ClientAs]:
+    """`client_as(role, *codes)`: the service on the tiny bundle, signed in as a new account
+    of that role holding those regions or cells."""
     import_bundle(conn, write_tiny_bundle(tmp_path / "tiny"))
-    with TestClient(create_app(Settings(data_dir=tmp_path), bind=conn)) as test_client:
-        yield test_client
+    app = create_app(Settings(data_dir=tmp_path), bind=conn)
+    opened: list[TestClient] = []
+    yield clients_for(app, conn, opened)
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_as: ClientAs) -> TestClient:
+    """A supervisor of the whole tiny county: reads everything, registers and handles cases,
+    records screenings, decides assignments."""
+    return client_as("supervisor", COUNTY)
 
 
 def problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]

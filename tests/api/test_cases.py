@@ -23,8 +23,11 @@ def create(client: TestClient, **changes: object):  # type: ignore[no-untyped-de
 
 def append(client: TestClient, case_id: str, version: int | None = None, **event: object
            ):  # type: ignore[no-untyped-def]
-    headers = {"If-Match": f'"{version}"'} if version is not None else {}
-    return client.post(f"/cases/{case_id}/events", json=event, headers=headers)
+    """An event at `version`, or at the version the case has now."""
+    if version is None:
+        version = client.get(f"/cases/{case_id}").json()["version"]
+    return client.post(f"/cases/{case_id}/events", json=event,
+                       headers={"If-Match": f'"{version}"'})
 
 
 # -- creating ---------------------------------------------------------------------------------
@@ -231,6 +234,15 @@ def test_stale_version_is_a_412_and_nothing_is_written(client: TestClient) -> No
                   at="2026-10-03").json()["version"] == 3
 
 
+def test_a_change_without_if_match_is_a_428_and_nothing_is_written(client: TestClient
+                                                                   ) -> None:
+    create(client)
+    body = problem(client.post("/cases/N1/events", json={"type": "accepted",
+                                                         "at": "2026-10-02"}), 428)
+    assert "If-Match" in body["detail"]
+    assert client.get("/cases/N1/events").json()["events"] == []
+
+
 # -- retries ----------------------------------------------------------------------------------
 
 
@@ -256,7 +268,7 @@ def test_same_key_with_another_body_is_a_409(client: TestClient) -> None:
 
 def test_retried_event_is_appended_once(client: TestClient) -> None:
     create(client)
-    headers = {"Idempotency-Key": "evt-1"}
+    headers = {"Idempotency-Key": "evt-1", "If-Match": '"1"'}
     for _ in range(3):
         response = client.post("/cases/N1/events", json={"type": "accepted",
                                                          "at": "2026-10-02"}, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from ..access import ClientAs
 from .conftest import problem
 
 AS_OF = "2026-08-31"
@@ -34,8 +35,9 @@ def test_run_list_and_read_a_cycle(county_client: TestClient) -> None:
     assert below and all(c["township"] == top["township"] for c in below)
 
 
-def test_assignments_are_decided_and_closed_over_http(county_client: TestClient) -> None:
-    cycle = run_weekly(county_client)
+def test_assignments_are_decided_and_closed_over_http(county_client_as: ClientAs) -> None:
+    cycle = run_weekly(county_client_as("planner"))
+    county_client = county_client_as("supervisor")  # decides, and records outcomes
     proposed = county_client.get(f"/assignments?cycle={cycle['id']}&status=proposed").json()
     first, second = proposed[0], proposed[1]
     accepted = county_client.post(f"/assignments/{first['id']}/decision",
@@ -59,6 +61,13 @@ def test_assignments_are_decided_and_closed_over_http(county_client: TestClient)
     mine = county_client.get(f"/assignments?assignee={second['proposed_to']}"
                              f"&cycle={cycle['id']}").json()
     assert second["id"] in [a["id"] for a in mine]
+
+
+def test_a_cycle_from_the_api_is_the_cli_s(county_client: TestClient) -> None:
+    """POST /cycles once failed on every call (NoReferencedTableError in the cycle store)."""
+    response = county_client.post("/cycles", json={"cadence": "weekly", "engine": "local"})
+    assert response.status_code == 201, response.text
+    assert response.json()["engine"] == "local"
 
 
 def test_compare_and_refusals(county_client: TestClient) -> None:

@@ -20,15 +20,19 @@ from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.settings import Settings
 
-from ..bundle.conftest import write_tiny_bundle
+from ..access import bearer, grant
+from ..bundle.conftest import COUNTY, write_tiny_bundle
 from ..live import serving
 from .test_cases import NEW_CASE
 
 
 @contextmanager
-def live(engine: Engine, tmp_path: Path) -> Iterator[httpx.Client]:
+def live(engine: Engine, tmp_path: Path, role: str = "supervisor") -> Iterator[httpx.Client]:
+    """The service under uvicorn, and a client signed in as a new account of `role` holding
+    the whole tiny county (which the database must hold)."""
+    token = grant(engine, role, [COUNTY])
     with serving(create_app(Settings(data_dir=tmp_path), bind=engine)) as base, \
-            httpx.Client(base_url=base, timeout=30) as client:
+            httpx.Client(base_url=base, timeout=30, headers=bearer(token)) as client:
         yield client
 
 
@@ -103,6 +107,8 @@ def test_database_down_is_a_503_and_the_service_recovers_by_itself(tmp_path: Pat
         cluster.start()
         engine = create_engine(cluster.url, pool_pre_ping=True)
         upgrade_to_head(engine)
+        with engine.begin() as conn:
+            import_bundle(conn, write_tiny_bundle(tmp_path / "tiny"))
         with live(engine, tmp_path) as client:
             assert client.get("/health").json() == {"status": "ok", "database": "ok"}
 

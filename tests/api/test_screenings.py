@@ -106,14 +106,15 @@ def test_weekly_coverage_on_a_month_with_known_gaps(client: TestClient) -> None:
 def test_daily_periods_from_the_policy_file(conn: Connection, tmp_path: Path) -> None:
     from gridrisk.bundle.service import import_bundle
 
-    from ..bundle.conftest import write_tiny_bundle
+    from ..access import bearer, grant
+    from ..bundle.conftest import COUNTY, write_tiny_bundle
 
     import_bundle(conn, write_tiny_bundle(tmp_path / "tiny"))
     policy = tmp_path / "policy.toml"
     policy.write_text('[[screening.daily_periods]]\nname = "两会"\nstart = 2025-03-24\n'
                       "end = 2025-03-26\n", encoding="utf-8")
-    with TestClient(create_app(Settings(data_dir=tmp_path, policy_file=policy),
-                               bind=conn)) as client:
+    with TestClient(create_app(Settings(data_dir=tmp_path, policy_file=policy), bind=conn),
+                    headers=bearer(grant(conn, "supervisor", [COUNTY]))) as client:
         march(client)
         screen(client, CELL_AS, "2025-03-24")
         screen(client, CELL_AS, "2025-03-26")

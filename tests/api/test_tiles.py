@@ -38,7 +38,8 @@ def test_unknown_layers_are_404_and_bad_coordinates_422(client: TestClient) -> N
         {"field": "x", "reason": "8 is outside 0–7 at zoom 3"}]
     assert problem(client.get("/tiles/cells/23/0/0.mvt"), 422)["errors"][0]["field"] == (
         "path.z")
-    assert problem(client.get("/tiles/cells/1/0/-1.mvt"), 422)["errors"][0]["field"] == "y"
+    assert problem(client.get("/tiles/cells/1/0/-1.mvt"), 422)["errors"][0]["field"] == (
+        "path.y")
 
 
 def test_the_map_assets_are_served(client: TestClient) -> None:
