@@ -36,7 +36,7 @@ from gridrisk.vocab import COLLECTIVE_PARTIES, Cadence, labels
 Db = Session | Connection
 #: property type → the Python type its filter value is read as
 FILTER_TYPES = {"string": str, "integer": int, "boolean": bool}
-#: GeoJSON coordinates to 7 decimals: about a centimetre
+#: GeoJSON coordinates to 7 decimals (about a centimetre), without a "crs" member
 DECIMALS = 7
 
 
@@ -298,7 +298,7 @@ def features(db: Db, layer: Layer, query: FeatureQuery, *, scope: Scope, rules: 
     """One page of the layer's features in the scope, in feature id order."""
     where, params = _where(layer, scope, query)
     rows_sql = (f"SELECT f.fid, {_columns(layer)}, ST_AsGeoJSON({_geometry(query.crs)}, "
-                f"{DECIMALS}) AS geometry FROM ({layer.select}) f WHERE {where} ORDER BY f.fid")
+                f"{DECIMALS}, 0) AS geometry FROM ({layer.select}) f WHERE {where} ORDER BY f.fid")
     if not layer.derived:
         matched = db.execute(text(f"SELECT count(*) FROM ({layer.select}) f WHERE {where}"),
                              params).scalar_one()
@@ -317,7 +317,7 @@ def feature(db: Db, layer: Layer, fid: str, *, crs: str, scope: Scope, rules: Ca
     """One feature; NotFound when it does not exist or lies outside the scope."""
     where, params = _where(layer, scope)
     rows = [dict(r) for r in db.execute(text(
-        f"SELECT f.fid, {_columns(layer)}, ST_AsGeoJSON({_geometry(crs)}, {DECIMALS}) AS "
+        f"SELECT f.fid, {_columns(layer)}, ST_AsGeoJSON({_geometry(crs)}, {DECIMALS}, 0) AS "
         f"geometry FROM ({layer.select}) f WHERE f.fid = :fid AND {where}"),
         {**params, "fid": fid}).mappings()]
     if layer.derived:
