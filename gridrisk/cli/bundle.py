@@ -1,5 +1,6 @@
 """gridrisk import / export: bundles in and out."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,15 @@ from gridrisk.bundle.export import export_region
 from gridrisk.bundle.service import ImportReport, import_bundle
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.cli.user import cli_actor
+from gridrisk.gis.geopackage import export_region_gpkg
+from gridrisk.gis.layers import CaseRules
 from gridrisk.policy import load_policy
+
+
+class ExportFormat(StrEnum):
+    bundle = "bundle"
+    gpkg = "gpkg"
+
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
                "case_events": "办理记录", "screening_records": "排查记录"}
@@ -74,12 +83,20 @@ def show_rejects(rejects, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def export_command(
-    out: Annotated[Path, typer.Argument(help="folder, or a .zip file")],
+    out: Annotated[Path, typer.Argument(help="folder or .zip (bundle), .gpkg (gpkg)")],
     region: Annotated[str, typer.Option(help="code of the region to export")],
+    format_: Annotated[ExportFormat, typer.Option(
+        "--format", help="bundle: the import format (docs/bundle.md); gpkg: a GeoPackage of "
+        "regions, cells and cases as points for QGIS (docs/ogc.md)")] = ExportFormat.bundle,
 ) -> None:
-    """Export a region and everything under it as a bundle."""
+    """Export a region and everything under it as a bundle or a GeoPackage."""
+    config = settings()
     with engine().begin() as conn:
-        counts = export_region(conn, region, out, timezone=settings().timezone)
+        if format_ is ExportFormat.gpkg:
+            rules = CaseRules(load_policy(config.policy_file).deadlines, config.timezone)
+            counts = export_region_gpkg(conn, region, out, rules=rules, lang=config.lang)
+        else:
+            counts = export_region(conn, region, out, timezone=config.timezone)
         audit(conn, actor=cli_actor(), action="export", target=region, address=None,
-              detail={"out": str(out), **counts})
+              detail={"out": str(out), "format": format_.value, **counts})
     console.print(f"已导出到 {out}：" + "，".join(f"{k} {v}" for k, v in counts.items()))

@@ -84,7 +84,7 @@ def export_cycle_gpkg(conn: Connection, cycle_id: int, out: Path, *, lang: str =
 def _write(out: Path, frames: Mapping[str, gpd.GeoDataFrame], styles: Mapping[str, str],
            lang: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    scratch = out.with_name(f".{out.stem}.{os.getpid()}.partial{SUFFIX}")
     scratch.unlink(missing_ok=True)
     try:
         for name, frame in frames.items():
