@@ -25,6 +25,7 @@ from api.routers import (
     cycles,
     health,
     ogc,
+    open311,
     pages,
     regions,
     screenings,
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     for router in (health.router, access.router, regions.router, cases.router,
                    screenings.router, cycles.router, assignments.router, tiles.router,
-                   ogc.router):
+                   ogc.router, open311.router):
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)

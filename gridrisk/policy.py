@@ -113,6 +113,18 @@ class AccessPolicy:
 
 
 @dataclass(frozen=True)
+class Open311Policy:
+    lookups_per_address: int = 30
+    requests_per_address: int = 60
+    window_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        for name in ("lookups_per_address", "requests_per_address", "window_minutes"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(f"open311.{name}", "must be at least 1")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
@@ -120,6 +132,7 @@ class Policy:
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     cycles: CyclePolicy = field(default_factory=CyclePolicy)
     access: AccessPolicy = field(default_factory=AccessPolicy)
+    open311: Open311Policy = field(default_factory=Open311Policy)
 
 
 Section = TypeVar("Section")

@@ -239,6 +239,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                     "cold_99": "冷点（99%置信度）"},
         "trend": {"new": "新出现", "persistent": "持续", "intensifying": "加剧",
                   "diminishing": "减弱", "sporadic": "零星", "": ""},
+        "open311": {"awaiting": "已登记，待受理", "handling": "已受理，正在办理",
+                    "closed": "已办结", "next_accept": "受理期限", "next_handle": "办理期限",
+                    "notice": "请妥善保管回执码，凭事项编号和回执码查询办理进度"},
     },
     "en": {
         "category": {
@@ -287,6 +290,11 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                     "cold_99": "Cold spot (99% confidence)"},
         "trend": {"new": "New", "persistent": "Persistent", "intensifying": "Intensifying",
                   "diminishing": "Diminishing", "sporadic": "Sporadic", "": ""},
+        "open311": {"awaiting": "Received, awaiting acceptance",
+                    "handling": "Accepted, being handled", "closed": "Closed",
+                    "next_accept": "to be accepted by", "next_handle": "to be handled by",
+                    "notice": "Keep the receipt token: with the request id it shows where "
+                              "the request stands"},
     },
 }
 LANGS = tuple(LABELS)

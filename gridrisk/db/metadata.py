@@ -6,6 +6,7 @@ from gridrisk.cases.tables import Case, CaseEvent
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.db.base import Base
 from gridrisk.idempotency.tables import IdempotentWrite
+from gridrisk.open311.tables import CaseReceipt
 from gridrisk.regions.tables import Cell, Region
 from gridrisk.screening.tables import ScreeningRecord
 
