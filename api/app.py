@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine
 
 from api import problems
 from api.guards import Guard
-from api.openapi import problem_media_types
+from api.openapi import document_actions, problem_media_types
 from api.routers import (
     access,
     assignments,
@@ -66,9 +66,10 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.state.policy = load_policy(settings.policy_file)
     problems.install(app)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
-    for router in (health.router, access.router, regions.router, cases.router,
-                   screenings.router, cycles.router, assignments.router, tiles.router,
-                   ogc.router, open311.router):
+    routers = [health.router, access.router, regions.router, cases.router, screenings.router,
+               cycles.router, assignments.router, tiles.router, ogc.router, open311.router]
+    document_actions(routers)
+    for router in routers:
         app.include_router(router)
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS_DIR), name="map-assets")
     app.include_router(pages.router)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Path, Request
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -211,11 +212,21 @@ MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+def required_action(route: APIRoute) -> Action | None:
+    """The action a route's `permit` asks for (None: any signed-in caller, or public)."""
+    for dependency in route.dependant.dependencies:
+        action = getattr(dependency.call, "action", None)
+        if action is not None:
+            return action  # type: ignore[no-any-return]
+    return None
+
+
 @cache
 def permit(action: Action) -> Any:
     """`Depends(...)` giving the signed-in caller, refusing a role that may not `action`."""
     def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         return permitting(action, caller)
+    check.action = action  # type: ignore[attr-defined]  # what the route needs, for docs/tests
     return Depends(check)
 
 
@@ -224,4 +235,5 @@ def permit_async(action: Action) -> Any:
     """`permit` for routes served on the event loop."""
     async def check(caller: Annotated[Caller, Depends(current_caller_async)]) -> Caller:
         return permitting(action, caller)
+    check.action = action  # type: ignore[attr-defined]
     return Depends(check)

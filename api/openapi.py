@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
+from api.deps import required_action
 from api.problems import MEDIA_TYPE, Problem
+from gridrisk.access.roles import ROLE_ACTIONS
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 SHARED = {
@@ -19,6 +22,25 @@ SHARED = {
     "503": "the database cannot be reached; Retry-After says when to try again",
 }
 BODY_TOO_LARGE = "the body is larger than the service reads (GRIDRISK_MAX_BODY_BYTES)"
+BODY_UNREADABLE = "the body cannot be read as JSON (it is not UTF-8)"
+
+
+#: the operation's extension naming the action its caller's role must permit
+ACTION_KEY = "x-required-action"
+
+
+def document_actions(routers: list[APIRouter]) -> None:
+    """Each operation names the action it needs and the roles that have it (from the one
+    role table, gridrisk.access.roles)."""
+    for router in routers:
+        for route in router.routes:
+            action = required_action(route) if isinstance(route, APIRoute) else None
+            if action is None:
+                continue
+            roles = [role.value for role, actions in ROLE_ACTIONS.items() if action in actions]
+            route.openapi_extra = {**(route.openapi_extra or {}), ACTION_KEY: action.value}
+            route.description = (route.description or "").rstrip() + (
+                f"\n\nNeeds `{action.value}`: {', '.join(roles)}.")
 
 
 def problem_media_types(app: FastAPI) -> None:
@@ -51,6 +73,7 @@ def _document_problems(operation: dict[str, Any]) -> None:
         shared.pop("401")
         shared.pop("403")
     if "requestBody" in operation:
+        shared["400"] = BODY_UNREADABLE
         shared["413"] = BODY_TOO_LARGE
     for status, description in shared.items():
         responses.setdefault(status, {"description": description})

@@ -83,11 +83,24 @@ def status_problem(status: int, detail: str) -> dict[str, Any]:
 
 
 def http_problem(request: Request, exc: Exception) -> JSONResponse:
-    """Starlette's own refusals (no such route, method not allowed, a body too large) in the
-    same shape."""
+    """Starlette's own refusals (no such route, method not allowed, a body that is not
+    UTF-8 or too large) in the same shape. A 405 lists every method of the path (Starlette
+    names only those of the first route it tried)."""
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = _methods(request.app, request.url.path)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
     return JSONResponse(status_problem(exc.status_code, str(exc.detail)), exc.status_code,
-                        headers=exc.headers, media_type=MEDIA_TYPE)
+                        headers=headers, media_type=MEDIA_TYPE)
+
+
+def _methods(app: FastAPI, path: str) -> list[str]:
+    for template, operations in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            return sorted(method.upper() for method in operations)
+    return []
 
 
 def log_unexpected(method: str, path: str, exc: BaseException) -> None:

@@ -28,7 +28,7 @@ from gridrisk.settings import Settings
 from gridrisk.synthetic import generate_bundle
 from models.history import History
 
-from .access import ClientAs, clients_for
+from .accounts import ClientAs, clients_for
 from .conftest import rolled_back
 
 TIMEZONE = "Asia/Shanghai"

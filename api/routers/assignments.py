@@ -38,7 +38,7 @@ def list_assignments(
                                     scope=caller.scope)
 
 
-@router.get("/{assignment_id}", summary="分派", responses=PROBLEMS)
+@router.get("/{assignment_id}", summary="分派", responses={404: PROBLEMS[404]})
 def get_assignment(assignment_id: Id, db: Db, settings: SettingsDep, caller: Readers
                    ) -> AssignmentOut:
     return service.get_assignment(db, assignment_id, timezone=settings.timezone,

@@ -18,6 +18,7 @@ PROBLEMS = {404: {"description": "no such case in the caller's scope"},
             412: {"description": "If-Match names a version that is no longer current"},
             422: {"description": "invalid input or refused by the case workflow"}}
 CREATED = {409: PROBLEMS[409], 422: PROBLEMS[422]}
+READ = {404: PROBLEMS[404]}
 APPENDED = {**PROBLEMS, 428: {"description": "If-Match is missing: send the version you read"}}
 Readers = Annotated[Caller, permit(Action.read_cases)]
 
@@ -58,7 +59,7 @@ def list_cases(
         responsible_unit=responsible_unit, limit=limit, offset=offset, scope=caller.scope)
 
 
-@router.get("/{case_id}", summary="信访事项及其状态", responses=PROBLEMS)
+@router.get("/{case_id}", summary="信访事项及其状态", responses=READ)
 def get_case(case_id: str, db: Db, settings: SettingsDep, policy: Policy,
              response: Response, caller: Readers) -> CaseOut:
     case = service.get_case(db, case_id, policy=policy, timezone=settings.timezone,
@@ -67,7 +68,7 @@ def get_case(case_id: str, db: Db, settings: SettingsDep, policy: Policy,
     return case
 
 
-@router.get("/{case_id}/events", summary="办理记录（卷宗）", responses=PROBLEMS)
+@router.get("/{case_id}/events", summary="办理记录（卷宗）", responses=READ)
 def get_case_file(case_id: str, db: Db, caller: Readers) -> CaseFileOut:
     return service.get_case_file(db, case_id, scope=caller.scope)
 
@@ -75,8 +76,8 @@ def get_case_file(case_id: str, db: Db, caller: Readers) -> CaseFileOut:
 @router.post("/{case_id}/events", status_code=201, summary="追加办理记录",
              responses=APPENDED, response_model=CaseOut)
 def append_event(case_id: str, body: CaseEventIn, request: Request, db: Db,
-                 settings: SettingsDep, policy: Policy, version: IfMatch,
-                 key: IdempotencyKey, caller: Annotated[Caller, permit(Action.append_event)]
+                 caller: Annotated[Caller, permit(Action.append_event)],
+                 settings: SettingsDep, policy: Policy, version: IfMatch, key: IdempotencyKey
                  ) -> CaseOut | Response:
     def write() -> CaseOut:
         case = service.append_event(db, case_id, body, expected=version, policy=policy,

@@ -52,7 +52,7 @@ _READ_WORK = {Action.read_cases, Action.read_screenings, Action.read_cycles,
               Action.read_assignments}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.worker: frozenset({Action.read_cells, Action.read_screenings,
+    Role.worker: frozenset({Action.read_cells, Action.read_cases, Action.read_screenings,
                             Action.record_screening, Action.read_cycles,
                             Action.read_assignments, Action.record_outcome,
                             Action.read_tiles}),

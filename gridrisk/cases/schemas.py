@@ -42,11 +42,11 @@ def plausible_day(value: date) -> date:
 
 
 def plausible_time(value: datetime) -> datetime:
-    """A time between EARLIEST_DAY and a day from now (a phone's clock may run ahead)."""
+    """A time between EARLIEST_DAY and a day from now (a phone's clock may run ahead); its
+    own day is checked first, so that 0001-01-01T00:00+14:00 is refused, not converted."""
+    plausible_day(value.date())
     if value.tzinfo is not None:
         plausible_day(value.astimezone(UTC))
-    else:
-        plausible_day(value.date())
     return value
 
 

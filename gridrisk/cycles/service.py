@@ -235,7 +235,9 @@ def _open_cases(db: Db, history: History, cells: gpd.GeoDataFrame, as_of: date,
         {"ids": features.index.tolist()}).all())
     to_deadline = (features["days_left"] - features["days_overdue"]).astype(int)
     frame = features.assign(
-        cell_code=facts["cell_code"], responsible_unit_name=facts["responsible_unit"],
+        cell_code=facts["cell_code"],
+        # a case registered without its unit (the API allows it) is on the worklist with none
+        responsible_unit_name=facts["responsible_unit"].fillna(""),
         township_code=facts["cell_code"].map(cells["township_code"]).fillna(""),
         overdue=features["days_overdue"] > 0,
         due_soon=(to_deadline >= 0) & (to_deadline <= policy.due_soon_days),

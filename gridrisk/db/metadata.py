@@ -12,4 +12,4 @@ from gridrisk.screening.tables import ScreeningRecord
 
 metadata = Base.metadata
 TABLES = (Region, Cell, Case, CaseEvent, ScreeningRecord, ImportRun, IdempotentWrite, Cycle,
-          CycleCell, CycleCase, Assignment, User, UserScope, Token, AuditEntry)
+          CycleCell, CycleCase, Assignment, User, UserScope, Token, AuditEntry, CaseReceipt)

@@ -128,7 +128,7 @@ class AsyncDatabase:
                 async with pool.acquire(timeout=ASYNC_CONNECT_TIMEOUT) as conn, \
                         conn.transaction():
                     return await write(AsyncpgExecutor(conn), arg)
-            except (*_DROPPED, asyncpg.InterfaceError) as exc:
+            except (*_DROPPED, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
                 if not _dropped(exc):
                     raise
                 if self._pool is not None:  # the others are likely gone as well
@@ -157,8 +157,11 @@ class AsyncDatabase:
 
 def _dropped(exc: Exception) -> bool:
     """asyncpg says "connection is closed" (an InterfaceError) when it found out before
-    sending; its other InterfaceErrors are the caller's mistakes."""
-    return isinstance(exc, _DROPPED) or "connection is closed" in str(exc)
+    sending, and "another operation is in progress" (an InternalClientError or an
+    InterfaceError) for a connection left mid-statement when the server went away (seen
+    during a PostgreSQL restart); its other InterfaceErrors are the caller's mistakes."""
+    return isinstance(exc, (*_DROPPED, asyncpg.InternalClientError)) or any(
+        sign in str(exc) for sign in ("connection is closed", "another operation is in progress"))
 
 
 async def _rollback_if_open(conn: asyncpg.Connection) -> None:

@@ -14,7 +14,7 @@ from api.app import create_app
 from gridrisk.bundle.service import import_bundle
 from gridrisk.settings import Settings
 
-from ..access import ClientAs, clients_for
+from ..accounts import ClientAs, clients_for
 from ..bundle.conftest import COUNTY, write_tiny_bundle
 from .pages_county import pages_county  # noqa: F401  (a fixture of the page tests)
 

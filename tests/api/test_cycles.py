@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from ..access import ClientAs
+from ..accounts import ClientAs
 from .conftest import problem
 
 AS_OF = "2026-08-31"

@@ -20,7 +20,7 @@ from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.settings import Settings
 
-from ..access import bearer, grant
+from ..accounts import bearer, grant
 from ..bundle.conftest import COUNTY, write_tiny_bundle
 from ..live import serving
 from .test_cases import NEW_CASE

@@ -21,7 +21,7 @@ from gridrisk.cases.service import list_cases
 from gridrisk.cycles.service import CycleInputs, run_cycle
 from gridrisk.settings import Settings
 
-from ..access import bearer, grant
+from ..accounts import bearer, grant
 from ..conftest import rolled_back
 from ..county import POLICY, TIMEZONE
 from ..live import serving
@@ -93,7 +93,8 @@ found = {}
 for name in names:
     frame = pyogrio.read_dataframe(source, layer=name, PAGE_SIZE=page_size)
     found[name] = {"n": len(frame), "columns": list(frame.columns),
-                   "crs": frame.crs.to_string() if frame.crs else None, "valid": bool(frame.is_valid.all()),
+                   "crs": frame.crs.to_string() if frame.crs else None,
+                   "valid": bool(frame.is_valid.all()),
                    "values": {c: frame[c].astype(str).tolist() for c in ("code", "n_open")
                               if c in frame}}
 print(json.dumps(found))

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 
 from gridrisk.vocab import Category
 
-from ..access import ClientAs
+from ..accounts import ClientAs
 from ..bundle.conftest import CELL_AS, COUNTY, VILLAGE_B
 
 #: what GeoReport v2 lists for a service request (GET /requests/{id})

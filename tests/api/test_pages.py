@@ -20,7 +20,7 @@ from gridrisk.cycles.assignments import decide, list_assignments
 from gridrisk.cycles.schemas import AssignmentDecision
 from gridrisk.cycles.service import cycle_cells, worklist
 
-from ..access import FormClient, grant, sign_in
+from ..accounts import FormClient, grant, sign_in
 from .pages_county import PagesCounty
 
 

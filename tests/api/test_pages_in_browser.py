@@ -21,6 +21,7 @@ from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
 from gridrisk.cycles.service import cycle_cells
 
+from ..accounts import account, sign_in_page
 from ..browser import SCREENSHOTS, Tab
 from ..live import serving
 from .pages_county import PagesCounty
@@ -37,6 +38,22 @@ SEND_TIMEOUT_MS = 25_000
 def server(pages_county: PagesCounty) -> Iterator[str]:
     with serving(create_app(pages_county.settings(), bind=pages_county.engine)) as base:
         yield base
+
+
+@pytest.fixture
+def supervisor(tab: Tab, server: str, pages_county: PagesCounty) -> Tab:
+    """The tab signed in as a supervisor of the whole county."""
+    sign_in_page(tab.page, server, account(pages_county.engine, "supervisor",
+                                           [pages_county.region_code], "browser-supervisor"))
+    return tab
+
+
+def as_worker(tab: Tab, server: str, county: PagesCounty, worker: str) -> None:
+    """Signed in as the grid worker, holding the cells they screened."""
+    with county.engine.connect() as conn:
+        cells = conn.execute(text("SELECT DISTINCT cell_code FROM screening_records"
+                                  " WHERE worker = :w"), {"w": worker}).scalars().all()
+    sign_in_page(tab.page, server, account(county.engine, "worker", cells, worker))
 
 
 def proposals(county: PagesCounty) -> list[AssignmentOut]:
@@ -70,8 +87,8 @@ def shot(page: Page, name: str) -> None:
 
 
 def test_the_overview_shows_the_map_the_top_cells_and_the_overdue_cases(
-        tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    page = tab.page
+        supervisor: Tab, server: str, pages_county: PagesCounty) -> None:
+    page = supervisor.page
     page.goto(server + "/")
     with pages_county.engine.connect() as conn:
         name = conn.execute(text("SELECT name FROM regions WHERE code = :c"),
@@ -85,12 +102,12 @@ def test_the_overview_shows_the_map_the_top_cells_and_the_overdue_cases(
     expect(frame.locator(".gridrisk-legend")).to_contain_text("预计升级数")
     page.wait_for_load_state("networkidle")
     shot(page, "overview")
-    tab.assert_offline()
+    supervisor.assert_offline()
 
 
-def test_clicking_a_cell_on_the_map_opens_its_worklist(tab: Tab, server: str,
+def test_clicking_a_cell_on_the_map_opens_its_worklist(supervisor: Tab, server: str,
                                                        pages_county: PagesCounty) -> None:
-    page = tab.page
+    page = supervisor.page
     with pages_county.engine.connect() as conn:
         top = cycle_cells(conn, pages_county.cycle_id, limit=1)[0]
         lon, lat = conn.execute(text(
@@ -130,12 +147,12 @@ def test_clicking_a_cell_on_the_map_opens_its_worklist(tab: Tab, server: str,
     expect(page.locator("h1")).to_contain_text(f"{top.cell_name} 工作清单")
     expect(page.locator("#worklist tbody tr").first).to_contain_text("%")
     shot(page, "cell")
-    tab.assert_offline()
+    supervisor.assert_offline()
 
 
-def test_accepting_an_assignment_persists(tab: Tab, server: str,
+def test_accepting_an_assignment_persists(supervisor: Tab, server: str,
                                           pages_county: PagesCounty) -> None:
-    page = tab.page
+    page = supervisor.page
     chosen = proposals(pages_county)[0]
     page.goto(f"{server}/pages/cycles/{chosen.cycle_id}/cells/{chosen.cell_code}")
     row = page.locator(f"#a{chosen.id}")
@@ -149,12 +166,12 @@ def test_accepting_an_assignment_persists(tab: Tab, server: str,
     assert tuple(stored) == ("accepted", chosen.proposed_to)
     page.reload()  # and it is still accepted when read again
     expect(page.locator(f"#a{chosen.id} .status")).to_contain_text("已接受")
-    tab.assert_offline()
+    supervisor.assert_offline()
 
 
-def test_the_case_page_shows_its_file_and_appends_an_event(tab: Tab, server: str,
+def test_the_case_page_shows_its_file_and_appends_an_event(supervisor: Tab, server: str,
                                                            pages_county: PagesCounty) -> None:
-    page = tab.page
+    page = supervisor.page
     with pages_county.engine.connect() as conn:
         case_id = conn.execute(text(
             "SELECT k.case_id FROM cycle_cases k WHERE k.cycle_id = :id AND NOT EXISTS ("
@@ -175,13 +192,14 @@ def test_the_case_page_shows_its_file_and_appends_an_event(tab: Tab, server: str
     expect(page.locator("#timeline")).to_contain_text("浏览器测试：实地走访")
     expect(page.locator("#timeline li")).to_have_count(before + 1)
     shot(page, "case")
-    tab.assert_offline()
+    supervisor.assert_offline()
 
 
-def open_phone_page(tab: Tab, server: str, worker: str) -> Page:
+def open_phone_page(tab: Tab, server: str, worker: str, county: PagesCounty) -> Page:
     page = tab.page
     page.set_viewport_size(PHONE)
-    page.goto(f"{server}/pages/worker?worker={worker}")
+    as_worker(tab, server, county, worker)
+    page.goto(f"{server}/pages/worker")
     expect(page.locator(".cell-card").first).to_be_visible()
     expect(page.locator("#queue-status")).to_have_text("全部已发送")
     return page
@@ -190,7 +208,7 @@ def open_phone_page(tab: Tab, server: str, worker: str) -> Page:
 def test_the_phone_page_logs_nothing_found_in_two_taps(tab: Tab, server: str,
                                                        pages_county: PagesCounty) -> None:
     worker = a_worker(pages_county)
-    page = open_phone_page(tab, server, worker)
+    page = open_phone_page(tab, server, worker, pages_county)
     started = datetime.now(UTC)
     card = page.locator(".cell-card").first
     code = card.get_attribute("data-cell")
@@ -215,7 +233,7 @@ def test_the_phone_page_logs_nothing_found_in_two_taps(tab: Tab, server: str,
 
 def test_a_record_made_offline_is_sent_once_when_the_connection_returns(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    page = open_phone_page(tab, server, a_worker(pages_county))
+    page = open_phone_page(tab, server, a_worker(pages_county), pages_county)
     context = page.context
     context.set_offline(True)
     card = page.locator(".cell-card").first
@@ -247,7 +265,7 @@ def test_a_record_made_offline_is_sent_once_when_the_connection_returns(
 
 def test_the_phone_page_opens_with_no_connection_once_visited(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    page = open_phone_page(tab, server, a_worker(pages_county))
+    page = open_phone_page(tab, server, a_worker(pages_county), pages_county)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # the first visit came before the service worker: this one goes through it
     page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -270,7 +288,7 @@ def test_the_phone_page_opens_with_no_connection_once_visited(
 
 def test_a_dispute_is_logged_with_a_position_tapped_on_the_map(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    page = open_phone_page(tab, server, a_worker(pages_county))
+    page = open_phone_page(tab, server, a_worker(pages_county), pages_county)
     card = page.locator(".cell-card").last
     code = card.get_attribute("data-cell")
     card.locator(".cell-pick").click()
@@ -305,8 +323,8 @@ def test_a_dispute_is_logged_with_a_position_tapped_on_the_map(
     tab.assert_offline()
 
 
-def test_the_pages_speak_english(tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    page = tab.page
+def test_the_pages_speak_english(supervisor: Tab, server: str, pages_county: PagesCounty) -> None:
+    page = supervisor.page
     page.goto(f"{server}/?lang=en")
     expect(page.locator("h2").first).to_have_text("Risk map")
     expect(page.frame_locator("#cycle-map").locator(".gridrisk-legend")).to_contain_text(
@@ -314,18 +332,20 @@ def test_the_pages_speak_english(tab: Tab, server: str, pages_county: PagesCount
     page.get_by_role("link", name="中文").click()
     expect(page.locator("h2").first).to_have_text("风险地图")
     page.set_viewport_size(PHONE)
-    page.goto(f"{server}/pages/worker?worker={a_worker(pages_county)}&lang=en")
+    supervisor.page.context.clear_cookies()
+    as_worker(supervisor, server, pages_county, a_worker(pages_county))
+    page.goto(f"{server}/pages/worker?lang=en")
     expect(page.locator(".cell-card").first).to_be_visible()
     assert json.loads(page.locator("#worker-config").text_content() or "{}")["lang"] == "en"
     page.locator(".cell-pick").first.click()
     expect(page.get_by_role("button", name="Nothing found").first).to_be_visible()
-    tab.assert_offline()
+    supervisor.assert_offline()
 
 
 def test_a_refused_record_leaves_the_queue_with_the_servers_reason(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
     worker = a_worker(pages_county)
-    page = open_phone_page(tab, server, worker)
+    page = open_phone_page(tab, server, worker, pages_county)
     bad = {"record_id": "pages-test-refused", "screened_at": "2026-09-01T09:00:00+08:00",
            "worker": worker, "cell_code": "no-such-cell", "found": False}
     page.evaluate("([key, record]) => localStorage.setItem(key, JSON.stringify([record]))",

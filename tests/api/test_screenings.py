@@ -106,7 +106,7 @@ def test_weekly_coverage_on_a_month_with_known_gaps(client: TestClient) -> None:
 def test_daily_periods_from_the_policy_file(conn: Connection, tmp_path: Path) -> None:
     from gridrisk.bundle.service import import_bundle
 
-    from ..access import bearer, grant
+    from ..accounts import bearer, grant
     from ..bundle.conftest import COUNTY, write_tiny_bundle
 
     import_bundle(conn, write_tiny_bundle(tmp_path / "tiny"))

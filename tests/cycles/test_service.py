@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
+from gridrisk.cases.schemas import CaseIn
+from gridrisk.cases.service import open_case
 from gridrisk.cycles.assignments import decide, get_assignment, list_assignments, record_outcome
 from gridrisk.cycles.engines import cell_totals
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome
@@ -22,6 +24,9 @@ from gridrisk.cycles.service import (
     worklist,
 )
 from gridrisk.errors import Conflict, InvalidInput, NotFound
+from gridrisk.policy import DeadlinePolicy
+
+from ..county import TIMEZONE
 
 AS_OF = date(2026, 8, 31)  # a Monday, a month after the model's training data ends
 
@@ -191,3 +196,17 @@ def test_proposals_respect_capacity_and_move_through_decisions(
     township = proposed["cell_code"].iloc[0][:9] + "000"
     here = list_assignments(county_conn, cycle_id=cycle.id, region_code=township)
     assert len(here) == (proposed["cell_code"].str[:9] == township[:9]).sum() > 0
+
+
+def test_a_case_registered_without_its_unit_does_not_break_the_cycle(
+        county_conn: Connection, inputs: CycleInputs) -> None:
+    """The API takes a case without a responsible unit; the next cycle once failed on it."""
+    cell = county_conn.execute(text("SELECT code FROM cells ORDER BY code LIMIT 1")).scalar_one()
+    open_case(county_conn, CaseIn(case_id="NO-UNIT", received_on=AS_OF - timedelta(days=3),
+                                  channel="visit", category="other", parties=1,
+                                  cell_code=cell), policy=DeadlinePolicy(), timezone=TIMEZONE)
+    cycle = run_cycle(county_conn, inputs, cadence="weekly", as_of=AS_OF)
+    unit = county_conn.execute(text("SELECT responsible_unit FROM cycle_cases WHERE"
+                                    " cycle_id = :id AND case_id = 'NO-UNIT'"),
+                               {"id": cycle.id}).scalar_one()
+    assert unit == ""

@@ -9,7 +9,8 @@ from itertools import count
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine
+from playwright.sync_api import Page
+from sqlalchemy import Connection, Engine, text
 
 from gridrisk.access.service import add_user, issue_token
 from gridrisk.vocab import Role, TokenKind
@@ -65,3 +66,22 @@ class FormClient(TestClient):
         if isinstance(data, dict) and "csrf" not in data:
             data = {**data, "csrf": self.cookies.get("gridrisk_csrf", "")}
         return super().post(url, *args, data=data, **kwargs)
+
+
+def account(engine: Engine, role: Role | str, codes: Iterable[str], name: str) -> str:
+    """The account `name` in a committed database, made the first time it is asked for; its
+    name."""
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first():
+            return name
+        add_user(conn, name, role=Role(role), codes=list(codes), password=PASSWORD)
+    return name
+
+
+def sign_in_page(page: Page, server: str, name: str, password: str = PASSWORD) -> None:
+    """Sign in through the form in the browser; the page lands where sign-in sends it."""
+    page.goto(f"{server}/sign-in")
+    page.locator("input[name=name]").fill(name)
+    page.locator("input[name=password]").fill(password)
+    page.locator("#sign-in button[type=submit]").click()
+    page.wait_for_load_state()
