@@ -56,7 +56,11 @@ class RequestIn(BaseModel):
     """A GeoReport v2 request: a category, a place (lat and long, or address_id: a cell or
     village code) and a description."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"service_code": "environment", "lat": 34.02, "long": 114.03,
+         "description": "河道有异味", "address_string": "东湖村南"},
+        {"service_code": "wages_labour", "address_id": "41100000120101",
+         "description": "工地拖欠工资"}]})
 
     service_code: Category
     lat: float | None = Field(None, ge=-90, le=90)
