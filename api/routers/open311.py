@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ValidationError
 
 from api.deps import (
@@ -25,7 +26,6 @@ from api.deps import (
     SettingsDep,
     audit,
     client_address,
-    current_caller,
     permit,
     permitting,
 )
@@ -48,6 +48,8 @@ GEOREPORT = {"description": "a GeoReport v2 answer (JSON array or XML)",
 UNKNOWN = {404: {**GEOREPORT, "description": "no request with that id and token: an "
                  "unknown id, an unknown token and another case's token answer alike"},
            429: {**GEOREPORT, "description": "too many lookups from this address"}}
+SIGNED = {401: {**GEOREPORT, "description": "no live API token"},
+          403: {**GEOREPORT, "description": "the caller's role may not do this"}}
 
 
 def _xml(root: str, item: str, rows: Sequence[dict[str, Any]]) -> bytes:
@@ -93,16 +95,30 @@ def _georeport(fmt: str, answer: Callable[[], Response]) -> Response:
         return _error(fmt, exc)
 
 
+def _caller(db: Db, credentials: HTTPAuthorizationCredentials | None, api_key: str | None
+            ) -> Caller:
+    """The signed-in caller by a Bearer token or GeoReport's api_key (an API token)."""
+    token = credentials.credentials if credentials else api_key
+    caller = access.find_caller(db, token) if token else None
+    if caller is None:
+        raise NotSignedIn("send an API token as Authorization: Bearer TOKEN, or as api_key")
+    return caller
+
+
 @router.get("/open311/v2/services.{fmt}", summary="Open311：服务类别（事项类别）",
-            response_class=Response, responses={200: GEOREPORT})
-def services(fmt: Format, settings: SettingsDep,
-             caller: Annotated[Caller, Depends(current_caller)]) -> Response:
-    return _answer(fmt, "services", "service", service.services(settings.lang))
+            response_class=Response, responses={200: GEOREPORT, **SIGNED})
+def services(fmt: Format, db: Db, settings: SettingsDep, credentials: Bearer,
+             api_key: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+    """For partner systems filing requests: any signed-in caller."""
+    def listed() -> Response:
+        _caller(db, credentials, api_key)
+        return _answer(fmt, "services", "service", service.services(settings.lang))
+    return _georeport(fmt, listed)
 
 
 @router.get("/open311/v2/requests/{service_request_id}.{fmt}",
             summary="Open311：凭回执码查询办理进度（公开）", response_class=Response,
-            responses={200: GEOREPORT, **UNKNOWN}, openapi_extra={"security": []})
+            responses={200: GEOREPORT, **UNKNOWN})
 def request_status(service_request_id: RequestId, fmt: Format, token: Token,
                    request: Request, db: Db, settings: SettingsDep, policy: Policy
                    ) -> Response:
@@ -124,8 +140,10 @@ async def georeport_form(request: Request) -> dict[str, str]:
 
 @router.post("/open311/v2/requests.{fmt}", status_code=201,
              summary="Open311：提交诉求（登记为待受理的信访事项）", response_class=Response,
-             responses={201: GEOREPORT, 400: GEOREPORT, 401: GEOREPORT, 403: GEOREPORT,
-                        429: GEOREPORT},
+             responses={201: GEOREPORT, 400: {**GEOREPORT, "description": "a field is "
+                                                   "missing or wrong: the error names it"},
+                        **SIGNED, 429: {**GEOREPORT, "description": "too many requests "
+                                        "from this address"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": {
                      **RequestIn.model_json_schema(),
@@ -139,11 +157,7 @@ def file_request(fmt: Format, request: Request, db: Db, settings: SettingsDep,
     handler or supervisor: it lands as a received case (channel online) in their scope,
     awaiting acceptance, and the answer carries its receipt token for the complainant."""
     def filed() -> Response:
-        token = credentials.credentials if credentials else form.pop("api_key", "")
-        caller = access.find_caller(db, token) if token else None
-        if caller is None:
-            raise NotSignedIn("send an API token as Authorization: Bearer TOKEN or api_key")
-        permitting(Action.open_case, caller)
+        caller = permitting(Action.open_case, _caller(db, credentials, form.pop("api_key", None)))
         try:
             body = RequestIn.model_validate({k: v for k, v in form.items() if v != ""})
         except ValidationError as exc:
