@@ -71,3 +71,13 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 
 def may(role: Role | str, action: Action) -> bool:
     return action in ROLE_ACTIONS[Role(role)]
+
+
+def role_table() -> str:
+    """ROLE_ACTIONS as the Markdown table docs/access.md carries (a test keeps them equal)."""
+    rows = ["| action | what | " + " | ".join(role.value for role in Role) + " |",
+            "|---|---|" + "---|" * len(Role)]
+    for action in Action:
+        marks = " | ".join("✓" if action in ROLE_ACTIONS[role] else "—" for role in Role)
+        rows.append(f"| `{action.value}` | {DOES[action]} | {marks} |")
+    return "\n".join(rows)
