@@ -7,7 +7,6 @@ FastAPI's own validation would answer 422."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -22,6 +21,7 @@ from gridrisk.gis.query import (
     CRSS,
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    MAX_OFFSET,
     check_format,
     feature_crs,
     items_query,
@@ -49,18 +49,23 @@ def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dic
             "schema": schema, "style": "form", "explode": False}
 
 
+#: an RFC 3339 day or date-time with its offset, or an interval of them (an open end: ..)
+_MOMENT = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?"
+DATETIME_PATTERN = f"^({_MOMENT}|({_MOMENT}|\\.\\.)?/({_MOMENT}|\\.\\.)?)$"
 CRS_SCHEMA = {"type": "string", "format": "uri", "enum": list(CRSS), "default": CRS84}
 ITEMS_PARAMETERS = [
     _query_parameter("limit", "features per page", {
         "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
     _query_parameter("offset", "features to skip (the next link carries it)", {
-        "type": "integer", "minimum": 0, "default": 0}),
-    _query_parameter("bbox", "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon,lat)", {
-        "type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}),
+        "type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
+    _query_parameter("bbox", "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon,lat), the "
+                     "lower corner first; 400 otherwise", {
+                         "type": "array", "minItems": 4, "maxItems": 6,
+                         "items": {"type": "number", "minimum": -180, "maximum": 180}}),
     _query_parameter("bbox-crs", "the CRS of bbox", CRS_SCHEMA),
     _query_parameter("datetime", "a day or interval (2026-08-01/2026-08-31, ../2026-08-31) "
                      "on the collection's day property; ignored where it has none",
-                     {"type": "string"}),
+                     {"type": "string", "pattern": DATETIME_PATTERN}),
     _query_parameter("crs", "the CRS of the geometries returned", CRS_SCHEMA),
     _query_parameter("f", "json (GeoJSON, the only encoding)", {
         "type": "string", "enum": ["json"]}),
@@ -189,8 +194,7 @@ def items(collection_id: CollectionId, request: Request, db: Db, settings: Setti
                            GEOJSON, "the previous page"))
     return _answer({
         "type": "FeatureCollection", "features": page.features, "links": links,
-        "numberMatched": page.matched, "numberReturned": len(page.features),
-        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")},
+        "numberMatched": page.matched, "numberReturned": len(page.features)},
         GEOJSON, query.crs)
 
 

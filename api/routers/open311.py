@@ -29,6 +29,7 @@ from api.deps import (
     permit,
     permitting,
 )
+from api.openapi import ACTION_KEY
 from api.problems import status_of
 from gridrisk.access import service as access
 from gridrisk.access.roles import Action
@@ -144,7 +145,8 @@ async def georeport_form(request: Request) -> dict[str, str]:
                                                    "missing or wrong: the error names it"},
                         **SIGNED, 429: {**GEOREPORT, "description": "too many requests "
                                         "from this address"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
+             openapi_extra={ACTION_KEY: Action.open_case.value,
+                            "requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": {
                      **RequestIn.model_json_schema(),
                      "properties": {**RequestIn.model_json_schema()["properties"],

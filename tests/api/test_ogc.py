@@ -85,7 +85,7 @@ def test_core_items_page_with_limit_offset_and_next_links(client: TestClient) ->
     assert first.headers["content-type"] == "application/geo+json"
     body = first.json()
     assert body["type"] == "FeatureCollection" and body["numberMatched"] == 4
-    assert body["numberReturned"] == 3 and body["timeStamp"].endswith("Z")
+    assert body["numberReturned"] == 3
     assert {"self", "next"} <= set(links(body)) and "prev" not in links(body)
     ids = [f["id"] for f in every_page(client, "/ogc/collections/regions/items?limit=1")]
     assert ids == sorted(ids) and len(set(ids)) == 4
