@@ -34,7 +34,13 @@ from api.problems import status_of
 from gridrisk.access import service as access
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
-from gridrisk.errors import BadRequest, GridriskError, NotSignedIn, TooManyAttempts
+from gridrisk.errors import (
+    BadRequest,
+    GridriskError,
+    InvalidInput,
+    NotSignedIn,
+    TooManyAttempts,
+)
 from gridrisk.open311 import service
 from gridrisk.open311.schemas import ReceiptOut, RequestIn
 
@@ -79,7 +85,8 @@ class GeoReportError(BaseModel):
 
 
 def _error(fmt: str, exc: GridriskError) -> Response:
-    status = status_of(exc)
+    """GeoReport's error list; bad input is a 400, as GeoReport clients expect."""
+    status = 400 if isinstance(exc, InvalidInput) else status_of(exc)
     response = _answer(fmt, "errors", "error",
                        [GeoReportError(code=status, description=str(exc))], status)
     if isinstance(exc, TooManyAttempts):

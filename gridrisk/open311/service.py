@@ -19,7 +19,7 @@ from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.schemas import CaseIn
 from gridrisk.cases.service import case_files, open_case, state_out
 from gridrisk.cases.state import derive_state
-from gridrisk.errors import NotFound, TooManyAttempts
+from gridrisk.errors import BadRequest, NotFound, TooManyAttempts
 from gridrisk.open311.schemas import (
     ReceiptOut,
     RequestCreated,
@@ -125,6 +125,19 @@ def request_status(db: Db, request_id: str, token: str, *, address: str | None,
         if next_step else "")
 
 
+def _address_kind(db: Db, code: str, scope: Scope) -> str:
+    """Whether `address_id` is a cell or a region of the scope; the same refusal for one
+    outside it as for one that does not exist."""
+    if db.execute(text("SELECT 1 FROM cells c WHERE c.code = :code AND "
+                       + scope.holds("c.region_code", "c.code")),
+                  {"code": code, **scope.params}).first():
+        return "cell"
+    if db.execute(text("SELECT 1 FROM regions r WHERE r.code = :code AND "
+                       + scope.holds("r.code")), {"code": code, **scope.params}).first():
+        return "region"
+    raise BadRequest("address_id", f"{code} is neither a cell nor a village of your regions")
+
+
 def _moment(day: date, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
     """A day as GeoReport's W3C date-time: its start, or (end_of_day) the moment before the
     next day starts."""
@@ -141,8 +154,8 @@ def file_request(db: Session, request: RequestIn, *, scope: Scope, actor: str,
     a handler, and its receipt token."""
     _limit(db, (FILED,), address=address, limit=limits.requests_per_address,
            minutes=limits.window_minutes)
-    is_cell = request.address_id is not None and db.execute(
-        text("SELECT 1 FROM cells WHERE code = :code"), {"code": request.address_id}).first()
+    is_cell = request.address_id is not None and _address_kind(db, request.address_id,
+                                                                scope) == "cell"
     summary = request.description + (f"\n地址：{request.address_string}"
                                      if request.address_string else "")
     case = open_case(db, CaseIn(
