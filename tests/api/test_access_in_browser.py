@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -15,11 +16,14 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from api.app import create_app
+from gridrisk.cases.schemas import CaseIn
+from gridrisk.cases.service import open_case
+from gridrisk.policy import DeadlinePolicy
 
 from ..accounts import account, sign_in_page
 from ..browser import Tab
 from ..live import serving
-from .pages_county import PagesCounty
+from .pages_county import TIMEZONE, PagesCounty
 
 pytestmark = pytest.mark.slow
 
@@ -99,17 +103,19 @@ def forger(target: str, fields: dict[str, str]) -> FastAPI:
 
 def test_a_form_posted_from_another_sites_page_is_refused(
         tab: Tab, server: str, pages_county: PagesCounty) -> None:
-    with pages_county.engine.connect() as conn:
-        case_id, version = conn.execute(text(
-            "SELECT case_id, version FROM cases ORDER BY received_on DESC, case_id LIMIT 1")
-        ).one()
-        events = conn.execute(text("SELECT count(*) FROM case_events WHERE case_id = :c"),
-                              {"c": case_id}).scalar_one()
+    case_id = "CSRF-TEST-1"  # a case of its own: the page tests share this database
+    with pages_county.engine.begin() as conn:
+        cell = conn.execute(text("SELECT code FROM cells ORDER BY code LIMIT 1")).scalar_one()
+        open_case(conn, CaseIn(case_id=case_id, received_on=date.today() - timedelta(days=9),
+                               channel="visit", category="other", parties=1, cell_code=cell),
+                  policy=DeadlinePolicy(), timezone=TIMEZONE)
+        version = 1
+        events = 0
     page = tab.page
     sign_in_page(page, server, account(pages_county.engine, "supervisor",
                                        [pages_county.region_code], "browser-csrf-supervisor"))
     target = f"{server}/pages/cases/{quote(case_id)}/events"
-    forged = {"version": str(version), "type": "site_visit", "on": "2026-09-01",
+    forged = {"version": str(version), "type": "accepted", "on": str(date.today()),
               "detail": "forged"}
     with serving(forger(target, forged)) as evil:
         assert evil.rsplit(":", 1)[1] != server.rsplit(":", 1)[1]
@@ -122,7 +128,7 @@ def test_a_form_posted_from_another_sites_page_is_refused(
     assert after == events
     # the same form from gridrisk's own page goes through
     page.goto(f"{server}/pages/cases/{quote(case_id)}")
-    page.locator("form.event-form select[name=type]").select_option("site_visit")
+    page.locator("form.event-form select[name=type]").select_option("accepted")
     page.locator("form.event-form input[name=detail]").fill("by the page's own form")
     page.locator("form.event-form").get_by_role("button", name="保存").click()
     expect(page.locator(".notice")).to_contain_text("已追加")

@@ -8,8 +8,9 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +22,7 @@ from gridrisk.cycles.schemas import AssignmentDecision
 from gridrisk.cycles.service import cycle_cells, worklist
 
 from ..accounts import FormClient, grant, sign_in
-from .pages_county import PagesCounty
+from .pages_county import TIMEZONE, PagesCounty
 
 
 @dataclass
@@ -210,7 +211,7 @@ def test_the_case_page_shows_the_file_as_a_timeline_and_appends_an_event(pages: 
     assert timeline.count("<li") == n_events
     assert f'name="version" value="{version}"' in html
 
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo(TIMEZONE)).date().isoformat()  # the case file's clock
     response = pages.client.post(f"/pages/cases/{case_id}/events", data={
         "version": str(version), "type": "site_visit", "on": today, "detail": "走访了解诉求"},
         follow_redirects=False)
@@ -338,3 +339,53 @@ def test_a_townships_overview_shows_only_its_own_cells(pages: Pages) -> None:
     assert f'src="/pages/cycles/{pages.cycle_id}/map?region={code}"' in html
     in_map = pages.get(f"/pages/cycles/{pages.cycle_id}/map?region={code}")
     assert name in in_map
+
+
+def test_pages_outside_the_callers_township_are_the_pages_of_nothing(pages: Pages) -> None:
+    """A township's supervisor: the other township's region, cells, cases and assignments
+    are 404 pages byte for byte like those of what does not exist; the map and overview hold
+    only their own cells."""
+    mine, other = pages.conn.execute(text(
+        "SELECT code FROM regions WHERE level = 'township' ORDER BY code LIMIT 2")
+    ).scalars().all()
+
+    def first(sql: str, township: str) -> str:
+        return str(pages.conn.execute(text(sql), {"t": township, "id": pages.cycle_id}
+                                      ).scalar_one())
+    cell_sql = ("SELECT l.code FROM cells l JOIN regions v ON v.code = l.region_code"
+                " WHERE v.parent_code = :t ORDER BY l.code LIMIT 1")
+    case_sql = ("SELECT c.case_id FROM cases c JOIN regions v ON v.code = c.region_code"
+                " WHERE v.parent_code = :t ORDER BY c.case_id LIMIT 1")
+    assignment_sql = ("SELECT a.id FROM assignments a JOIN cells l ON l.code = a.cell_code"
+                      " JOIN regions v ON v.code = l.region_code WHERE a.cycle_id = :id"
+                      " AND v.parent_code = :t ORDER BY a.id LIMIT 1")
+    theirs = {"cell": first(cell_sql, other), "case": first(case_sql, other),
+              "assignment": first(assignment_sql, other)}
+    pages.as_user("supervisor", mine, name="township-supervisor")
+    cycle = pages.cycle_id
+    for url, ident, absent in [
+            (f"/pages/regions/{{}}?cycle={cycle}", other, "419999000000"),
+            (f"/pages/cycles/{cycle}/cells/{{}}", theirs["cell"], "41999900000001"),
+            ("/pages/cases/{}", theirs["case"], "XF-ABSENT"),
+            (f"/pages/cycles/{cycle}/map?region={{}}", other, "419999000000")]:
+        out, nothing = (pages.client.get(url.format(i)) for i in (ident, absent))
+        assert out.status_code == nothing.status_code == 404, url
+        assert out.text == nothing.text.replace(absent, ident), url
+    for action, data in (("decision", {"action": "drop"}), ("outcome", {"outcome": "x"})):
+        out = pages.client.post(f"/pages/assignments/{theirs['assignment']}/{action}",
+                                data=data, follow_redirects=False)
+        nothing = pages.client.post(f"/pages/assignments/99999999/{action}", data=data,
+                                    follow_redirects=False)
+        assert (out.status_code, out.headers.get("location", "")) == (
+            nothing.status_code, nothing.headers.get("location", "").replace(
+                "99999999", theirs["assignment"])), action
+    status = pages.conn.execute(text("SELECT status FROM assignments WHERE id = :id"),
+                                {"id": int(theirs["assignment"])}).scalar_one()
+    assert status == "proposed"  # untouched
+    refused = pages.client.post(f"/pages/cases/{theirs['case']}/events", data={
+        "version": "1", "type": "site_visit", "on": "2026-09-01"})
+    assert refused.status_code == 404
+    overview = pages.get(f"/pages/regions/{mine}?cycle={cycle}")
+    assert theirs["cell"] not in overview and theirs["case"] not in overview
+    in_map = pages.get(f"/pages/cycles/{cycle}/map")
+    assert theirs["cell"] not in in_map and theirs["case"] not in in_map

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine
+
+from gridrisk.access.service import sign_in
+from gridrisk.policy import AccessPolicy
 
 from ..bundle.conftest import CASES, COUNTY, write_tiny_bundle
 from ..bundle.test_import import rewrite_cases
@@ -117,6 +121,13 @@ def test_demo_runs_end_to_end_on_a_small_county(env: dict[str, str], tmp_path: P
     again = gridrisk("demo", "--scale", "small", "--seed", "3", "--no-serve", env=env,
                      cwd=tmp_path)
     assert again.returncode == 0 and "导入完成（第 2 次导入）" in again.stdout
+    # the first administrator, its password shown once, and it signs in
+    password = re.search(r"首个管理员账号：admin\s+密码：([\w-]+)（", result.stdout).group(1)
+    assert "管理员账号已存在" in again.stdout and password not in again.stdout
+    engine = create_engine(env["GRIDRISK_DATABASE_URL"])
+    with engine.begin() as conn:
+        assert sign_in(conn, "admin", password, address=None, policy=AccessPolicy())
+    engine.dispose()
 
     # the cycle commands on what the demo left behind
     listed = gridrisk("cycle", "list", env=env, cwd=tmp_path)
