@@ -2,9 +2,10 @@
 complainant. The status lookup is public (the receipt token is the key); the services list
 and filing a request need a signed-in caller (a Bearer token, or GeoReport's api_key field).
 
-Errors here are GeoReport's shape ([{"code", "description"}]) in the format asked for, so a
-GeoReport client reads them; an unknown request and another case's token give the same
-bytes."""
+A request's errors here are GeoReport's shape ([{"code", "description"}]) in the format asked
+for, so a GeoReport client reads them; an unknown request and another case's token give the
+same bytes. Not being signed in (401) and a role's refusal (403) are problems, as on every
+other route."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ValidationError
 
 from api.deps import (
@@ -26,6 +26,7 @@ from api.deps import (
     SettingsDep,
     audit,
     client_address,
+    current_caller,
     permit,
     permitting,
 )
@@ -55,8 +56,6 @@ GEOREPORT = {"description": "a GeoReport v2 answer (JSON array or XML)",
 UNKNOWN = {404: {**GEOREPORT, "description": "no request with that id and token: an "
                  "unknown id, an unknown token and another case's token answer alike"},
            429: {**GEOREPORT, "description": "too many lookups from this address"}}
-SIGNED = {401: {**GEOREPORT, "description": "no live API token"},
-          403: {**GEOREPORT, "description": "the caller's role may not do this"}}
 
 
 def _xml(root: str, item: str, rows: Sequence[dict[str, Any]]) -> bytes:
@@ -103,25 +102,12 @@ def _georeport(fmt: str, answer: Callable[[], Response]) -> Response:
         return _error(fmt, exc)
 
 
-def _caller(db: Db, credentials: HTTPAuthorizationCredentials | None, api_key: str | None
-            ) -> Caller:
-    """The signed-in caller by a Bearer token or GeoReport's api_key (an API token)."""
-    token = credentials.credentials if credentials else api_key
-    caller = access.find_caller(db, token) if token else None
-    if caller is None:
-        raise NotSignedIn("send an API token as Authorization: Bearer TOKEN, or as api_key")
-    return caller
-
-
 @router.get("/open311/v2/services.{fmt}", summary="Open311：服务类别（事项类别）",
-            response_class=Response, responses={200: GEOREPORT, **SIGNED})
-def services(fmt: Format, db: Db, settings: SettingsDep, credentials: Bearer,
-             api_key: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+            response_class=Response, responses={200: GEOREPORT})
+def services(fmt: Format, settings: SettingsDep,
+             caller: Annotated[Caller, Depends(current_caller)]) -> Response:
     """For partner systems filing requests: any signed-in caller."""
-    def listed() -> Response:
-        _caller(db, credentials, api_key)
-        return _answer(fmt, "services", "service", service.services(settings.lang))
-    return _georeport(fmt, listed)
+    return _answer(fmt, "services", "service", service.services(settings.lang))
 
 
 @router.get("/open311/v2/requests/{service_request_id}.{fmt}",
@@ -146,12 +132,25 @@ async def georeport_form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in parse_qsl(body, keep_blank_values=True)}
 
 
+GeoReportForm = Annotated[dict[str, str], Depends(georeport_form)]
+
+
+def filer(db: Db, credentials: Bearer, form: GeoReportForm) -> Caller:
+    """The caller filing a request, by a Bearer token or GeoReport's api_key field (an API
+    token), if their role registers cases; refusals are problems like everywhere else."""
+    token = credentials.credentials if credentials else form.pop("api_key", None)
+    caller = access.find_caller(db, token) if token else None
+    if caller is None:
+        raise NotSignedIn("send an API token as Authorization: Bearer TOKEN, or as api_key")
+    return permitting(Action.open_case, caller)
+
+
 @router.post("/open311/v2/requests.{fmt}", status_code=201,
              summary="Open311：提交诉求（登记为待受理的信访事项）", response_class=Response,
              responses={201: GEOREPORT, 400: {**GEOREPORT, "description": "a field is "
                                                    "missing or wrong: the error names it"},
-                        **SIGNED, 429: {**GEOREPORT, "description": "too many requests "
-                                        "from this address"}},
+                        429: {**GEOREPORT, "description": "too many requests from this "
+                                        "address"}},
              openapi_extra={ACTION_KEY: Action.open_case.value,
                             "requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": {
@@ -160,13 +159,12 @@ async def georeport_form(request: Request) -> dict[str, str]:
                                     "api_key": {"type": "string", "description":
                                                 "an API token, if not sent as Bearer"}}}}}}})
 def file_request(fmt: Format, request: Request, db: Db, settings: SettingsDep,
-                 policy: Policy, credentials: Bearer,
-                 form: Annotated[dict[str, str], Depends(georeport_form)]) -> Response:
+                 policy: Policy, form: GeoReportForm,
+                 caller: Annotated[Caller, Depends(filer)]) -> Response:
     """A complaint filed by a partner system (a hotline, a portal) with an API token of a
     handler or supervisor: it lands as a received case (channel online) in their scope,
     awaiting acceptance, and the answer carries its receipt token for the complainant."""
     def filed() -> Response:
-        caller = permitting(Action.open_case, _caller(db, credentials, form.pop("api_key", None)))
         try:
             body = RequestIn.model_validate({k: v for k, v in form.items() if v != ""})
         except ValidationError as exc:
