@@ -61,6 +61,13 @@ class AsyncDb:
         with self.bind.begin_nested():
             return await write(ConnectionExecutor(self.bind), arg)
 
+    async def read(self, read: Callable[[AsyncExecutor, In], Awaitable[Out]], arg: In) -> Out:
+        """`read(executor, arg)`: one statement, outside any transaction of its own."""
+        if self.database is not None:
+            return await self.database.read(read, arg)
+        assert isinstance(self.bind, Connection)
+        return await read(ConnectionExecutor(self.bind), arg)
+
     async def close(self) -> None:
         if self.database is not None:
             await self.database.close()
@@ -188,7 +195,7 @@ def current_caller(request: Request, db: Db, credentials: Bearer, cookie: Sessio
 async def current_caller_async(request: Request, db: AsyncDbDep, credentials: Bearer,
                                cookie: SessionCookie) -> Caller:
     """The same, for routes served on the event loop (one read on the async pool)."""
-    caller = await db.run(access.find_caller_async, _token(request, credentials, cookie))
+    caller = await db.read(access.find_caller_async, _token(request, credentials, cookie))
     if caller is None:
         raise NotSignedIn(NOT_SIGNED_IN)
     return caller

@@ -5,6 +5,7 @@
 --              record_id, ending with "}" (e.g. "screened_at":"…","found":false})
 --   HB_PREFIX  record ids are HB_PREFIX .. thread number .. "-" .. counter (1, 2, …)
 --   HB_RESULT  where done() writes its JSON summary
+--   HB_TOKEN   the API token gridrisk's requests carry (Authorization: Bearer)
 --
 -- Request n of thread t uses template (n + 997 t) mod #pool (0-based), so the bench can
 -- rebuild any request's body and resend it (a client's retry) after wrk stops.
@@ -27,6 +28,9 @@ function init(args)
    end
    head = '{"record_id":"' .. os.getenv("HB_PREFIX") .. tid .. "-"
    headers = {["Content-Type"] = "application/json"}
+   if os.getenv("HB_TOKEN") and #os.getenv("HB_TOKEN") > 0 then
+      headers["Authorization"] = "Bearer " .. os.getenv("HB_TOKEN")
+   end
    offset = 997 * tid
    counter = 0
    acked = 0

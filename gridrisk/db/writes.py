@@ -122,12 +122,23 @@ class AsyncDatabase:
         """`write(executor, arg)` in one transaction, committed when this returns. `write`
         must be safe to repeat: after a dropped connection it runs again on a fresh one, and
         may find what its first attempt committed."""
+        return await self._run(write, arg, transactional=True)
+
+    async def read(self, read: Callable[[AsyncExecutor, In], Awaitable[Out]], arg: In) -> Out:
+        """`read(executor, arg)`: a single statement needs no transaction of its own (one
+        round trip instead of three), with the same retry and errors."""
+        return await self._run(read, arg, transactional=False)
+
+    async def _run(self, call: Callable[[AsyncExecutor, In], Awaitable[Out]], arg: In, *,
+                   transactional: bool) -> Out:
         for attempt in (1, 2):
             try:
                 pool = self._pool or await self._open()
-                async with pool.acquire(timeout=ASYNC_CONNECT_TIMEOUT) as conn, \
-                        conn.transaction():
-                    return await write(AsyncpgExecutor(conn), arg)
+                async with pool.acquire(timeout=ASYNC_CONNECT_TIMEOUT) as conn:
+                    if not transactional:
+                        return await call(AsyncpgExecutor(conn), arg)
+                    async with conn.transaction():
+                        return await call(AsyncpgExecutor(conn), arg)
             except (*_DROPPED, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
                 if not _dropped(exc):
                     raise
