@@ -110,8 +110,9 @@ def gdal_reads(url: str, token: str, page_size: int = 7) -> dict[str, Any]:
 
 def test_gdal_reads_every_collection_page_by_page_and_only_the_township(
         served: Served) -> None:
-    layers = gdal_reads(served.url, served.token)
+    layers = gdal_reads(served.url, served.token, page_size=7)
     assert {name: found["n"] for name, found in layers.items()} == served.expected
+    assert served.expected["cells"] > 7 * 5  # many pages, each followed by its next link
     for found in layers.values():
         assert found["crs"] == "OGC:CRS84" and found["valid"]
     assert {"code", "name", "region_code", "region_name"} <= set(layers["cells"]["columns"])
