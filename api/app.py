@@ -25,6 +25,8 @@ from api.routers import (
     cases,
     cycles,
     health,
+    ogc,
+    open311,
     pages,
     regions,
     report_pages,
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, *, bind: Engine | Connection | 
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     routers = [health.router, access.router, regions.router, cases.router, screenings.router,
                cycles.router, assignments.router, tiles.router, reports.router,
-               campaigns.router]
+               campaigns.router, ogc.router, open311.router]
     document_actions(routers)
     for router in routers:
         app.include_router(router)

@@ -78,5 +78,7 @@ def _document_problems(operation: dict[str, Any]) -> None:
     for status, description in shared.items():
         responses.setdefault(status, {"description": description})
     for status, response in responses.items():
-        if status[0] in "45":
+        declared = response.get("content")
+        # a route that declares its own error bodies (Open311's GeoReport errors) keeps them
+        if status[0] in "45" and (not declared or "HTTPValidationError" in str(declared)):
             response["content"] = {MEDIA_TYPE: {"schema": PROBLEM_REF}}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from gridrisk.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     GridriskError,
@@ -30,8 +31,8 @@ from gridrisk.errors import (
 )
 
 logger = logging.getLogger("gridrisk.api")
-STATUS = {NotSignedIn: 401, Forbidden: 403, StaleVersion: 412, NotFound: 404, Conflict: 409,
-          InvalidInput: 422, PreconditionRequired: 428, TooManyAttempts: 429,
+STATUS = {BadRequest: 400, NotSignedIn: 401, Forbidden: 403, StaleVersion: 412, NotFound: 404,
+          Conflict: 409, InvalidInput: 422, PreconditionRequired: 428, TooManyAttempts: 429,
           Unavailable: 503}
 RETRY_AFTER_SECONDS = 5
 MEDIA_TYPE = "application/problem+json"

@@ -46,6 +46,14 @@ class InvalidInput(GridriskError):
         return [{"field": self.field, "reason": self.reason}]
 
 
+class BadRequest(InvalidInput):
+    """A query a standard's client sent wrong (OGC API – Features, Open311 answer these with
+    400, not 422), naming the parameter and the reason."""
+
+    slug = "bad-request"
+    title = "Bad request"
+
+
 class Unavailable(GridriskError):
     """A part gridrisk needs (a database server, PostGIS, a binary) is missing or down."""
 

@@ -258,6 +258,18 @@ class RepeatPolicy:
 
 
 @dataclass(frozen=True)
+class Open311Policy:
+    lookups_per_address: int = 30
+    requests_per_address: int = 60
+    window_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        for name in ("lookups_per_address", "requests_per_address", "window_minutes"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(f"open311.{name}", "must be at least 1")
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole policy file, one section per attribute."""
 
@@ -270,6 +282,7 @@ class Policy:
     campaigns: CampaignPolicy = field(default_factory=CampaignPolicy)
     access: AccessPolicy = field(default_factory=AccessPolicy)
     repeats: RepeatPolicy = field(default_factory=RepeatPolicy)
+    open311: Open311Policy = field(default_factory=Open311Policy)
 
 
 Section = TypeVar("Section")

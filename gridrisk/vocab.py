@@ -283,6 +283,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                       "coverage": "排查覆盖率", "zero_report": "零报告按时率"},
         "report": {"weekly": "周调度", "monthly": "月通报", "quarterly": "季考评"},
         "phase": {"sorting": "梳理交办", "resolving": "集中化解", "consolidating": "巩固提升"},
+        "open311": {"awaiting": "已登记，待受理", "handling": "已受理，正在办理",
+                    "closed": "已办结", "next_accept": "受理期限", "next_handle": "办理期限",
+                    "notice": "请妥善保管回执码，凭事项编号和回执码查询办理进度"},
     },
     "en": {
         "category": {
@@ -342,6 +345,11 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                    "quarterly": "Quarterly evaluation"},
         "phase": {"sorting": "Sorting and handing out", "resolving": "Concentrated resolution",
                   "consolidating": "Consolidation"},
+        "open311": {"awaiting": "Received, awaiting acceptance",
+                    "handling": "Accepted, being handled", "closed": "Closed",
+                    "next_accept": "to be accepted by", "next_handle": "to be handled by",
+                    "notice": "Keep the receipt token: with the request id it shows where "
+                              "the request stands"},
     },
 }
 LANGS = tuple(LABELS)

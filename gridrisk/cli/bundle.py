@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +19,18 @@ from gridrisk.bundle.service import import_bundle, mode_of, record_run
 from gridrisk.cli.common import console, engine, progress_bar, settings
 from gridrisk.cli.user import cli_actor, password_given
 from gridrisk.errors import Forbidden, InvalidInput
+from gridrisk.gis.geopackage import export_region_gpkg
+from gridrisk.gis.layers import CaseRules
 from gridrisk.policy import load_policy
 from gridrisk.privacy.vault import Vault
 from gridrisk.progress import Progress
 from gridrisk.vocab import Crs, Role
+
+
+class ExportFormat(StrEnum):
+    bundle = "bundle"
+    gpkg = "gpkg"
+
 
 TABLE_NAMES = {"regions": "行政区", "cells": "网格", "cases": "信访事项",
                "case_events": "办理记录", "screening_records": "排查记录",
@@ -203,24 +212,37 @@ def _administrator(conn: Connection, name: str | None) -> str:
 
 
 def export_command(
-    out: Annotated[Path, typer.Argument(help="folder, or a .zip file")],
+    out: Annotated[Path, typer.Argument(help="folder or .zip (bundle), .gpkg (gpkg)")],
     region: Annotated[str, typer.Option(help="code of the region to export")],
+    format_: Annotated[ExportFormat, typer.Option(
+        "--format", help="bundle: the import format (docs/bundle.md); gpkg: a GeoPackage of "
+        "regions, cells and cases as points for QGIS (docs/ogc.md)")] = ExportFormat.bundle,
     with_contacts: Annotated[bool, typer.Option(
         "--with-contacts", help="also write contacts.csv (the complainants' contacts in "
-        "clear) and the free text as typed; for an administrator only (--admin)")] = False,
+        "clear) and the free text as typed; a bundle only, for an administrator only "
+        "(--admin)")] = False,
     admin: Annotated[str | None, typer.Option(
         help="with --with-contacts: an administrator's account; its password from "
         "GRIDRISK_PASSWORD or asked")] = None,
 ) -> None:
-    """Export a region and everything under it as a bundle. Contacts stay out and the phone
-    and identity numbers typed into free text are masked, unless an administrator asks for
-    them with --with-contacts --admin NAME."""
+    """Export a region and everything under it as a bundle or a GeoPackage. Contacts stay
+    out and the phone and identity numbers typed into free text are masked, unless an
+    administrator asks for them in a bundle with --with-contacts --admin NAME."""
+    config = settings()
+    if with_contacts and format_ is ExportFormat.gpkg:
+        raise InvalidInput("--with-contacts", "a GeoPackage never holds contacts (it is "
+                           "made for maps): export a bundle")
     with engine().begin() as conn:
         actor = _administrator(conn, admin) if with_contacts else cli_actor()
-        counts = export_region(conn, region, out, timezone=settings().timezone,
-                               with_contacts=with_contacts, vault=Vault.of(settings()))
+        if format_ is ExportFormat.gpkg:
+            rules = CaseRules(load_policy(config.policy_file).deadlines, config.timezone)
+            counts = export_region_gpkg(conn, region, out, rules=rules, lang=config.lang)
+        else:
+            counts = export_region(conn, region, out, timezone=config.timezone,
+                                   with_contacts=with_contacts, vault=Vault.of(config))
         audit(conn, actor=actor, action="export", target=region, address=None,
-              detail={"out": str(out), "with_contacts": with_contacts, **counts})
+              detail={"out": str(out), "format": format_.value,
+                      "with_contacts": with_contacts, **counts})
     console.print(f"已导出到 {out}：" + "，".join(f"{k} {v}" for k, v in counts.items()))
     if with_contacts:
         console.print("[bold yellow]注意[/]：该导出含诉求人联系方式明文（contacts.csv，仅本人"

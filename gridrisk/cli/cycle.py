@@ -1,21 +1,25 @@
-"""gridrisk cycle run|list|show|compare|worklist|assignments|decide|outcome|schedule: the
+"""gridrisk cycle run|list|show|export|compare|worklist|assignments|decide|outcome|schedule: the
 planner's screening cycles and the supervisors' follow-up."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
+from gridrisk.access.service import audit
 from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
+from gridrisk.cli.user import cli_actor
 from gridrisk.cycles import assignments as assignment_service
 from gridrisk.cycles import service
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
 from gridrisk.errors import GridriskError
+from gridrisk.gis.geopackage import export_cycle_gpkg
 from gridrisk.vocab import Cadence
 from models.display import shown_probability
 
@@ -105,6 +109,21 @@ def show(cycle: CycleId = None, region: Annotated[str | None, typer.Option(
     with engine().connect() as conn:
         chosen = service.get_cycle(conn, _cycle_id(conn, cycle))
         show_cycle(chosen, service.cycle_cells(conn, chosen.id, region_code=region, limit=top))
+
+
+@app.command()
+def export(out: Annotated[Path, typer.Argument(help="GeoPackage 文件（.gpkg）")],
+           cycle: CycleId = None) -> None:
+    """A cycle's layers as a GeoPackage for QGIS: cells coloured by hotspot class, worklist
+    cases by risk band, outlines (docs/ogc.md)."""
+    config = settings()
+    with engine().begin() as conn:
+        chosen = _cycle_id(conn, cycle)
+        counts = export_cycle_gpkg(conn, chosen, out, lang=config.lang)
+        audit(conn, actor=cli_actor(), action="export", target=f"cycle {chosen}",
+              address=None, detail={"out": str(out), "format": "gpkg", **counts})
+    console.print(f"周期 {chosen} 已导出到 {out}：" + "，".join(
+        f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command()

@@ -23,7 +23,7 @@ def serve(
     engine().dispose()  # start the embedded cluster and migrate once, before the workers
     base = f"http://{host}:{port}"
     console.print(f"登录：{base}/sign-in    风险地图与工作清单：{base}/\n"
-                  f"网格员页面：{base}/pages/worker\n"
+                  f"网格员页面：{base}/pages/worker    GIS（OGC API – Features）：{base}/ogc\n"
                   f"接口文档：{base}/docs    健康检查：{base}/health")
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", proxy_headers=True,

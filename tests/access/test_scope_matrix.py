@@ -86,9 +86,10 @@ def _side(conn: Connection, township: str, tag: str, cycle_id: int) -> Side:
     received = AS_OF - timedelta(days=20)
     case = open_case(conn, CaseIn(case_id=f"MATRIX-{tag}", received_on=received,
                                   channel="visit", category="other", parties=1,
-                                  cell_code=cell), policy=POLICY, timezone=TIMEZONE).case_id
+                                  cell_code=cell),
+                     policy=POLICY.deadlines, timezone=TIMEZONE).case_id
     append_event(conn, case, CaseEventIn(at=received + timedelta(days=1), type="accepted"),
-                 expected=None, policy=POLICY, timezone=TIMEZONE)
+                 expected=None, policy=POLICY.deadlines, timezone=TIMEZONE)
     serial = iter(range(1, 10_000))
 
     def dispute() -> str:
@@ -152,6 +153,8 @@ class Call:
     url: str
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: an urlencoded form instead of a JSON body (Open311)
+    form: dict[str, str] | None = None
 
 
 def calls(world: World, path: str, method: str, role: Role
@@ -214,6 +217,9 @@ def calls(world: World, path: str, method: str, role: Role
                         {"type": "site_visit", "at": str(AS_OF), "detail": f"matrix {role}"},
                         {"If-Match": f'"{version}"'})
         return each(event, "case", lambda x: x.case)
+    if key == "POST /cases/{case_id}/receipt":
+        return each(lambda w, s: Call("POST", f"/cases/{arg('case', s, lambda x: x.case)}"
+                                      "/receipt"), "case", lambda x: x.case)
     if path.startswith("/cases/{case_id}"):
         rest = path.removeprefix("/cases/{case_id}")
         return by_id("/cases/{id}" + rest, "case", lambda x: x.case)
@@ -292,11 +298,26 @@ def calls(world: World, path: str, method: str, role: Role
             x, y = tile_of(*(side.point if side else (116.4, 39.9)), TILE_ZOOM)
             return Call("GET", f"/tiles/cells/{TILE_ZOOM}/{x}/{y}.mvt")
         return each(tile, "cell", lambda x: x.cell)
+    if key in ("GET /ogc", "GET /ogc/conformance", "GET /ogc/collections",
+               "GET /ogc/collections/{collection_id}", "GET /open311/v2/services.{fmt}"):
+        # about the service, or collections whose extents are the caller's own
+        url = path.replace("{collection_id}", "cells").replace("{fmt}", "json")
+        return {w: Call("GET", url) for w in ("in", "out", "absent")}, {}
+    if key == "GET /ogc/collections/{collection_id}/items":
+        return by_id("/ogc/collections/cells/items?region_code={id}", "region",
+                     lambda x: x.village)
+    if key == "GET /ogc/collections/{collection_id}/items/{feature_id}":
+        return by_id("/ogc/collections/cells/items/{id}", "cell", lambda x: x.cell)
+    if key == "POST /open311/v2/requests.{fmt}":
+        return each(lambda w, s: Call("POST", "/open311/v2/requests.json", form={
+            "service_code": "other", "description": f"matrix {role} {w}",
+            "address_id": s.cell if s else ABSENT["cell"]}), "cell", lambda x: x.cell)
     raise AssertionError(f"no requests for {key}: the matrix must cover every operation")
 
 
 def send(client: TestClient, call: Call) -> httpx.Response:
-    return client.request(call.method, call.url, json=call.body, headers=call.headers)
+    return client.request(call.method, call.url, json=call.body, data=call.form,
+                          headers=call.headers)
 
 
 def tile_cells(response: httpx.Response) -> set[str]:
