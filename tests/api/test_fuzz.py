@@ -93,8 +93,9 @@ def test_the_api_answers_as_its_document_says(county_conn: Connection, inputs: C
               "failures": sorted(set(failures))[:100]}
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    print("schemathesis:", {k: report[k] for k in ("seed", "requests", "operations", "server_errors",
-                                                   "schema_violations", "seconds")})
+    print("schemathesis:", {k: report[k] for k in ("seed", "requests", "operations",
+                                                   "server_errors", "schema_violations",
+                                                   "seconds")})
     assert requests > 1000 and len(operations) >= 30
     assert report["server_errors"] == 0
     assert report["schema_violations"] == 0
