@@ -261,13 +261,19 @@ def api_answers(client: TestClient, planted: dict[str, list[str]], county_code: 
               "before_id": [str(cycle["id"])], "cell_code": [cell],
               "assignment_id": [str(a["id"]) for a in assignments[:3]],
               "layer": ["cells", "regions"], "z": ["10"], "x": [str(x)], "y": [str(y)],
-              "kind": ["weekly", "monthly", "quarterly"], "campaign_id": ["1"]}
+              "kind": ["weekly", "monthly", "quarterly"], "campaign_id": ["1"],
+              "collection_id": [c["id"] for c in client.get("/ogc/collections").json()[
+                  "collections"]],
+              "feature_id": [cell, county_code, *case_ids], "fmt": ["json", "xml"],
+              "service_request_id": case_ids[:3]}
     query = {"/cells/at": f"?lon={lon}&lat={lat}",
              "/regions/{code}/coverage": "?start=2026-10-01&end=2026-10-31",
              "/tiles/{layer}/{z}/{x}/{y}.mvt": f"?cycle={cycle['id']}",
              "/indicators": f"?region={county_code}&by=township",
              "/reports/{kind}": f"?region={county_code}",
-             "/zero-reports": f"?region={county_code}"}
+             "/zero-reports": f"?region={county_code}",
+             "/ogc/collections/{collection_id}/items": "?limit=10000",
+             "/open311/v2/requests/{service_request_id}.{fmt}": "?token=not-a-token"}
     answers = []
     for path, operations in client.get("/openapi.json").json()["paths"].items():
         if "get" not in operations or path.endswith("/contact"):
