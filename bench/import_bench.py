@@ -61,7 +61,7 @@ RSS_TARGET_MB = 4096.0
 #: the libraries whose versions move the figures
 PACKAGES = ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy")
 
-# Headers as written in the bundle spec (docs: /work/shared/spec/bundle.md), not taken from
+# Headers as written in the bundle spec (docs/bundle.md), not taken from
 # gridrisk's own constants, so a drift between the two shows up here as rejected files.
 CASE_HEADER = ["case_id", "received_on", "channel", "category", "parties", "lon", "lat", "crs",
                "cell_code", "region_code", "complex", "responsible_unit",
