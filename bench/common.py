@@ -1,16 +1,63 @@
-"""What several benches share: which code was measured, cells and points inside them."""
+"""What several benches share: which code and machine were measured, the load on it, a
+private cluster, cells and points inside them, the results file."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import platform
+import shutil
 import subprocess
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
+from rich.console import Console
 
 REPO = Path(__file__).resolve().parent.parent
+console = Console()
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def load_average() -> float:
+    """The 1-minute load average: other work on the shared cores skews every timing."""
+    return os.getloadavg()[0]
+
+
+@contextlib.contextmanager
+def bench_cluster(prefix: str, *, keep: bool, durable: bool = True
+                  ) -> Iterator[tuple[Path, Any]]:
+    """A scratch folder and a private embedded cluster in it (not started: callers time the
+    start). Afterwards the cluster is destroyed with the folder, or with `keep` stopped and
+    both kept for a look."""
+    from gridrisk.db.embedded import EmbeddedCluster, reachable_scratch
+
+    scratch = reachable_scratch(prefix)
+    cluster = EmbeddedCluster(scratch / "data", durable=durable)
+    try:
+        yield scratch, cluster
+    finally:
+        if keep:
+            cluster.stop()
+            console.print(f"  kept {scratch}")
+        else:
+            cluster.destroy()
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
 
 
 def code_state(packages: tuple[str, ...], *paths: str) -> dict[str, Any]:

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import resource
 import shutil
@@ -38,12 +36,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from common import code_state, load_cells, points_in_cells
+from common import (
+    bench_cluster,
+    code_state,
+    load_average,
+    load_cells,
+    machine,
+    points_in_cells,
+    write_results,
+)
 from rich.console import Console
 from rich.table import Table
 
 from gridrisk.cli.common import progress_bar
-from gridrisk.db.embedded import reachable_scratch
 from gridrisk.privacy.vault import Vault
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -56,7 +61,7 @@ RSS_TARGET_MB = 4096.0
 #: the libraries whose versions move the figures
 PACKAGES = ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy")
 
-# Headers as written in the bundle spec (docs: /work/shared/spec/bundle.md), not taken from
+# Headers as written in the bundle spec (docs/bundle.md), not taken from
 # gridrisk's own constants, so a drift between the two shows up here as rejected files.
 CASE_HEADER = ["case_id", "received_on", "channel", "category", "parties", "lon", "lat", "crs",
                "cell_code", "region_code", "complex", "responsible_unit",
@@ -435,7 +440,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
     from gridrisk.bundle.service import import_bundle
-    from gridrisk.db.embedded import EmbeddedCluster
     from gridrisk.db.engine import upgrade_to_head
 
     try:
@@ -446,115 +450,107 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     n = args.records
     console.rule(f"import bench: {n:,} screening records into a {args.scale} county")
-    scratch = reachable_scratch("gridrisk-bench-")
-    cluster = EmbeddedCluster(scratch / "data", durable=True)
     results: dict[str, Any] = {
         "bench": "import", "records": n, "scale": args.scale, "seed": args.seed,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": machine(),
         "code": code_state(PACKAGES, "gridrisk"),
         # other work on the machine skews timings: 1-minute load average at each phase
-        "load_average": {"start": os.getloadavg()[0]},
+        "load_average": {"start": load_average()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    engine = None
-    try:
-        _, start_s = timed("start the embedded cluster (durable)")(cluster.start)
-        engine = create_engine(cluster.url)
-        timed("upgrade the schema")(lambda: upgrade_to_head(engine))
-        log_slow_statements(engine)
+    with bench_cluster("gridrisk-bench-", keep=args.keep) as (scratch, cluster):
+        engine = None
+        try:
+            _, start_s = timed("start the embedded cluster (durable)")(cluster.start)
+            engine = create_engine(cluster.url)
+            timed("upgrade the schema")(lambda: upgrade_to_head(engine))
+            log_slow_statements(engine)
 
-        county = scratch / "county"
-        with progress_bar("generate", transient=True) as progress:
-            start = time.perf_counter()
-            counts = generate_bundle(county, seed=args.seed, scale=args.scale,
-                                     progress=progress)
-            generate_s = time.perf_counter() - start
-        console.print(f"  generate the {args.scale} county: [bold]{generate_s:.2f} s[/]")
-        with progress_bar("county import", transient=True) as progress:
-            start = time.perf_counter()
-            with engine.begin() as conn:
-                county_report = import_bundle(conn, county, progress=progress,
-                                              vault=Vault(scratch / "secret.key"))
-            county_s = time.perf_counter() - start
-        console.print(f"  import the county: [bold]{county_s:.2f} s[/]")
-        results["county"] = {"generate_seconds": round(generate_s, 3),
-                             "import_seconds": round(county_s, 3),
-                             "counts": counts if isinstance(counts, dict) else None,
-                             "written": county_report.written,
-                             "cluster_start_seconds": round(start_s, 3)}
+            county = scratch / "county"
+            with progress_bar("generate", transient=True) as progress:
+                start = time.perf_counter()
+                counts = generate_bundle(county, seed=args.seed, scale=args.scale,
+                                         progress=progress)
+                generate_s = time.perf_counter() - start
+            console.print(f"  generate the {args.scale} county: [bold]{generate_s:.2f} s[/]")
+            with progress_bar("county import", transient=True) as progress:
+                start = time.perf_counter()
+                with engine.begin() as conn:
+                    county_report = import_bundle(conn, county, progress=progress,
+                                                  vault=Vault(scratch / "secret.key"))
+                county_s = time.perf_counter() - start
+            console.print(f"  import the county: [bold]{county_s:.2f} s[/]")
+            results["county"] = {"generate_seconds": round(generate_s, 3),
+                                 "import_seconds": round(county_s, 3),
+                                 "counts": counts if isinstance(counts, dict) else None,
+                                 "written": county_report.written,
+                                 "cluster_start_seconds": round(start_s, 3)}
 
-        codes, geoms = load_cells(engine)
-        bundle = scratch / "bench-bundle"
-        built, build_s = timed(f"build the bench bundle ({n:,} records, {len(codes):,} cells)")(
-            lambda: build_bench_bundle(county, bundle, codes, geoms, n, seed=args.seed))
-        results["bench_bundle"] = {**built, "build_seconds": round(build_s, 3)}
+            codes, geoms = load_cells(engine)
+            bundle = scratch / "bench-bundle"
+            built, build_s = timed(f"build the bench bundle ({n:,} records, {len(codes):,} cells)")(
+                lambda: build_bench_bundle(county, bundle, codes, geoms, n, seed=args.seed))
+            results["bench_bundle"] = {**built, "build_seconds": round(build_s, 3)}
 
-        runs = []
-        for attempt in (1, 2):
-            with console.status(f"baseline run {attempt}: read_csv + STRtree assignment"):
-                run = baseline_once(bundle / "screenings.csv", codes, geoms)
-            console.print(f"  baseline run {attempt}: read_csv {run['read_csv_seconds']:.2f} s"
-                          f" + STRtree assignment {run['assign_seconds']:.2f} s = "
-                          f"[bold]{run['seconds']:.2f} s[/]")
-            runs.append(run)
-        best = min(runs, key=lambda r: r["seconds"])
-        results["baseline"] = {
-            "seconds": round(best["seconds"], 3),
-            "read_csv_seconds": round(best["read_csv_seconds"], 3),
-            "assign_seconds": round(best["assign_seconds"], 3),
-            "runs": [round(r["seconds"], 3) for r in runs],
-            "points_outside_every_cell": best["outside"],
-            "points_whose_first_cell_is_not_cell_code": best["other_cell"],
-        }
+            runs = []
+            for attempt in (1, 2):
+                with console.status(f"baseline run {attempt}: read_csv + STRtree assignment"):
+                    run = baseline_once(bundle / "screenings.csv", codes, geoms)
+                console.print(f"  baseline run {attempt}: read_csv {run['read_csv_seconds']:.2f} s"
+                              f" + STRtree assignment {run['assign_seconds']:.2f} s = "
+                              f"[bold]{run['seconds']:.2f} s[/]")
+                runs.append(run)
+            best = min(runs, key=lambda r: r["seconds"])
+            results["baseline"] = {
+                "seconds": round(best["seconds"], 3),
+                "read_csv_seconds": round(best["read_csv_seconds"], 3),
+                "assign_seconds": round(best["assign_seconds"], 3),
+                "runs": [round(r["seconds"], 3) for r in runs],
+                "points_outside_every_cell": best["outside"],
+                "points_whose_first_cell_is_not_cell_code": best["other_cell"],
+            }
 
-        results["load_average"]["before_import"] = os.getloadavg()[0]
-        console.print("  gridrisk import of the bench bundle (child process) …")
-        imported = import_in_child("import", cluster.url, bundle, cluster.pgdata,
-                                   server_log=cluster.log_file)
-        county_rows = county_report.written["screening_records"]["inserted"]
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT count(*) FROM screening_records")).scalar_one()
-            bench_rows = conn.execute(text(
-                "SELECT count(*) FROM screening_records WHERE record_id LIKE 'BENCH-%'")
-            ).scalar_one()
-        # the county brought its own screenings; the bench's ids all start with BENCH-
-        imported["screening_records_rows"] = bench_rows
-        imported["screening_records_rows_with_county"] = rows
-        imported["row_count_ok"] = bench_rows == n and rows == n + county_rows
-        imported["records_per_second"] = round(n / imported["seconds"], 1)
-        imported["ratio_to_baseline"] = round(imported["seconds"] / best["seconds"], 2)
-        results["import"] = imported
-        console.print(f"  import: [bold]{imported['seconds']:.2f} s[/]")
+            results["load_average"]["before_import"] = load_average()
+            console.print("  gridrisk import of the bench bundle (child process) …")
+            imported = import_in_child("import", cluster.url, bundle, cluster.pgdata,
+                                       server_log=cluster.log_file)
+            county_rows = county_report.written["screening_records"]["inserted"]
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT count(*) FROM screening_records")).scalar_one()
+                bench_rows = conn.execute(text(
+                    "SELECT count(*) FROM screening_records WHERE record_id LIKE 'BENCH-%'")
+                ).scalar_one()
+            # the county brought its own screenings; the bench's ids all start with BENCH-
+            imported["screening_records_rows"] = bench_rows
+            imported["screening_records_rows_with_county"] = rows
+            imported["row_count_ok"] = bench_rows == n and rows == n + county_rows
+            imported["records_per_second"] = round(n / imported["seconds"], 1)
+            imported["ratio_to_baseline"] = round(imported["seconds"] / best["seconds"], 2)
+            results["import"] = imported
+            console.print(f"  import: [bold]{imported['seconds']:.2f} s[/]")
 
-        results["load_average"]["after_import"] = os.getloadavg()[0]
-        console.print("  re-import of the same bundle (child process) …")
-        again = import_in_child("re-import", cluster.url, bundle, cluster.pgdata,
-                                server_log=cluster.log_file)
-        again["wrote_nothing"] = all(
-            t["inserted"] == 0 and t["updated"] == 0 for t in again["written"].values())
-        results["reimport"] = again
-        console.print(f"  re-import: [bold]{again['seconds']:.2f} s[/]")
+            results["load_average"]["after_import"] = load_average()
+            console.print("  re-import of the same bundle (child process) …")
+            again = import_in_child("re-import", cluster.url, bundle, cluster.pgdata,
+                                    server_log=cluster.log_file)
+            again["wrote_nothing"] = all(
+                t["inserted"] == 0 and t["updated"] == 0 for t in again["written"].values())
+            results["reimport"] = again
+            console.print(f"  re-import: [bold]{again['seconds']:.2f} s[/]")
 
-        if args.profile:
-            profile = OUT_DIR / "import-profile"
-            OUT_DIR.mkdir(parents=True, exist_ok=True)
-            with engine.begin() as conn:
-                conn.execute(text("TRUNCATE screening_records"))
-            console.print("  profiled import (pyinstrument, rolled back) …")
-            profiled = import_in_child("profile", cluster.url, bundle, cluster.pgdata,
-                                       server_log=cluster.log_file, profile=profile)
-            results["profile"] = {"seconds": profiled["seconds"], "steps": profiled["steps"],
-                                  "text": str(profile) + ".txt", "html": str(profile) + ".html"}
-    finally:
-        if engine is not None:
-            engine.dispose()
-        if args.keep:
-            cluster.stop()
-            console.print(f"  kept {scratch}")
-        else:
-            cluster.destroy()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if args.profile:
+                profile = OUT_DIR / "import-profile"
+                OUT_DIR.mkdir(parents=True, exist_ok=True)
+                with engine.begin() as conn:
+                    conn.execute(text("TRUNCATE screening_records"))
+                console.print("  profiled import (pyinstrument, rolled back) …")
+                profiled = import_in_child("profile", cluster.url, bundle, cluster.pgdata,
+                                           server_log=cluster.log_file, profile=profile)
+                results["profile"] = {"seconds": profiled["seconds"], "steps": profiled["steps"],
+                                      "text": str(profile) + ".txt", "html": str(profile) + ".html"}
+        finally:
+            if engine is not None:
+                engine.dispose()
 
     results["targets"] = {
         "ratio_max": RATIO_TARGET,
@@ -563,8 +559,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "peak_rss_ok": results["import"]["peak_rss_children_mb"] < RSS_TARGET_MB,
     }
     results["headline"] = headline(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    write_results(args.out, results)
     show(results)
     console.print(f"results: {args.out}")
     return results

@@ -40,7 +40,7 @@ TRAINED_TO = date(2026, 7, 31)
 @pytest.fixture(scope="session")
 def county_vault(tmp_path_factory: pytest.TempPathFactory) -> Vault:
     """The key that seals the demo counties' contacts (the databases of this module and
-    tests/api/pages_county.py)."""
+    tests/pages/pages_county.py)."""
     return Vault(tmp_path_factory.mktemp("county-key") / "secret.key")
 
 

@@ -16,7 +16,13 @@ from gridrisk.settings import Settings
 
 from ..accounts import ClientAs, clients_for
 from ..bundle.conftest import COUNTY, write_tiny_bundle
-from .pages_county import pages_county  # noqa: F401  (a fixture of the page tests)
+from ..reports.conftest import (  # noqa: F401  (fixtures of tests/api/test_reports.py)
+    county_api,
+    county_app,
+    county_db,
+    policy,
+    policy_file,
+)
 
 
 @pytest.fixture

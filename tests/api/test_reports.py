@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from gridrisk.vocab import Indicator
 
-from ..api.conftest import problem
-from .conftest import signed_in
+from ..reports.conftest import signed_in
+from .conftest import problem
 
 
 def test_indicators_are_shaped_as_the_spec_says(county_api: TestClient) -> None:

@@ -25,7 +25,7 @@ from gridrisk.cases.service import open_case
 from gridrisk.policy import Policy
 from gridrisk.reports.sources import load_case_files, region_units
 
-from .conftest import TIMEZONE
+from ..reports.conftest import TIMEZONE
 
 BACKLOG = ScopeRule(received_before=date(2026, 9, 1))
 

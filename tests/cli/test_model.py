@@ -10,7 +10,7 @@ import pytest
 
 from gridrisk.scoring.service import SCORE_COLUMNS, Trained
 
-from ..cli.test_commands import gridrisk
+from .test_commands import gridrisk
 
 
 @pytest.fixture

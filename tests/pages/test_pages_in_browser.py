@@ -58,7 +58,7 @@ def as_worker(tab: Tab, server: str, county: PagesCounty, worker: str) -> None:
 
 def proposals(county: PagesCounty) -> list[AssignmentOut]:
     """Proposals still open, each made to a known worker; from the end of the list, since
-    tests/api/test_pages.py takes its own from the start."""
+    tests/pages/test_pages.py takes its own from the start."""
     with county.engine.connect() as conn:
         found = list_assignments(conn, cycle_id=county.cycle_id, status="proposed")
     return [a for a in reversed(found) if a.proposed_to]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ..cli.test_commands import gridrisk
-from .county import write_county, write_policy
+from ..reports.county import write_county, write_policy
+from .test_commands import gridrisk
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 weekly cycle run and committed: the browser tests run against a live server that commits, so
 they must not write into the model_county database other tests read. The cycle uses the
 session's promoted model (`cycle_data_dir`, tests/county.py), trained on the same generated
-county. tests/api/conftest.py imports the fixture, so one database serves both page test
+county. tests/pages/conftest.py imports the fixture, so one database serves both page test
 modules."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The report pages in headless Chromium against uvicorn on 127.0.0.1, on the page tests'
-committed small county (tests/api/pages_county.py, a weekly cycle as of 31 August 2026):
+committed small county (tests/pages/pages_county.py, a weekly cycle as of 31 August 2026):
 reached from the region overview, each period report as a page with its charts and the
 month's hotspot map, the standalone HTML file opened from disk, the zero-report page filling
 in when a record arrives, a campaign's page; no request leaves 127.0.0.1. A screenshot of each
