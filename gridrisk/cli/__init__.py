@@ -1,4 +1,7 @@
-"""The gridrisk command: one Typer app, a module per command group."""
+"""The gridrisk command: one Typer app, a module per command group.
+
+Importing it stays cheap (tests/cli/test_startup.py checks): each command imports the
+services and libraries it uses when it runs, so `gridrisk --help` answers at once."""
 
 import sys
 
@@ -20,17 +23,20 @@ from gridrisk.cli import (
     serve,
     user,
 )
+from gridrisk.cli.words import say
 from gridrisk.errors import GridriskError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="gridrisk: 网格化信访事项与矛盾纠纷排查风险管理")
+                  help=say("gridrisk: 网格化信访事项与矛盾纠纷排查风险管理",
+                           "gridrisk: escalation risk of grievance cases and dispute "
+                           "screenings on village and community grids"))
 app.add_typer(database.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(user.app, name="user")
-app.command("audit")(user.audit)
+user.register(app)
 bundle.register(app)
 backup.register(app)
 demo.register(app)
