@@ -93,13 +93,13 @@ def import_command(
 
     config = settings()
     policy = load_policy(config.policy_file)
-    options = {"write_good_rows": write_good_rows, "check_only": check,
-               "timezone": config.timezone, "policy": policy.deadlines,
-               "imports": policy.imports, "boundary_crs": boundary_crs, "encoding": encoding,
-               "vault": Vault.of(config), "privacy": policy.privacy}
-    _run(lambda conn, progress: import_bundle(conn, path, progress=progress, **options),
-         path, write_good_rows=write_good_rows, check=check, rejects=rejects, page=report,
-         as_json=report_json)
+    vault = Vault.of(config)
+    _run(lambda conn, progress: import_bundle(
+        conn, path, write_good_rows=write_good_rows, check_only=check,
+        timezone=config.timezone, policy=policy.deadlines, imports=policy.imports,
+        boundary_crs=boundary_crs, encoding=encoding, vault=vault, privacy=policy.privacy,
+        progress=progress), path, write_good_rows=write_good_rows, check=check,
+        rejects=rejects, page=report, as_json=report_json)
 
 
 def import_ledger_command(

@@ -57,16 +57,17 @@ def create(
         "the day the list is frozen (default: the data's latest day)"))] = None,
 ) -> None:
     from gridrisk.campaigns import service
-    from gridrisk.campaigns.schemas import CampaignIn, ScopeRule
+    from gridrisk.campaigns.schemas import CampaignIn
 
     config = settings()
-    plan = CampaignIn(
-        name=name, region_code=region, starts_on=parse_day(start, "start"),
-        launched_on=parse_day(launched_on, "launched_on"),
-        rule=ScopeRule(received_before=parse_day(received_before, "received_before"),
-                       include_settled=include_settled, min_acceptances=min_acceptances,
-                       collective=collective, categories=category or [], referred=referred,
-                       escalated_to=escalated_to, match=match))  # type: ignore[arg-type]
+    # validated from plain values, as the API's JSON is: the codes become the vocabulary's
+    plan = CampaignIn.model_validate({
+        "name": name, "region_code": region, "starts_on": parse_day(start, "start"),
+        "launched_on": parse_day(launched_on, "launched_on"),
+        "rule": {"received_before": parse_day(received_before, "received_before"),
+                 "include_settled": include_settled, "min_acceptances": min_acceptances,
+                 "collective": collective, "categories": category or [],
+                 "referred": referred, "escalated_to": escalated_to, "match": match}})
     with engine().begin() as conn:
         campaign = service.create_campaign(conn, plan, policy=load_policy(config.policy_file),
                                            timezone=config.timezone)
@@ -154,15 +155,15 @@ def assign(
     from gridrisk.campaigns import service
     from gridrisk.campaigns.schemas import CampaignCaseIn
 
-    given = {k: v for k, v in (("leader", leader), ("team", team), ("plan", plan))
-             if v is not None}
+    given: dict[str, object] = {k: v for k, v in (("leader", leader), ("team", team),
+                                                  ("plan", plan)) if v is not None}
     if deadline is not None:
-        given["deadline_on"] = parse_day(deadline, "deadline")  # type: ignore[assignment]
+        given["deadline_on"] = parse_day(deadline, "deadline")
     if not given:
         raise InvalidInput("leader", "give at least one of --leader, --team, --plan, "
                            "--deadline")
     with engine().begin() as conn:
-        done = service.set_campaign_case(conn, campaign, case, CampaignCaseIn(**given))
+        done = service.set_campaign_case(conn, campaign, case, CampaignCaseIn.model_validate(given))
     console.print(f"{done.case_id}（台账 {done.ledger_no}）：包案领导 {done.leader or '—'}，"
                   f"专班 {done.team or '—'}，期限 {done.deadline_on or '—'}"
                   + (f"；仍缺 {len(done.missing)} 项" if done.missing else ""))

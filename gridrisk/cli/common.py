@@ -16,6 +16,7 @@ from gridrisk.errors import InvalidInput
 from gridrisk.progress import Progress
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
     from sqlalchemy import Engine
 
     from gridrisk.settings import Settings
@@ -47,7 +48,7 @@ def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progre
     with Bars(TextColumn(label + "{task.description:<18}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=console, transient=transient) as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(step: str, fraction: float) -> None:
             if step not in tasks:

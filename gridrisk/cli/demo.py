@@ -198,9 +198,10 @@ def show_summary(summary: pd.DataFrame, as_of: date) -> None:
     table = Table(title=f"截至 {as_of} 各乡镇（街道）概况")
     for column in ("乡镇（街道）", "网格", "在办事项", "超期事项", "近4周排查覆盖率"):
         table.add_column(column, justify="left" if column.startswith("乡镇") else "right")
-    for row in summary.itertuples():
-        rate = f"{row.coverage_done / row.coverage_due:.0%}" if row.coverage_due else "—"
-        table.add_row(row.township, str(row.cells), str(row.open), str(row.overdue), rate)
+    for row in summary.to_dict("records"):
+        rate = f"{row['coverage_done'] / row['coverage_due']:.0%}" if row["coverage_due"] else "—"
+        table.add_row(row["township"], str(row["cells"]), str(row["open"]), str(row["overdue"]),
+                      rate)
     total_due = summary["coverage_due"].sum()
     table.add_row("合计", str(summary["cells"].sum()), str(summary["open"].sum()),
                   str(summary["overdue"].sum()),
