@@ -5,7 +5,6 @@ services and libraries it uses when it runs, so `gridrisk --help` answers at onc
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -48,16 +47,23 @@ err = Console(stderr=True)
 
 
 def main() -> None:
-    """Entry point: gridrisk errors print as one clear line and exit 1, not a traceback."""
+    """Entry point: gridrisk errors print as one clear line and exit 1, usage errors their
+    usage and exit 2, not a traceback."""
     try:
         code = app(standalone_mode=False)
     except GridriskError as exc:
         err.print(f"[bold red]错误[/]（{exc.title}）: {exc}")
         sys.exit(1)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("已取消")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        # a missing option, a bad value: Typer (0.29 carries its own click, whose
+        # exceptions are these) shows the usage and the reason; exit 2, as Typer would
+        show = getattr(exc, "show", None)
+        if show is None:
+            err.print(f"Error: {exc.format_message()}")
+        else:
+            show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -111,3 +111,18 @@ def test_help_is_english_with_gridrisk_lang_en() -> None:
 
 def test_demo_scales_are_the_generators() -> None:
     assert set(SCALE_NAMES) == set(SCALES)
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    (["cycle", "run"], "Missing option '--cadence'"),
+    (["demo-data", "out", "--scale", "huge"], "'huge' is not one of small, medium, large"),
+    (["cycle", "show", "--top", "many"], "Invalid value for '--top'"),
+    (["no-such-command"], "No such command 'no-such-command'"),
+])
+def test_a_usage_error_shows_the_usage_not_a_traceback(words: list[str], said: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "gridrisk", *words], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 2
+    assert said in done.stderr and "Usage:" in done.stderr
+    assert "Traceback" not in done.stderr and "╭" not in done.stderr
