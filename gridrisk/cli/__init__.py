@@ -23,7 +23,7 @@ from gridrisk.cli import (
     user,
 )
 from gridrisk.cli.words import say
-from gridrisk.errors import GridriskError
+from gridrisk.errors import GridriskError, InvalidInput
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help=say("gridrisk: 网格化信访事项与矛盾纠纷排查风险管理",
@@ -52,8 +52,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except GridriskError as exc:
-        err.print(f"[bold red]错误[/]（{exc.title}）: {exc}")
-        sys.exit(1)
+        _fail(exc)
     except typer.Abort:
         err.print("已取消")
         sys.exit(130)
@@ -66,4 +65,26 @@ def main() -> None:
         else:
             show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        refused = _refused_by_model(exc)
+        if refused is None:
+            raise
+        _fail(refused)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: GridriskError) -> None:
+    err.print(f"[bold red]错误[/]（{exc.title}）: {exc}")
+    sys.exit(1)
+
+
+def _refused_by_model(exc: Exception) -> InvalidInput | None:
+    """A schema a command filled from its options (a campaign plan, a decision) refused a
+    value: its first field and why, as the API would name them."""
+    from pydantic import ValidationError  # loaded by then: Typer parsed the options with it
+
+    if not isinstance(exc, ValidationError):
+        return None
+    first = exc.errors()[0]
+    return InvalidInput(".".join(str(part) for part in first["loc"]) or exc.title,
+                        first["msg"])

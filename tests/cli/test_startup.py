@@ -126,3 +126,20 @@ def test_a_usage_error_shows_the_usage_not_a_traceback(words: list[str], said: s
     assert done.returncode == 2
     assert said in done.stderr and "Usage:" in done.stderr
     assert "Traceback" not in done.stderr and "╭" not in done.stderr
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    (["campaign", "create", "--name", "x", "--region", "411325000000", "--start",
+      "2026-01-01", "--match", "bogus"], "rule.match: Input should be 'any' or 'all'"),
+    (["cycle", "decide", "1", "maybe"], "action: String should match pattern"),
+])
+def test_a_value_a_schema_refuses_is_named_not_a_traceback(words: list[str], said: str
+                                                           ) -> None:
+    # refused before the database is needed: an address nothing listens on proves it
+    done = subprocess.run([sys.executable, "-m", "gridrisk", *words], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**os.environ, "COLUMNS": "200",
+                               "GRIDRISK_DATABASE_URL": "postgresql://u@127.0.0.1:1/none"})
+    assert done.returncode == 1
+    assert said in done.stderr and "Invalid input" in done.stderr
+    assert "Traceback" not in done.stderr and "╭" not in done.stderr
