@@ -6,19 +6,28 @@ from typing import Annotated
 import typer
 
 from gridrisk.cli.common import console, settings
-from gridrisk.db.backup import back_up, restore
-from gridrisk.db.engine import database_url, open_engine
+from gridrisk.cli.words import say
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup_command)
-    app.command("restore")(restore_command)
+    app.command("backup", help=say(
+        "把整个数据库和密钥文件备份到一个归档（仅属主可读：它能打开诉求人的联系方式）。",
+        "Back up the whole database and the secret key file into one archive (readable by "
+        "its owner only: it opens the complainants' contacts)."))(backup_command)
+    app.command("restore", help=say(
+        "把备份恢复到数据库（必要时创建嵌入式数据库），密钥文件恢复到 "
+        "GRIDRISK_SECRET_KEY_FILE；逐表与备份核对。",
+        "Restore a backup into the database (the embedded one is created if need be) and "
+        "its key file to GRIDRISK_SECRET_KEY_FILE; every table is checked against the "
+        "backup."))(restore_command)
 
 
-def backup_command(out: Annotated[Path, typer.Argument(
-        help="the archive to write (e.g. gridrisk-2026-12-02.tar)")]) -> None:
-    """Back up the whole database and the secret key file into one archive (readable by its
-    owner only: it opens the complainants' contacts)."""
+def backup_command(out: Annotated[Path, typer.Argument(help=say(
+        "写入的归档（例如 gridrisk-2026-12-02.tar）",
+        "the archive to write (e.g. gridrisk-2026-12-02.tar)"))]) -> None:
+    from gridrisk.db.backup import back_up
+    from gridrisk.db.engine import database_url
+
     config = settings()
     with console.status("备份数据库…"):
         manifest = back_up(database_url(config), out, key_file=config.secret_key_path,
@@ -32,13 +41,15 @@ def backup_command(out: Annotated[Path, typer.Argument(
 
 
 def restore_command(
-    archive: Annotated[Path, typer.Argument(help="an archive written by gridrisk backup")],
-    replace: Annotated[bool, typer.Option(
-        "--replace", help="replace what the database holds (default: it must be empty)")]
-    = False,
+    archive: Annotated[Path, typer.Argument(help=say(
+        "gridrisk backup 写出的归档", "an archive written by gridrisk backup"))],
+    replace: Annotated[bool, typer.Option("--replace", help=say(
+        "替换数据库现有内容（默认：数据库必须为空）",
+        "replace what the database holds (default: it must be empty)"))] = False,
 ) -> None:
-    """Restore a backup into the database (the embedded one is created if need be) and its
-    key file to GRIDRISK_SECRET_KEY_FILE; every table is checked against the backup."""
+    from gridrisk.db.backup import restore
+    from gridrisk.db.engine import database_url, open_engine
+
     config = settings()
     with console.status("恢复数据库…"):
         manifest = restore(database_url(config), archive, key_file=config.secret_key_path,

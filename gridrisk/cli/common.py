@@ -1,28 +1,39 @@
-"""What every command shares: the settings, a database engine, a progress bar."""
+"""What every command shares: the settings, a database engine, a progress bar.
+
+Each loads what it needs when called, so `gridrisk --help` never pays for pydantic or
+SQLAlchemy."""
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as Bars
-from sqlalchemy import Engine
 
-from gridrisk.db.engine import open_engine
 from gridrisk.errors import InvalidInput
 from gridrisk.progress import Progress
-from gridrisk.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+    from sqlalchemy import Engine
+
+    from gridrisk.settings import Settings
 
 console = Console()
 
 
 def settings() -> Settings:
+    from gridrisk.settings import get_settings
+
     return get_settings()
 
 
 def engine() -> Engine:
     """The database at the schema's head, the embedded cluster started if need be."""
+    from gridrisk.db.engine import open_engine
+
     with console.status("连接数据库…"):
         return open_engine(settings())
 
@@ -30,11 +41,14 @@ def engine() -> Engine:
 @contextmanager
 def progress_bar(title: str = "", *, transient: bool = False) -> Iterator[Progress]:
     """A `progress(step, fraction)` callback drawing one bar per step."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
     label = f"[dim]{title}[/] " if title else ""
     with Bars(TextColumn(label + "{task.description:<18}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=console, transient=transient) as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(step: str, fraction: float) -> None:
             if step not in tasks:

@@ -6,24 +6,27 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from gridrisk.access.service import audit
 from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
 from gridrisk.cli.user import cli_actor
-from gridrisk.cycles import assignments as assignment_service
-from gridrisk.cycles import service
-from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
+from gridrisk.cli.words import say
 from gridrisk.errors import GridriskError
-from gridrisk.gis.geopackage import export_cycle_gpkg
 from gridrisk.vocab import Cadence
 from models.display import shown_probability
 
-app = typer.Typer(no_args_is_help=True, help="排查周期：评分、热点、工作清单、分派")
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from gridrisk.cycles.schemas import CycleCellOut, CycleOut
+
+app = typer.Typer(no_args_is_help=True, help=say(
+    "排查周期：评分、热点、工作清单、分派",
+    "Screening cycles: scores, hotspots, worklists, assignments"))
 
 HOTSPOT_NAMES = {"hot_99": "热点 99%", "hot_95": "热点 95%", "hot_90": "热点 90%", "none": "—",
                  "cold_90": "冷点 90%", "cold_95": "冷点 95%", "cold_99": "冷点 99%"}
@@ -31,21 +34,34 @@ TREND_NAMES = {"new": "新增", "persistent": "持续", "intensifying": "加剧"
                "sporadic": "零星", "": ""}
 KIND_NAMES = {"investigation": "风险核查", "follow_up": "回访", "screening": "补排查"}
 STATUS_NAMES = {"proposed": "待定", "accepted": "已接受", "dropped": "已撤销", "done": "已完成"}
-CycleId = Annotated[int | None, typer.Option("--cycle", help="周期编号（默认：最近一次）")]
+CycleId = Annotated[int | None, typer.Option("--cycle", help=say(
+    "周期编号（默认：最近一次）", "cycle id (default: the latest)"))]
+AssignmentId = Annotated[int, typer.Argument(help=say("分派编号", "assignment id"))]
+Note = Annotated[str | None, typer.Option(help=say("备注", "a note"))]
 
 
-@app.command()
+@app.command(help=say("运行一次排查周期，列出其重点网格。",
+                      "Run a screening cycle and show its top cells."))
 def run(
-    cadence: Annotated[str, typer.Option(help="daily（7 天）、weekly（30 天）或 monthly（90 天）")],
-    as_of: Annotated[str | None, typer.Option(help="截至日期（默认：数据的最新一天）")] = None,
-    region: Annotated[str | None, typer.Option(help="区域代码（默认：最上级区域）")] = None,
-    engine_name: Annotated[str, typer.Option("--engine", help="local 或 dask（按乡镇分区）")]
-    = "local",
-    model: Annotated[str | None, typer.Option(help="模型编号（默认：该预测期已启用的模型）")]
+    cadence: Annotated[str, typer.Option(help=say(
+        "daily（7 天）、weekly（30 天）或 monthly（90 天）",
+        "daily (7 days), weekly (30 days) or monthly (90 days)"))],
+    as_of: Annotated[str | None, typer.Option(help=say(
+        "截至日期（默认：数据的最新一天）", "as-of day (default: the data's latest day)"))]
     = None,
-    top: Annotated[int, typer.Option(help="列出的重点网格数")] = 10,
+    region: Annotated[str | None, typer.Option(help=say(
+        "区域代码（默认：最上级区域）", "region code (default: the top region)"))] = None,
+    engine_name: Annotated[str, typer.Option("--engine", help=say(
+        "local 或 dask（按乡镇分区）", "local or dask (partitioned by township)"))]
+    = "local",
+    model: Annotated[str | None, typer.Option(help=say(
+        "模型编号（默认：该预测期已启用的模型）",
+        "model id (default: the model promoted for the horizon)"))] = None,
+    top: Annotated[int, typer.Option(help=say("列出的重点网格数", "how many top cells to list"))]
+    = 10,
 ) -> None:
-    """Run a screening cycle and show its top cells."""
+    from gridrisk.cycles import service
+
     config = settings()
     with engine().begin() as conn, progress_bar("排查周期") as progress:
         cycle = service.run_cycle(
@@ -56,7 +72,7 @@ def run(
         show_cycle(cycle, service.cycle_cells(conn, cycle.id, limit=top))
 
 
-def show_cycle(cycle: CycleOut, cells: list[service.CycleCellOut]) -> None:
+def show_cycle(cycle: CycleOut, cells: list[CycleCellOut]) -> None:
     totals = cycle.notes["totals"]
     console.print(
         f"周期 [bold]{cycle.id}[/]（{cycle.cadence.value}，截至 {cycle.as_of}，"
@@ -82,14 +98,19 @@ def show_cycle(cycle: CycleOut, cells: list[service.CycleCellOut]) -> None:
             f"{KIND_NAMES[k]} {n}" for k, n in deferred.items()))
 
 
-def _cycle_id(conn, cycle: int | None) -> int:  # type: ignore[no-untyped-def]
+def _cycle_id(conn: Connection, cycle: int | None) -> int:
+    from gridrisk.cycles import service
+
     return cycle if cycle is not None else service.latest_cycle(conn).id
 
 
-@app.command("list")
-def list_(cadence: Annotated[str | None, typer.Option(help="只列出该周期类型")] = None,
-          limit: Annotated[int, typer.Option(help="最多列出")] = 20) -> None:
-    """The latest cycles."""
+@app.command("list", help=say("最近的排查周期。", "The latest cycles."))
+def list_(cadence: Annotated[str | None, typer.Option(help=say(
+              "只列出该周期类型", "only cycles of this cadence"))] = None,
+          limit: Annotated[int, typer.Option(help=say("最多列出", "at most this many"))] = 20
+          ) -> None:
+    from gridrisk.cycles import service
+
     with engine().connect() as conn:
         cycles = service.list_cycles(conn, cadence=cadence, limit=limit)
     table = Table(title="排查周期")
@@ -102,20 +123,30 @@ def list_(cadence: Annotated[str | None, typer.Option(help="只列出该周期�
     console.print(table)
 
 
-@app.command()
-def show(cycle: CycleId = None, region: Annotated[str | None, typer.Option(
-        help="只看该区域的网格")] = None, top: int = 10) -> None:
-    """A cycle's summary and its top cells."""
+@app.command(help=say("一个周期的概况及其重点网格。", "A cycle's summary and its top cells."))
+def show(cycle: CycleId = None,
+         region: Annotated[str | None, typer.Option(help=say(
+             "只看该区域的网格", "only the cells in this region"))] = None,
+         top: Annotated[int, typer.Option(help=say(
+             "列出的重点网格数", "how many top cells to list"))] = 10) -> None:
+    from gridrisk.cycles import service
+
     with engine().connect() as conn:
         chosen = service.get_cycle(conn, _cycle_id(conn, cycle))
         show_cycle(chosen, service.cycle_cells(conn, chosen.id, region_code=region, limit=top))
 
 
-@app.command()
-def export(out: Annotated[Path, typer.Argument(help="GeoPackage 文件（.gpkg）")],
+@app.command(help=say(
+    "把一个周期的图层导出为 QGIS 用的 GeoPackage：网格按热点分类着色，工作清单事项按风险"
+    "等级，外框（docs/ogc.md）。",
+    "A cycle's layers as a GeoPackage for QGIS: cells coloured by hotspot class, worklist "
+    "cases by risk band, outlines (docs/ogc.md)."))
+def export(out: Annotated[Path, typer.Argument(help=say(
+               "GeoPackage 文件（.gpkg）", "the GeoPackage file (.gpkg)"))],
            cycle: CycleId = None) -> None:
-    """A cycle's layers as a GeoPackage for QGIS: cells coloured by hotspot class, worklist
-    cases by risk band, outlines (docs/ogc.md)."""
+    from gridrisk.access.service import audit
+    from gridrisk.gis.geopackage import export_cycle_gpkg
+
     config = settings()
     with engine().begin() as conn:
         chosen = _cycle_id(conn, cycle)
@@ -126,12 +157,18 @@ def export(out: Annotated[Path, typer.Argument(help="GeoPackage 文件（.gpkg�
         f"{k} {v}" for k, v in counts.items()))
 
 
-@app.command()
-def compare(after: Annotated[int | None, typer.Argument(help="较新的周期（默认：最近一次）")]
+@app.command(help=say("两个周期之间的变化（默认：最近一次与它之前的一次）。",
+                      "What changed between two cycles (default: the latest and the one "
+                      "before it)."))
+def compare(after: Annotated[int | None, typer.Argument(help=say(
+                "较新的周期（默认：最近一次）", "the newer cycle (default: the latest)"))]
             = None,
-            before: Annotated[int | None, typer.Argument(
-                help="较早的周期（默认：同类型的上一次）")] = None) -> None:
-    """What changed between two cycles (default: the latest and the one before it)."""
+            before: Annotated[int | None, typer.Argument(help=say(
+                "较早的周期（默认：同类型的上一次）",
+                "the older cycle (default: the one before it of the same cadence)"))] = None
+            ) -> None:
+    from gridrisk.cycles import service
+
     with engine().connect() as conn:
         after_id = _cycle_id(conn, after)
         before_id = before if before is not None else service.previous_cycle(conn, after_id).id
@@ -150,10 +187,13 @@ def compare(after: Annotated[int | None, typer.Argument(help="较新的周期（
     console.print(f"已不在办的事项：{len(change.no_longer_open)} 件")
 
 
-@app.command()
-def worklist(cell: Annotated[str, typer.Argument(help="网格代码")], cycle: CycleId = None
-             ) -> None:
-    """A cell's worklist: its open cases by risk, with reasons and deadlines."""
+@app.command(help=say("一个网格的工作清单：在办事项按风险排序，附原因与期限。",
+                      "A cell's worklist: its open cases by risk, with reasons and "
+                      "deadlines."))
+def worklist(cell: Annotated[str, typer.Argument(help=say("网格代码", "cell code"))],
+             cycle: CycleId = None) -> None:
+    from gridrisk.cycles import service
+
     with engine().connect() as conn:
         found = service.worklist(conn, _cycle_id(conn, cycle), cell)
     table = Table(title=f"{found.cell.cell_name}（{cell}）工作清单，周期 {found.cycle_id}")
@@ -172,17 +212,22 @@ def worklist(cell: Annotated[str, typer.Argument(help="网格代码")], cycle: C
     console.print(table)
 
 
-@app.command()
+@app.command(help=say("建议的与已决定的分派；--overdue 列出所有周期中已接受而逾期的。",
+                      "Proposed and decided assignments; --overdue lists accepted ones past "
+                      "their day in every cycle."))
 def assignments(
     cycle: CycleId = None,
-    cell: Annotated[str | None, typer.Option(help="网格代码")] = None,
-    assignee: Annotated[str | None, typer.Option(help="网格员编号")] = None,
-    status: Annotated[str | None, typer.Option(help="proposed、accepted、dropped 或 done")]
+    cell: Annotated[str | None, typer.Option(help=say("网格代码", "cell code"))] = None,
+    assignee: Annotated[str | None, typer.Option(help=say("网格员编号", "grid worker id"))]
     = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="只列出逾期未完成的")] = False,
+    status: Annotated[str | None, typer.Option(help=say(
+        "proposed、accepted、dropped 或 done", "proposed, accepted, dropped or done"))]
+    = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help=say(
+        "只列出逾期未完成的", "only those past their day and not done"))] = False,
 ) -> None:
-    """Proposed and decided assignments; --overdue lists accepted ones past their day in
-    every cycle."""
+    from gridrisk.cycles import assignments as assignment_service
+
     config = settings()
     with engine().connect() as conn:
         found = assignment_service.list_assignments(
@@ -199,14 +244,20 @@ def assignments(
     console.print(table)
 
 
-@app.command()
+@app.command(help=say("主管对一项建议分派的决定。",
+                      "A supervisor's decision on a proposed assignment."))
 def decide(
-    assignment: Annotated[int, typer.Argument(help="分派编号")],
-    action: Annotated[str, typer.Argument(help="accept、reassign 或 drop")],
-    assignee: Annotated[str | None, typer.Option(help="承办网格员（reassign 必填）")] = None,
-    note: Annotated[str | None, typer.Option(help="备注")] = None,
+    assignment: AssignmentId,
+    action: Annotated[str, typer.Argument(help=say(
+        "accept、reassign 或 drop", "accept, reassign or drop"))],
+    assignee: Annotated[str | None, typer.Option(help=say(
+        "承办网格员（reassign 必填）", "the grid worker to do it (required by reassign)"))]
+    = None,
+    note: Note = None,
 ) -> None:
-    """A supervisor's decision on a proposed assignment."""
+    from gridrisk.cycles import assignments as assignment_service
+    from gridrisk.cycles.schemas import AssignmentDecision
+
     config = settings()
     decision = AssignmentDecision(action=action, assignee=assignee, note=note)
     with engine().begin() as conn:
@@ -215,11 +266,13 @@ def decide(
                   f"{done.assignee or '—'}")
 
 
-@app.command()
-def outcome(assignment: Annotated[int, typer.Argument(help="分派编号")],
-            text: Annotated[str, typer.Argument(help="办理结果")],
-            note: Annotated[str | None, typer.Option(help="备注")] = None) -> None:
-    """The assignee records what was done."""
+@app.command(help=say("承办人记录办理结果。", "The assignee records what was done."))
+def outcome(assignment: AssignmentId,
+            text: Annotated[str, typer.Argument(help=say("办理结果", "what was done"))],
+            note: Note = None) -> None:
+    from gridrisk.cycles import assignments as assignment_service
+    from gridrisk.cycles.schemas import AssignmentOutcome
+
     config = settings()
     with engine().begin() as conn:
         done = assignment_service.record_outcome(
@@ -228,11 +281,13 @@ def outcome(assignment: Annotated[int, typer.Argument(help="分派编号")],
     console.print(f"分派 {done.id} 已完成：{done.outcome}")
 
 
-@app.command()
-def schedule(show: Annotated[int, typer.Option(
-        help="只列出接下来的 N 次运行，不运行")] = 0) -> None:
-    """Run cycles at the policy file's times until stopped (see docs/cycles.md for a systemd
-    timer or cron instead)."""
+@app.command(help=say("按策略文件的时间运行周期，直到停止（也可用 systemd 定时器或 cron："
+                      "docs/cycles.md）。",
+                      "Run cycles at the policy file's times until stopped (see "
+                      "docs/cycles.md for a systemd timer or cron instead)."))
+def schedule(show: Annotated[int, typer.Option(help=say(
+        "只列出接下来的 N 次运行，不运行", "only list the next N runs; run nothing"))] = 0
+             ) -> None:
     from gridrisk.cycles.schedule import as_of_for, upcoming
     from gridrisk.policy import load_policy
 
@@ -254,6 +309,7 @@ def schedule(show: Annotated[int, typer.Option(
 
 def _scheduled_run(cadence: Cadence, when: datetime) -> None:
     """One scheduled cycle; a failure is reported and the schedule goes on."""
+    from gridrisk.cycles import service
     from gridrisk.cycles.schedule import as_of_for
 
     try:

@@ -3,10 +3,11 @@
 import typer
 
 from gridrisk.cli.common import console, settings
-from gridrisk.db.engine import embedded_cluster, open_engine
+from gridrisk.cli.words import say
 from gridrisk.errors import InvalidInput
 
-app = typer.Typer(no_args_is_help=True, help="嵌入式数据库（PostgreSQL + PostGIS）")
+app = typer.Typer(no_args_is_help=True, help=say("嵌入式数据库（PostgreSQL + PostGIS）",
+                                                 "The embedded database (PostgreSQL + PostGIS)"))
 
 
 def _embedded_only(command: str) -> None:
@@ -15,9 +16,11 @@ def _embedded_only(command: str) -> None:
                            f"is set, so 'db {command}' has no embedded cluster to manage")
 
 
-@app.command()
+@app.command(help=say("创建（首次）并启动嵌入式数据库。",
+                      "Create (first time) and start the embedded cluster."))
 def start() -> None:
-    """Create (first time) and start the embedded cluster."""
+    from gridrisk.db.engine import embedded_cluster
+
     _embedded_only("start")
     cluster = embedded_cluster(settings())
     with console.status("启动数据库…"):
@@ -25,17 +28,21 @@ def start() -> None:
     console.print(f"数据库已启动：端口 {cluster.status().port}，数据目录 {cluster.pgdata}")
 
 
-@app.command()
+@app.command(help=say("停止嵌入式数据库；数据保留。",
+                      "Stop the embedded cluster; its data stays."))
 def stop() -> None:
-    """Stop the embedded cluster; its data stays."""
+    from gridrisk.db.engine import embedded_cluster
+
     _embedded_only("stop")
     embedded_cluster(settings()).stop()
     console.print("数据库已停止")
 
 
-@app.command()
+@app.command(help=say("嵌入式数据库是否已创建、是否在运行。",
+                      "Whether the embedded cluster exists and runs."))
 def status() -> None:
-    """Whether the embedded cluster exists and runs."""
+    from gridrisk.db.engine import embedded_cluster
+
     if settings().database_url:
         console.print("使用外部数据库（GRIDRISK_DATABASE_URL）")
         return
@@ -48,16 +55,18 @@ def status() -> None:
     raise typer.Exit(0 if state.running else 3)
 
 
-@app.command()
+@app.command(help=say("打印数据库的 SQLAlchemy URL（必要时先启动嵌入式数据库）。",
+                      "Print the SQLAlchemy URL of the database (starting the embedded one "
+                      "if need be)."))
 def url() -> None:
-    """Print the SQLAlchemy URL of the database (starting the embedded one if need be)."""
     from gridrisk.db.engine import database_url
 
     print(database_url(settings()))
 
 
-@app.command()
+@app.command(help=say("执行数据库结构迁移。", "Apply the schema migrations."))
 def upgrade() -> None:
-    """Apply the schema migrations."""
+    from gridrisk.db.engine import open_engine
+
     engine = open_engine(settings())
     console.print(f"数据库结构已是最新（{engine.url.host}:{engine.url.port}）")

@@ -1,16 +1,14 @@
 """gridrisk demo-data and gridrisk demo: the synthetic county, and the newcomer's one command."""
 
+from __future__ import annotations
+
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Connection, text
 
-from gridrisk.access import service as access
-from gridrisk.access.scope import EVERYTHING
-from gridrisk.bundle.service import import_bundle
-from gridrisk.cases.service import latest_data_on
 from gridrisk.cli.bundle import show_report
 from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
 from gridrisk.cli.cycle import show_cycle
@@ -18,41 +16,59 @@ from gridrisk.cli.maps import map_
 from gridrisk.cli.model import train_demo_model
 from gridrisk.cli.serve import serve
 from gridrisk.cli.user import cli_actor
-from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+from gridrisk.cli.words import say
 from gridrisk.policy import load_policy
-from gridrisk.privacy.vault import Vault
-from gridrisk.reports.summary import township_summary
-from gridrisk.synthetic import DEMO_END_ON, SCALES, generate_bundle
 from gridrisk.vocab import Role
 
-Scale = Annotated[str, typer.Option(help=f"county size: {', '.join(SCALES)}")]
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Connection, Engine
+
+    from gridrisk.settings import Settings
+
+#: the keys of gridrisk.synthetic.SCALES, here so that --help need not load the generator
+#: (tests/cli/test_startup.py checks they agree)
+SCALE_NAMES = ("small", "medium", "large")
+Scale = Annotated[str, typer.Option(help=say(
+    f"县的规模：{'、'.join(SCALE_NAMES)}", f"county size: {', '.join(SCALE_NAMES)}"))]
 #: the name of the demo's first administrator
 ADMIN = "admin"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo-data")(demo_data)
-    app.command("demo")(demo)
+    app.command("demo-data", help=say(
+        "生成一个合成的演示县数据包（按需附其真实概率）。",
+        "Generate a synthetic demo county as a bundle (and, on request, its oracle)."))(
+        demo_data)
+    app.command("demo", help=say(
+        "主流程：启动数据库，生成并导入演示县，概况，训练风险模型，运行每周排查周期并写出"
+        "地图，然后启动服务。",
+        "The main job: start the database, generate and import the demo county, summarise, "
+        "train the risk model, run a weekly screening cycle and write its map, then start "
+        "the service."))(demo)
 
 
 def _check_scale(scale: str) -> None:
-    if scale not in SCALES:
-        raise typer.BadParameter(f"'{scale}' is not one of {', '.join(SCALES)}",
+    if scale not in SCALE_NAMES:
+        raise typer.BadParameter(f"'{scale}' is not one of {', '.join(SCALE_NAMES)}",
                                  param_hint="--scale")
 
 
 def demo_data(
-    out: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
-    seed: Annotated[int, typer.Option(help="same seed, same county")] = 1,
+    out: Annotated[Path, typer.Argument(help=say(
+        "写入数据包的文件夹", "folder to write the bundle into"))],
+    seed: Annotated[int, typer.Option(help=say(
+        "种子相同，县就相同", "same seed, same county"))] = 1,
     scale: Scale = "small",
-    oracle_as_of: Annotated[list[str] | None, typer.Option(
-        "--oracle-as-of", help="also write oracle.csv: the true probability of each outcome "
-        "for the cases open at the end of this day (repeatable)")] = None,
-    oracle_horizon: Annotated[list[int] | None, typer.Option(
-        "--oracle-horizon", help="the oracle's horizons in days (repeatable; default 30)")]
-    = None,
+    oracle_as_of: Annotated[list[str] | None, typer.Option("--oracle-as-of", help=say(
+        "同时写出 oracle.csv：该日结束时在办事项每种结局的真实概率（可重复）",
+        "also write oracle.csv: the true probability of each outcome for the cases open at "
+        "the end of this day (repeatable)"))] = None,
+    oracle_horizon: Annotated[list[int] | None, typer.Option("--oracle-horizon", help=say(
+        "真实概率的预测期（天，可重复；默认 30）",
+        "the oracle's horizons in days (repeatable; default 30)"))] = None,
 ) -> None:
-    """Generate a synthetic demo county as a bundle (and, on request, its oracle)."""
+    from gridrisk.synthetic import DEMO_END_ON, generate_bundle
     from gridrisk.synthetic.oracle import window_days, write_oracle
 
     _check_scale(scale)
@@ -71,15 +87,21 @@ def demo_data(
 
 
 def demo(
-    seed: Annotated[int, typer.Option(help="seed of the demo county")] = 1,
+    seed: Annotated[int, typer.Option(help=say("演示县的种子", "seed of the demo county"))]
+    = 1,
     scale: Scale = "medium",
-    serve_after: Annotated[bool, typer.Option(
-        "--serve/--no-serve", help="start the HTTP service at the end")] = True,
-    port: Annotated[int, typer.Option(help="port of the HTTP service")] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help=say(
+        "最后启动 HTTP 服务", "start the HTTP service at the end"))] = True,
+    port: Annotated[int, typer.Option(help=say("HTTP 服务的端口", "port of the HTTP service"))]
+    = 8000,
 ) -> None:
-    """The main job: start the database, generate and import the demo county, summarise,
-    train the risk model, run a weekly screening cycle and write its map, then start the
-    service."""
+    from gridrisk.bundle.service import import_bundle
+    from gridrisk.cases.service import latest_data_on
+    from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+    from gridrisk.privacy.vault import Vault
+    from gridrisk.reports.summary import township_summary
+    from gridrisk.synthetic import generate_bundle
+
     _check_scale(scale)
     config = settings()
     bundle = config.data_path / "demo" / f"county-{scale}-seed{seed}"
@@ -130,10 +152,11 @@ def demo(
         serve(host="127.0.0.1", port=port, workers=1)
 
 
-def write_bulletin(db, as_of, config) -> None:  # type: ignore[no-untyped-def]
+def write_bulletin(db: Engine, as_of: date, config: Settings) -> None:
     """The monthly bulletin of the data's last month, as HTML, PDF and XLSX."""
-    from datetime import date
+    from sqlalchemy import text
 
+    from gridrisk.access.scope import EVERYTHING
     from gridrisk.reports.periodic import Request, build_report
     from gridrisk.reports.periods import period_of
     from gridrisk.reports.render import write_files
@@ -153,6 +176,10 @@ def write_bulletin(db, as_of, config) -> None:  # type: ignore[no-untyped-def]
 def first_administrator(conn: Connection) -> None:
     """The demo's administrator, made once with a new password shown once, holding every
     top region; later demos leave it as it is."""
+    from sqlalchemy import text
+
+    from gridrisk.access import service as access
+
     if any(user.role == Role.admin for user in access.list_users(conn)):
         console.print(f"管理员账号已存在（gridrisk user list；改密码：gridrisk user passwd "
                       f"{ADMIN}）")
@@ -167,13 +194,14 @@ def first_administrator(conn: Connection) -> None:
                   "（只显示这一次；其他账号：gridrisk user add）")
 
 
-def show_summary(summary, as_of) -> None:  # type: ignore[no-untyped-def]
+def show_summary(summary: pd.DataFrame, as_of: date) -> None:
     table = Table(title=f"截至 {as_of} 各乡镇（街道）概况")
     for column in ("乡镇（街道）", "网格", "在办事项", "超期事项", "近4周排查覆盖率"):
         table.add_column(column, justify="left" if column.startswith("乡镇") else "right")
-    for row in summary.itertuples():
-        rate = f"{row.coverage_done / row.coverage_due:.0%}" if row.coverage_due else "—"
-        table.add_row(row.township, str(row.cells), str(row.open), str(row.overdue), rate)
+    for row in summary.to_dict("records"):
+        rate = f"{row['coverage_done'] / row['coverage_due']:.0%}" if row["coverage_due"] else "—"
+        table.add_row(row["township"], str(row["cells"]), str(row["open"]), str(row["overdue"]),
+                      rate)
     total_due = summary["coverage_due"].sum()
     table.add_row("合计", str(summary["cells"].sum()), str(summary["open"].sum()),
                   str(summary["overdue"].sum()),

@@ -6,24 +6,28 @@ from typing import Annotated
 import typer
 
 from gridrisk.cli.common import console, engine, settings
-from gridrisk.cycles.mapping import cycle_map_frames
-from gridrisk.cycles.service import get_cycle, latest_cycle
+from gridrisk.cli.words import say
 from gridrisk.errors import InvalidInput
 from gridrisk.vocab import labels
 
 
 def register(app: typer.Typer) -> None:
-    app.command("map")(map_)
+    app.command("map", help=say(
+        "写出一个周期的风险地图，脚本与样式全部内嵌：从文件打开，无网络的机器也能看。",
+        "Write a cycle's map with every script and style inlined: it opens from a file, on "
+        "a machine with no network."))(map_)
 
 
 def map_(
-    out: Annotated[Path, typer.Argument(help="the HTML file to write")],
-    cycle: Annotated[int | None, typer.Option(help="周期编号（默认：最近一次）")] = None,
-    region: Annotated[str | None, typer.Option(help="区域代码（默认：周期的区域）")] = None,
-    lang: Annotated[str, typer.Option(help="zh 或 en")] = "zh",
+    out: Annotated[Path, typer.Argument(help=say("写入的 HTML 文件", "the HTML file to write"))],
+    cycle: Annotated[int | None, typer.Option(help=say(
+        "周期编号（默认：最近一次）", "cycle id (default: the latest)"))] = None,
+    region: Annotated[str | None, typer.Option(help=say(
+        "区域代码（默认：周期的区域）", "region code (default: the cycle's region)"))] = None,
+    lang: Annotated[str, typer.Option(help=say("zh 或 en", "zh or en"))] = "zh",
 ) -> None:
-    """Write a cycle's map with every script and style inlined: it opens from a file, on a
-    machine with no network."""
+    from gridrisk.cycles.mapping import cycle_map_frames
+    from gridrisk.cycles.service import get_cycle, latest_cycle
     from maps.cycle import cycle_map
 
     if out.suffix.lower() not in (".html", ".htm"):

@@ -13,26 +13,35 @@ import typer
 from rich.table import Table
 
 from gridrisk.cli.common import console, engine, parse_day, progress_bar, settings
+from gridrisk.cli.words import say
 from gridrisk.policy import load_policy
+from models.display import shown_probability
 
 if TYPE_CHECKING:
     from gridrisk.scoring.service import Trained
     from models.backtest import Backtest
 
-app = typer.Typer(no_args_is_help=True, help="信访事项升级风险模型：训练、评估、登记、评分")
+app = typer.Typer(no_args_is_help=True, help=say(
+    "信访事项升级风险模型：训练、评估、登记、评分",
+    "The escalation-risk model of grievance cases: train, evaluate, register, score"))
 
-Horizon = Annotated[int, typer.Option("--horizon", help="预测期（天）：7、30 或 90")]
-ModelId = Annotated[str | None, typer.Option(
-    "--model", help="模型编号（默认：该预测期已启用的模型）")]
+Horizon = Annotated[int, typer.Option("--horizon", help=say(
+    "预测期（天）：7、30 或 90", "horizon in days: 7, 30 or 90"))]
+ModelId = Annotated[str | None, typer.Option("--model", help=say(
+    "模型编号（默认：该预测期已启用的模型）",
+    "model id (default: the model promoted for the horizon)"))]
 
 
-@app.command()
+@app.command(help=say("用截至 --as-of 已知的数据回测并训练模型，登记之。",
+                      "Backtest and train a model on what was known by --as-of; register "
+                      "it."))
 def train(
     horizon: Horizon = 30,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="只用截至该日（含）的数据训练（默认：数据的最后一天）")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=say(
+        "只用截至该日（含）的数据训练（默认：数据的最后一天）",
+        "train only on data up to this day, inclusive (default: the data's last day)"))]
+    = None,
 ) -> None:
-    """Backtest and train a model on what was known by --as-of; register it."""
     trained = train_and_show(horizon_days=horizon, as_of=parse_day(as_of, "as_of"))
     console.print(f"用 [bold]gridrisk model promote {trained.model_id}[/] 启用该模型")
 
@@ -89,9 +98,10 @@ def show_backtest(backtest: Backtest, *, title: str) -> None:
         console.print(f"{verdict}；Brier 为历史平均率预测的 {backtest.brier_ratio(outcome):.2f} 倍")
 
 
-@app.command()
+@app.command(help=say("在比训练数据更新的数据上评估一个已登记的模型（模型不变）。",
+                      "Evaluate a registered model, unchanged, on data newer than its "
+                      "training data."))
 def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
-    """Evaluate a registered model, unchanged, on data newer than its training data."""
     from gridrisk.scoring.service import evaluate_model
 
     config = settings()
@@ -105,9 +115,8 @@ def evaluate(horizon: Horizon = 30, model: ModelId = None) -> None:
     console.print(f"评估报告：{evaluated.report}")
 
 
-@app.command("list")
+@app.command("list", help=say("已登记的模型，最新的在前。", "Registered models, newest first."))
 def list_command() -> None:
-    """Registered models, newest first."""
     from gridrisk.scoring.service import list_models
     from models.backtest import BASELINES_FOR, MODEL
 
@@ -130,26 +139,33 @@ def list_command() -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(help=say("启用模型于其预测期；未优于基线则拒绝，除非 --force。",
+                      "Use a model for its horizon; refused if it did not beat the "
+                      "baselines, unless --force."))
 def promote(
-    model_id: Annotated[str, typer.Argument(help="模型编号")],
-    force: Annotated[bool, typer.Option("--force", help="即使未优于最佳基线也启用")] = False,
+    model_id: Annotated[str, typer.Argument(help=say("模型编号", "model id"))],
+    force: Annotated[bool, typer.Option("--force", help=say(
+        "即使未优于最佳基线也启用", "promote it even if it did not beat the best baseline"))]
+    = False,
 ) -> None:
-    """Use a model for its horizon; refused if it did not beat the baselines, unless --force."""
     from gridrisk.scoring.service import promote_model
 
     card = promote_model(settings().models_path, model_id, force=force)
     console.print(f"已启用模型 {model_id}（{card['horizon_days']} 天预测期）")
 
 
-@app.command()
+@app.command(help=say("为 --as-of 时在办的每件事项评分；每件一行，风险最高的在前，附原因。",
+                      "Score every case open at --as-of; one row each, highest risk first, "
+                      "with reasons."))
 def score(
-    as_of: Annotated[str, typer.Option("--as-of", help="评分日：对该日结束时在办的事项评分")],
-    out: Annotated[Path, typer.Option("--out", help="输出文件：.csv 或 .xlsx")],
+    as_of: Annotated[str, typer.Option("--as-of", help=say(
+        "评分日：对该日结束时在办的事项评分",
+        "the scoring day: the cases open at its end are scored"))],
+    out: Annotated[Path, typer.Option("--out", help=say(
+        "输出文件：.csv 或 .xlsx", "the output file: .csv or .xlsx"))],
     horizon: Horizon = 30,
     model: ModelId = None,
 ) -> None:
-    """Score every case open at --as-of; one row each, highest risk first, with reasons."""
     from gridrisk.scoring.service import check_output, score_cases, write_scores
 
     day = parse_day(as_of, "as_of")
@@ -166,8 +182,6 @@ def score(
     write_scores(scores, out)
     seconds = (datetime.now() - started).total_seconds()
     console.print(f"已为 {len(scores)} 件在办事项评分（{seconds:.1f} 秒），写入 {out}")
-    from models.display import shown_probability
-
     for row in scores.head(5).to_dict("records"):
         reasons = "；".join(row[f"reason_any_{i}"] for i in (1, 2, 3) if row[f"reason_any_{i}"])
         console.print(f"  {row['rank']}. {row['case_id']}  "

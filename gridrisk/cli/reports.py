@@ -6,35 +6,49 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from gridrisk.access.scope import EVERYTHING
 from gridrisk.cli.common import console, engine, parse_day, settings
+from gridrisk.cli.words import say
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import load_policy
-from gridrisk.reports.periods import Period, parse_period
-from gridrisk.reports.schemas import Figures, Rate
-from gridrisk.reports.service import indicators
 from gridrisk.vocab import LANGS, Indicator, labels
 
-Region = Annotated[str, typer.Option("--region", help="区域代码")]
-PeriodOption = Annotated[str | None, typer.Option(
-    "--period", help="时段：2026-W44（周）、2026-10（月）、2026-Q3（季）、2026（年）")]
-From = Annotated[str | None, typer.Option("--from", help="起始日期（与 --to 一起代替 --period）")]
-To = Annotated[str | None, typer.Option("--to", help="截止日期（含）")]
+if TYPE_CHECKING:
+    from gridrisk.reports.periods import Period
+    from gridrisk.reports.schemas import Figures
+
+Region = Annotated[str, typer.Option("--region", help=say("区域代码", "region code"))]
+PeriodOption = Annotated[str | None, typer.Option("--period", help=say(
+    "时段：2026-W44（周）、2026-10（月）、2026-Q3（季）、2026（年）",
+    "period: 2026-W44 (week), 2026-10 (month), 2026-Q3 (quarter), 2026 (year)"))]
+From = Annotated[str | None, typer.Option("--from", help=say(
+    "起始日期（与 --to 一起代替 --period）", "first day (with --to, instead of --period)"))]
+To = Annotated[str | None, typer.Option("--to", help=say("截止日期（含）", "last day, inclusive"))]
+Lang = Annotated[str, typer.Option(help=say("zh 或 en", "zh or en"))]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("indicators")(indicators_command)
-    app.command("report")(report_command)
-    app.command("ledger")(ledger_command)
+    app.command("indicators", help=say(
+        "一个区域在一个时段的指标（docs/indicators.md），每项附分子与分母。",
+        "A region's indicators for a period (docs/indicators.md), each with its numerator "
+        "and denominator."))(indicators_command)
+    app.command("report", help=say(
+        "时段报告：HTML、PDF 与 XLSX 文件，表格相同。",
+        "A period report as HTML, PDF and XLSX files with the same tables."))(report_command)
+    app.command("ledger", help=say(
+        "事项台账（XLSX）：每件事项一行，附其“六个一”；筛选条件同 GET /cases。",
+        "The case ledger (台账) as XLSX: one row per case with its six ones; the filters of "
+        "GET /cases."))(ledger_command)
 
 
 def period_option(period: str | None, first: str | None, last: str | None) -> Period:
+    from gridrisk.reports.periods import parse_period
+
     return parse_period(period, first=parse_day(first, "from"), last=parse_day(last, "to"))
 
 
@@ -43,12 +57,14 @@ def indicators_command(
     period: PeriodOption = None,
     first: From = None,
     last: To = None,
-    by: Annotated[str | None, typer.Option(help="township（按乡镇）或 village（按村社区）")]
-    = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON，如指标规范所述")] = False,
+    by: Annotated[str | None, typer.Option(help=say(
+        "township（按乡镇）或 village（按村社区）",
+        "township (by township) or village (by village or community)"))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=say(
+        "JSON，如指标规范所述", "JSON, as the indicators' specification describes"))] = False,
 ) -> None:
-    """A region's indicators for a period (docs/indicators.md), each with its numerator and
-    denominator."""
+    from gridrisk.reports.service import indicators
+
     config = settings()
     with engine().connect() as conn:
         found = indicators(conn, region_code=region, period=period_option(period, first, last),
@@ -81,6 +97,8 @@ def indicators_command(
 
 def cells(figures: Figures, code: Indicator) -> tuple[str, str, str]:
     """A figure as value, numerator and denominator."""
+    from gridrisk.reports.schemas import Rate
+
     figure = getattr(figures, code)
     if isinstance(figure, Rate):
         return figure.percent(), str(figure.numerator), str(figure.denominator)
@@ -94,6 +112,8 @@ def cells(figures: Figures, code: Indicator) -> tuple[str, str, str]:
 
 
 def shown(figures: Figures, code: Indicator) -> str:
+    from gridrisk.reports.schemas import Rate
+
     figure = getattr(figures, code)
     if isinstance(figure, Rate):
         return figure.percent()
@@ -103,18 +123,20 @@ def shown(figures: Figures, code: Indicator) -> str:
 
 
 def report_command(
-    kind: Annotated[str, typer.Argument(help="weekly（周调度）、monthly（月通报）或 quarterly"
-                                              "（季考评）")],
+    kind: Annotated[str, typer.Argument(help=say(
+        "weekly（周调度）、monthly（月通报）或 quarterly（季考评）",
+        "weekly (the week's dispatch), monthly (the bulletin) or quarterly (the "
+        "assessment)"))],
     region: Region,
-    out: Annotated[Path, typer.Option("--out", help="写入的文件夹")],
+    out: Annotated[Path, typer.Option("--out", help=say("写入的文件夹", "the folder to write"))],
     period: PeriodOption = None,
     first: From = None,
     last: To = None,
-    formats: Annotated[str, typer.Option("--format", help="html、pdf、xlsx，逗号分隔")]
-    = "html,pdf,xlsx",
-    lang: Annotated[str, typer.Option(help="zh 或 en")] = "zh",
+    formats: Annotated[str, typer.Option("--format", help=say(
+        "html、pdf、xlsx，逗号分隔", "html, pdf, xlsx, comma-separated"))] = "html,pdf,xlsx",
+    lang: Lang = "zh",
 ) -> None:
-    """A period report as HTML, PDF and XLSX files with the same tables."""
+    from gridrisk.access.scope import EVERYTHING
     from gridrisk.reports.periodic import Request, build_report
     from gridrisk.reports.render import FORMATS, write_files
 
@@ -137,21 +159,25 @@ def report_command(
 
 
 def ledger_command(
-    out: Annotated[Path, typer.Argument(help="the .xlsx file to write")],
-    region: Annotated[str | None, typer.Option(help="区域代码：其下全部事项")] = None,
-    cell: Annotated[str | None, typer.Option(help="网格代码")] = None,
-    category: Annotated[str | None, typer.Option(help="类别代码")] = None,
-    state: Annotated[str | None, typer.Option(help="open（在办）或 closed（已办结）")] = None,
-    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue",
-                                                 help="只要超期（或未超期）的")] = None,
-    due_within_days: Annotated[int | None, typer.Option(help="期限在这些天内的在办事项")]
+    out: Annotated[Path, typer.Argument(help=say(
+        "写入的 .xlsx 文件", "the .xlsx file to write"))],
+    region: Annotated[str | None, typer.Option(help=say(
+        "区域代码：其下全部事项", "region code: every case under it"))] = None,
+    cell: Annotated[str | None, typer.Option(help=say("网格代码", "cell code"))] = None,
+    category: Annotated[str | None, typer.Option(help=say("类别代码", "category code"))]
     = None,
-    responsible_unit: Annotated[str | None, typer.Option(help="责任单位")] = None,
-    campaign: Annotated[int | None, typer.Option(help="只列该专项行动的事项")] = None,
-    lang: Annotated[str, typer.Option(help="zh 或 en")] = "zh",
+    state: Annotated[str | None, typer.Option(help=say(
+        "open（在办）或 closed（已办结）", "open or closed"))] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue", help=say(
+        "只要超期（或未超期）的", "only the overdue (or the not overdue)"))] = None,
+    due_within_days: Annotated[int | None, typer.Option(help=say(
+        "期限在这些天内的在办事项", "open cases due within this many days"))] = None,
+    responsible_unit: Annotated[str | None, typer.Option(help=say(
+        "责任单位", "the responsible unit"))] = None,
+    campaign: Annotated[int | None, typer.Option(help=say(
+        "只列该专项行动的事项", "only the cases of this campaign"))] = None,
+    lang: Lang = "zh",
 ) -> None:
-    """The case ledger (台账) as XLSX: one row per case with its six ones; the filters of
-    GET /cases."""
     from gridrisk.reports.ledger import LedgerFilters, ledger
     from gridrisk.reports.render import to_xlsx
 

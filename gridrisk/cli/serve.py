@@ -3,23 +3,28 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from gridrisk.cli.common import console, engine, settings
+from gridrisk.cli.words import say
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command("serve", help=say("启动 HTTP 服务（先启动并迁移数据库）。",
+                                  "Start the HTTP service (the database is started and "
+                                  "migrated first)."))(serve)
 
 
 def serve(
-    host: Annotated[str, typer.Option(
-        help="address to listen on; only this machine by default (put a TLS proxy in front "
-        "to serve others: docs/running.md)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    host: Annotated[str, typer.Option(help=say(
+        "监听地址；默认只有本机可访问（对外服务请在前面加 TLS 代理：docs/running.md）",
+        "address to listen on; only this machine by default (put a TLS proxy in front "
+        "to serve others: docs/running.md)"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=say("监听端口", "port to listen on"))] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help=say("工作进程数", "worker processes"))]
+    = 1,
 ) -> None:
-    """Start the HTTP service (the database is started and migrated first)."""
+    import uvicorn
+
     engine().dispose()  # start the embedded cluster and migrate once, before the workers
     base = f"http://{host}:{port}"
     console.print(f"登录：{base}/sign-in    风险地图与工作清单：{base}/\n"

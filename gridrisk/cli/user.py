@@ -11,13 +11,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gridrisk.access import service
 from gridrisk.cli.common import console, engine, settings
+from gridrisk.cli.words import say
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import load_policy
 from gridrisk.vocab import Role, TokenKind
 
-app = typer.Typer(no_args_is_help=True, help="账号：角色、所辖区域、API 令牌")
+app = typer.Typer(no_args_is_help=True, help=say("账号：角色、所辖区域、API 令牌",
+                                                 "Accounts: roles, regions, API tokens"))
+PasswordOption = Annotated[str | None, typer.Option(help=say(
+    "默认：GRIDRISK_PASSWORD，否则询问", "default: GRIDRISK_PASSWORD, or asked"))]
+Name = Annotated[str, typer.Argument(help=say("账号", "the account"))]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit", help=say("审计日志，最新的在前：谁、何时、做了什么、从哪个地址。",
+                                  "The audit log, newest first: who, when, what, from which "
+                                  "address."))(audit)
 
 
 def cli_actor() -> str:
@@ -37,16 +47,22 @@ def password_given(given: str | None) -> str:
     return str(first)
 
 
-@app.command()
+@app.command(help=say("添加账号，限于所辖区域（网格员：网格，或村社区的网格）。",
+                      "Add an account scoped to regions (for a grid worker: cells, or "
+                      "villages' cells)."))
 def add(
-    name: Annotated[str, typer.Argument(help="sign-in name (a grid worker's: their worker id)")],
-    role: Annotated[Role, typer.Option(help="worker, handler, supervisor, planner or admin")],
-    region: Annotated[list[str], typer.Option(
-        help="a region code (everything under it) or a cell code; repeat for more")],
-    password: Annotated[str | None, typer.Option(
-        help="default: GRIDRISK_PASSWORD, or asked")] = None,
+    name: Annotated[str, typer.Argument(help=say(
+        "登录名（网格员：其网格员编号）", "sign-in name (a grid worker's: their worker id)"))],
+    role: Annotated[Role, typer.Option(help=say(
+        "worker（网格员）、handler（承办人）、supervisor（主管）、planner（规划）或 admin"
+        "（管理员）", "worker, handler, supervisor, planner or admin"))],
+    region: Annotated[list[str], typer.Option(help=say(
+        "区域代码（其下全部）或网格代码；可重复",
+        "a region code (everything under it) or a cell code; repeat for more"))],
+    password: PasswordOption = None,
 ) -> None:
-    """Add an account scoped to regions (for a grid worker: cells, or villages' cells)."""
+    from gridrisk.access import service
+
     with engine().begin() as conn:
         user = service.add_user(conn, name, role=role, codes=region,
                                 password=password_given(password))
@@ -56,13 +72,16 @@ def add(
         [*user.regions, *user.cells]))
 
 
-@app.command("list")
+@app.command("list", help=say("全部账号及其角色、所辖区域。",
+                              "Every account, its role and scope."))
 def list_() -> None:
-    """Every account, its role and scope."""
+    from gridrisk.access import service
+
     with engine().connect() as conn:
         users = service.list_users(conn)
     table = Table()
-    for column in ("name", "role", "scope", "created", "disabled"):
+    for column in (say("账号", "name"), say("角色", "role"), say("所辖区域", "scope"),
+                   say("创建", "created"), say("停用", "disabled")):
         table.add_column(column)
     for user in users:
         table.add_row(user.name, user.role.value, " ".join([*user.regions, *user.cells]),
@@ -71,9 +90,11 @@ def list_() -> None:
     console.print(table)
 
 
-@app.command()
-def disable(name: Annotated[str, typer.Argument()]) -> None:
-    """No more sign-ins for the account; its sessions and tokens end now."""
+@app.command(help=say("该账号不能再登录；其会话与令牌即刻失效。",
+                      "No more sign-ins for the account; its sessions and tokens end now."))
+def disable(name: Name) -> None:
+    from gridrisk.access import service
+
     with engine().begin() as conn:
         service.disable_user(conn, name)
         service.audit(conn, actor=cli_actor(), action="user_disabled", target=name,
@@ -81,12 +102,16 @@ def disable(name: Annotated[str, typer.Argument()]) -> None:
     console.print(f"已停用 {name}")
 
 
-@app.command()
+@app.command(help=say("为该账号打印一个新的 API 令牌（单独在最后一行）；只显示这一次。",
+                      "Print a new API token for the account (alone on the last line); "
+                      "shown only once."))
 def token(
-    name: Annotated[str, typer.Argument()],
-    revoke: Annotated[bool, typer.Option(help="end the account's API tokens instead")] = False,
+    name: Name,
+    revoke: Annotated[bool, typer.Option(help=say(
+        "改为撤销该账号的全部 API 令牌", "end the account's API tokens instead"))] = False,
 ) -> None:
-    """Print a new API token for the account (alone on the last line); shown only once."""
+    from gridrisk.access import service
+
     days = load_policy(settings().policy_file).access.token_days
     with engine().begin() as conn:
         if revoke:
@@ -104,13 +129,11 @@ def token(
     print(secret)
 
 
-@app.command()
-def passwd(
-    name: Annotated[str, typer.Argument()],
-    password: Annotated[str | None, typer.Option(
-        help="default: GRIDRISK_PASSWORD, or asked")] = None,
-) -> None:
-    """Set a new password; the account's page sessions end."""
+@app.command(help=say("设置新密码；该账号的页面会话随即结束。",
+                      "Set a new password; the account's page sessions end."))
+def passwd(name: Name, password: PasswordOption = None) -> None:
+    from gridrisk.access import service
+
     with engine().begin() as conn:
         service.set_password(conn, name, password_given(password))
         service.audit(conn, actor=cli_actor(), action="password_set", target=name,
@@ -119,16 +142,19 @@ def passwd(
 
 
 def audit(
-    actor: Annotated[str | None, typer.Option(help="only this account (or cli:USER)")] = None,
-    action: Annotated[str | None, typer.Option(help="only this action, e.g. sign_in_failed")]
-    = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    actor: Annotated[str | None, typer.Option(help=say(
+        "只看该账号（或 cli:用户名）", "only this account (or cli:USER)"))] = None,
+    action: Annotated[str | None, typer.Option(help=say(
+        "只看该操作，例如 sign_in_failed", "only this action, e.g. sign_in_failed"))] = None,
+    limit: Annotated[int, typer.Option(min=1, help=say("最多列出", "at most this many"))] = 50,
 ) -> None:
-    """The audit log, newest first: who, when, what, from which address."""
+    from gridrisk.access import service
+
     with engine().connect() as conn:
         page = service.list_audit(conn, actor=actor, action=action, limit=limit)
     table = Table(title=f"审计日志（共 {page.total} 条）")
-    for column in ("at", "actor", "action", "target", "address"):
+    for column in (say("时间", "at"), say("操作者", "actor"), say("操作", "action"),
+                   say("对象", "target"), say("地址", "address")):
         table.add_column(column)
     for entry in page.items:
         table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, entry.action,
