@@ -163,7 +163,8 @@ class Prepared:
         parties = pd.to_numeric(timeline["parties"]).fillna(0).to_numpy(np.int64)
         is_open = timeline["is_open"].to_numpy(bool)
         handle_by = day_numbers(timeline["handle_by"])
-        closures = np.where(types == "closed", detail, None)
+        closures = detail.copy()
+        closures[types != "closed"] = None
         screenings = history.screenings
         prepared = cls(
             case_ids=case_ids, received=day_numbers(cases["received_on"]),
