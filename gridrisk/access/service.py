@@ -13,19 +13,18 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from gridrisk.access.errors import SignInFailed, UnknownScope, UnknownUser
 from gridrisk.access.schemas import AuditOut, AuditPage, Caller, UserOut
 from gridrisk.access.scope import Scope
+from gridrisk.db.base import Db
 from gridrisk.db.writes import AsyncExecutor
 from gridrisk.errors import Conflict, InvalidInput, TooManyAttempts
 from gridrisk.policy import AccessPolicy
 from gridrisk.regions.sql import regions_under
 from gridrisk.vocab import Role, ScopeKind, TokenKind
 
-Db = Session | Connection
 HASHER = PasswordHasher()
 #: a password must be at least this long (a passphrase, say)
 MIN_PASSWORD = 10

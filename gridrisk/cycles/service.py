@@ -40,10 +40,12 @@ from gridrisk.cycles.schemas import (
 )
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.cycles.trend import is_hot, trend_classes
+from gridrisk.db.base import Db
 from gridrisk.errors import InvalidInput, NotFound
 from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
-from gridrisk.regions.service import REGIONS_UNDER, get_region
+from gridrisk.regions.service import get_region
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import PROBABILITY_COLUMNS, REASON_COLUMNS, load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
@@ -54,7 +56,6 @@ from models.features import DISPUTE_DAYS, features_at
 from models.history import History, day_number
 from models.reasons import N_REASONS
 
-Db = Session | Connection
 #: the region and every region below it, each with its township (NULL above townships)
 REGIONS_BELOW = """
     WITH RECURSIVE up AS (

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.errors import UnknownCase
+from gridrisk.db.base import Db
 from gridrisk.db.bulk import copy_upsert
 from gridrisk.privacy.errors import KeyUnavailable
 from gridrisk.privacy.schemas import (
@@ -26,7 +26,6 @@ from gridrisk.privacy.schemas import (
 )
 from gridrisk.privacy.vault import Vault
 
-Db = Session | Connection
 #: contact → the frame the importer and the export hold: case_id and CONTACT_FIELDS
 CONTACT_FRAME = ["case_id", *CONTACT_FIELDS]
 

@@ -15,8 +15,10 @@ import pandas as pd
 from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
+from gridrisk.db.base import Db
 from gridrisk.policy import Policy
-from gridrisk.regions.service import REGIONS_UNDER, get_region
+from gridrisk.regions.service import get_region
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.reports.indicators import (
     CASE,
     CELL,
@@ -40,7 +42,7 @@ from gridrisk.reports.schemas import (
     UnitFigures,
     ZeroReportOut,
 )
-from gridrisk.reports.sources import Db, Units, load_case_files, load_screenings, region_units
+from gridrisk.reports.sources import Units, load_case_files, load_screenings, region_units
 from gridrisk.vocab import ESCALATION_LEVELS, Indicator
 
 

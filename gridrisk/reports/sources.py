@@ -18,15 +18,16 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.db.base import Db
 from gridrisk.db.bulk import read_rows
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.errors import UnknownRegion
-from gridrisk.regions.service import REGIONS_ABOVE, REGIONS_UNDER
+from gridrisk.regions.service import REGIONS_ABOVE
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.reports.indicators import COUNTED_EVENTS, CaseFiles
 from gridrisk.vocab import CELL_HOLDERS, RegionLevel
 
-Db = Session | Connection
 BY = ("township", "village")
 #: each region at or under :region with its level and its township (NULL above townships)
 REGIONS_WITH_TOWNSHIP = """

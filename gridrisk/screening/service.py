@@ -8,18 +8,20 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.schemas import CaseIn, CaseOut
 from gridrisk.cases.service import open_case
+from gridrisk.db.base import Db
 from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.privacy.masking import mask_text
 from gridrisk.regions.errors import PointOutsideCells
-from gridrisk.regions.service import REGIONS_UNDER, get_region, wgs84_point
+from gridrisk.regions.service import get_region, wgs84_point
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.screening.schemas import (
     CellCoverage,
     CoverageOut,
@@ -202,7 +204,7 @@ def screening_slots(start: date, end: date, policy: ScreeningPolicy) -> pd.DataF
     return pd.DataFrame({"day": days.date, "slot": slot.to_numpy()})
 
 
-def coverage_frame(db: Session | Connection, *, region_code: str | None, start: date,
+def coverage_frame(db: Db, *, region_code: str | None, start: date,
                    end: date, policy: ScreeningPolicy, timezone: str) -> pd.DataFrame:
     """Per cell (of the region, or all): columns cell_code, region_code, due, done, missed
     (the slots without a screening)."""
