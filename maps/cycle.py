@@ -242,7 +242,7 @@ class Legend(MacroElement):
     """)
 
     def __init__(self, html: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "Legend"
         self.html = _script_json(html)
 
@@ -289,7 +289,7 @@ class Popups(MacroElement):
 
     def __init__(self, cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, text: dict[str, str],
                  categories: Mapping[str, str], *, cell_url: str | None = None) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "Popups"
         top = cases.sort_values(["cell_code", "rank"]).groupby("cell_code").head(TOP_CASES)
         first = {code: [int(i) for i in index]
@@ -413,7 +413,7 @@ def _add_cases(m: folium.Map, cases: gpd.GeoDataFrame, popups: Popups, text: dic
     rows = [[y, x, int(band), i] for i, (x, y, band) in enumerate(
         zip(cases.geometry.x, cases.geometry.y, cases["band"].map(BAND_INDEX), strict=True))]
     colours = json.dumps([BAND_COLOURS[band] for band in BANDS])
-    FastMarkerCluster(  # type: ignore[no-untyped-call]
+    FastMarkerCluster(
         rows, name=text["cases"],
         callback=(f"function (row) {{ return L.circleMarker([row[0], row[1]], {{radius: 7, "
                   f"color: '#333333', weight: 1, fillColor: {colours}[row[2]], "

@@ -190,7 +190,7 @@ def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
 def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
                    notices: list[Notice]) -> np.ndarray:
     """MultiPolygons in 2D; invalid ones repaired (and reported), empty ones rejected."""
-    geoms = shapely.force_2d(rows.geometry.to_numpy())
+    geoms: np.ndarray = shapely.force_2d(rows.geometry.to_numpy())
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     problems.add(rows, missing, "geometry", "empty geometry")
     kinds = shapely.get_type_id(geoms)
@@ -446,7 +446,7 @@ def _outside_cells(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, outside
     others, outside everything the bundle draws, are returned."""
     reason, cause, in_rejected = areas.find(lon, lat, outside, rows.index)
     problems.add(rows, in_rejected, "lon", reason, cause=cause)
-    nowhere = outside & ~in_rejected
+    nowhere: np.ndarray = outside & ~in_rejected
     problems.add(rows, nowhere, "lon", _located(lon, lat, nowhere, rows.index,
                                                 OUTSIDE_EVERY_CELL))
     return nowhere

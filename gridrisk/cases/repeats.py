@@ -42,8 +42,8 @@ def linked_repeats(db: Db, *, rules: RepeatPolicy,
     and everything under it (all regions when None): models.repeats.LINK_COLUMNS, one row per
     (later case, earlier case it repeats). A case received by `until` may repeat one from
     outside the region only if that one is in it too: both ends lie in the region."""
-    conditions, params = ["(CAST(:until AS date) IS NULL OR c.received_on <= :until)"], {
-        "until": until}
+    conditions = ["(CAST(:until AS date) IS NULL OR c.received_on <= :until)"]
+    params: dict[str, object] = {"until": until}
     if region_code is not None:
         conditions.append(f"c.region_code IN {REGIONS_UNDER}")
         params["region"] = region_code

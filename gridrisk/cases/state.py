@@ -119,6 +119,7 @@ class CaseState:
                            accept_by=event.on + timedelta(days=policy.accept_days),
                            extended=False, closed_on=None, closure_type=None)
         if kind == EventType.extended:
+            assert self.handle_by is not None  # refusal() admits accepted cases, which have one
             return replace(self, extended=True, handle_by=self.handle_by + timedelta(
                 days=requested_extension_days(event.detail, policy)))
         if kind in (EventType.closed, EventType.not_accepted):
@@ -190,7 +191,8 @@ def case_positions(case_ids: pd.Series, among: pd.Series) -> np.ndarray:
         if case_ids.cat.categories.equals(index):
             return codes
         found = index.get_indexer(case_ids.cat.categories)
-        return np.where(codes >= 0, found[codes], -1)
+        positions: np.ndarray = np.where(codes >= 0, found[codes], -1)
+        return positions
     return index.get_indexer(case_ids)
 
 
@@ -235,7 +237,8 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
                                    ) if len(case) else position
 
     def code(*kinds: str) -> np.ndarray:
-        return np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
+        of_kinds: np.ndarray = np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
+        return of_kinds
 
     def last(*kinds: str) -> np.ndarray:
         return last_where(code(*kinds), starts)

@@ -91,7 +91,9 @@ class ConnectionExecutor:
     async def fetchrow(self, sql: str, params: Mapping[str, Any]
                        ) -> Mapping[str, Any] | None:
         try:
-            return self.conn.execute(text(sql), dict(params)).mappings().first()
+            row: Mapping[str, Any] | None = self.conn.execute(text(sql), dict(params)
+                                                              ).mappings().first()
+            return row
         except IntegrityError as exc:
             diag = getattr(exc.orig, "diag", None)
             constraint = getattr(diag, "constraint_name", None)

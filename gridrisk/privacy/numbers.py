@@ -116,4 +116,5 @@ def check_characters(numbers: pd.Series) -> np.ndarray:
     """The GB 11643 check character of each number's first 17 digits."""
     first = np.frombuffer("".join(numbers.str[:17]).encode("ascii"), dtype=np.uint8)
     digits = (first - ord("0")).reshape(-1, 17).astype(int)
-    return ID_CHECK[(digits @ ID_WEIGHTS) % 11]
+    check: np.ndarray = ID_CHECK[(digits @ ID_WEIGHTS) % 11]
+    return check

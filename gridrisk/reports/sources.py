@@ -226,7 +226,8 @@ def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
 
 
 def _days(column: pa.ChunkedArray) -> np.ndarray:
-    return column.to_numpy().astype("datetime64[ns]")
+    days: np.ndarray = column.to_numpy().astype("datetime64[ns]")
+    return days
 
 
 def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: str

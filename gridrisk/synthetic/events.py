@@ -358,7 +358,8 @@ class Simulation:
             self.rounds[s] == 0, EVENT_DETAILS["accepted"], EVENT_DETAILS["accepted_again"]))
 
     def _handling(self, a: np.ndarray) -> np.ndarray:
-        return self.open[a] & self.accepted[a] & ~self.opinion[a]
+        handling: np.ndarray = self.open[a] & self.accepted[a] & ~self.opinion[a]
+        return handling
 
     def _casework(self, rng: np.random.Generator, a: np.ndarray, speed: np.ndarray, day: int,
                   log: Log) -> None:
@@ -577,7 +578,8 @@ def levels_above(rng: np.random.Generator, table: dict[EventLevel, dict[EventLev
                         for h in LEVELS])
     if not len(handling):
         return np.empty(0, dtype=object)
-    return np.array(LEVELS, dtype=object)[choose_rows(rng, weights[handling])]
+    levels: np.ndarray = np.array(LEVELS, dtype=object)[choose_rows(rng, weights[handling])]
+    return levels
 
 
 def where_they_went(levels: np.ndarray) -> np.ndarray:

@@ -52,10 +52,12 @@ class World:
     first_day: int
 
     def tension_on(self, replicate: np.ndarray, cell: np.ndarray, day: int) -> np.ndarray:
-        return self.tension[replicate, cell, day - self.first_day]
+        tension: np.ndarray = self.tension[replicate, cell, day - self.first_day]
+        return tension
 
     def load_on(self, replicate: np.ndarray, unit: np.ndarray, day: int) -> np.ndarray:
-        return self.load[replicate, unit, day - self.first_day]
+        load: np.ndarray = self.load[replicate, unit, day - self.first_day]
+        return load
 
 
 @dataclass(frozen=True)
