@@ -680,7 +680,7 @@ def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
     return pd.Series(refused, dtype=object)
 
 
-def _replay(events: pd.DataFrame, attributes: dict[str, tuple[object, bool]],
+def _replay(events: pd.DataFrame, attributes: dict[str, tuple[date, bool]],
             policy: DeadlinePolicy, *, skip: set[int]) -> dict[int, TransitionRefused]:
     """Each case file in the given order through the one workflow; the refusals of the new
     events by row (a refused or skipped event leaves the state as it was; a stored event the

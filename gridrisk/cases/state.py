@@ -277,7 +277,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
                        EventType.not_accepted.value)
     return pd.DataFrame({
         "case": case, "on": on,
-        "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),
+        "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),  # type: ignore[call-overload]
         "detail": pd.Series(detail, dtype=object),
         **{column: pd.Series(carried(column), dtype=object) for column in events.columns
            if column not in (*REPLAY_EVENT_COLUMNS, "case")},
@@ -287,7 +287,8 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
         "handle_by": np.where(accepted, handle_by, NO_DAY),
         "extended": extended,
         "closed_on": np.where(is_open, NO_DAY, on[end]),
-        "closure_type": pd.Series(np.where(is_open, None, closure), dtype=object),
+        "closure_type": pd.Series(np.where(is_open, None, closure),  # type: ignore[call-overload]
+                                  dtype=object),
         "opinion_issued": last(EventType.opinion_issued) >= 0,
         "review_decided": last(EventType.review_decided) >= 0,
         "acceptance": acceptance,

@@ -83,7 +83,7 @@ def parse_id_numbers(values: pd.Series, *, today: date) -> tuple[pd.Series, pd.S
     given = typed.ne("")
     reason = pd.Series("", index=values.index, dtype=object)
 
-    def refuse(mask: pd.Series, why: str) -> None:
+    def refuse(mask: pd.Series, why: str | pd.Series) -> None:
         reason[mask & reason.eq("")] = why
 
     refuse(given & typed.str.fullmatch(r"\d{15}"),

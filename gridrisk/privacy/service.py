@@ -7,7 +7,7 @@ Who may see a contact is decided before these are called: the routers mark the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -87,7 +87,7 @@ def write_contacts(conn: Connection, vault: Vault, contacts: pd.DataFrame) -> di
     return written
 
 
-def _plain(record: dict[str, object]) -> dict[str, object]:
+def _plain(record: Mapping[Hashable, object]) -> dict[str, object]:
     return {f: record[f] for f in CONTACT_FIELDS}
 
 

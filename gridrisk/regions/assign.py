@@ -24,8 +24,8 @@ class CellIndex:
 
     def assign(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """The code of the cell holding each point; '' for a point outside every cell."""
-        points = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
-        codes = np.full(len(points), "", dtype=object)
+        points: np.ndarray = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
+        codes = np.full(len(points), "", dtype=np.object_)
         if len(points) == 0 or len(self.codes) == 0:
             return codes
         point_idx, cell_idx = self.tree.query(points, predicate="intersects")

@@ -108,8 +108,8 @@ def to_xlsx(doc: Document) -> bytes:
     about_rows: list[list[object]] = [
         [words["title"], doc.title], [words["region"], f"{doc.region_name}（{doc.region_code}）"],
         *period, [words["made"], doc.generated_on], [doc.note]]
-    for row in about_rows:
-        about.append(_xlsx_safe(row, ILLEGAL_CHARACTERS_RE))
+    for about_row in about_rows:
+        about.append(_xlsx_safe(about_row, ILLEGAL_CHARACTERS_RE))
     for row in about.iter_rows(min_row=3):
         for cell in row:
             if isinstance(cell.value, date):

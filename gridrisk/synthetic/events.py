@@ -258,7 +258,7 @@ class Simulation:
         k, m = len(slots), len(local)
         per_case = {name: np.tile(getattr(self, name)[slots], replicates) for name in PER_CASE}
         return Simulation(
-            n=k * replicates, **per_case,
+            n=k * replicates, **per_case,  # type: ignore[arg-type]  # arrays, never `filed`
             matter=np.tile(matter, replicates) + np.repeat(np.arange(replicates) * m, k),
             replicate=np.repeat(np.arange(replicates), k),
             determination=np.tile(self.determination[local], replicates),
@@ -424,8 +424,9 @@ class Simulation:
 
     def _crowd(self, rng: np.random.Generator, s: np.ndarray) -> np.ndarray:
         parties = self.parties[s]
-        return np.where(parties >= 5, np.maximum(5, np.round(
+        crowd: np.ndarray = np.where(parties >= 5, np.maximum(5, np.round(
             parties * rng.uniform(0.6, 1.2, len(s)))), parties).astype(int)
+        return crowd
 
     def _progress(self, rng: np.random.Generator, a: np.ndarray, speed: np.ndarray,
                   pressure: np.ndarray, day: int, log: Log) -> None:

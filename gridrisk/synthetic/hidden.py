@@ -117,9 +117,10 @@ def tension_step(rng: np.random.Generator, tension: np.ndarray, drivers_: Driver
     nearby = (drivers_.neighbours @ tension.T).T
     incidents = rng.random(tension.shape) < INCIDENT_RATE
     jolts = np.where(incidents, rng.gamma(*INCIDENT_JOLT, tension.shape), 0.0)
-    return (TENSION_KEEP * tension + (1 - TENSION_KEEP) * wave
-            + TENSION_DIFFUSION * (nearby - tension)
-            + rng.normal(0.0, TENSION_NOISE, tension.shape) + jolts)
+    stepped: np.ndarray = (TENSION_KEEP * tension + (1 - TENSION_KEEP) * wave
+                           + TENSION_DIFFUSION * (nearby - tension)
+                           + rng.normal(0.0, TENSION_NOISE, tension.shape) + jolts)
+    return stepped
 
 
 def load_paths(rng: np.random.Generator, start: np.ndarray, drivers_: Drivers,
