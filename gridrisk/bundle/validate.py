@@ -390,10 +390,11 @@ class RejectedAreas:
         hit = self.areas.iloc[first["area"].to_numpy()]
         codes = hit["code"]
         where = codes.map(self.rejected.where)
-        reason.iloc[rows] = [f"point ({lon[r]:.6f}, {lat[r]:.6f}) lies in {kind} {code}, which "
+        reason.iloc[rows] = [  # type: ignore[call-overload]  # stubs: no list by position
+            f"point ({lon[r]:.6f}, {lat[r]:.6f}) lies in {kind} {code}, which "
                              f"was rejected ({at})" for r, kind, code, at in
                              zip(rows, hit["kind"], codes, where, strict=True)]
-        cause.iloc[rows] = codes.map(self.rejected.roots).to_numpy()
+        cause.iloc[rows] = codes.map(self.rejected.roots).to_numpy()  # type: ignore[call-overload]
         found[rows] = True
         return reason, cause, found
 
@@ -428,7 +429,7 @@ def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
              what: str) -> pd.Series:
     """'point (lon, lat) <what>' for the rows under `mask` (only those are formatted)."""
     reasons = pd.Series("", index=index, dtype=object)
-    reasons[mask] = [f"point ({x:.6f}, {y:.6f}) {what}"
+    reasons[mask] = [f"point ({x:.6f}, {y:.6f}) {what}"  # type: ignore[call-overload]
                      for x, y in zip(lon[mask], lat[mask], strict=True)]
     return reasons
 
@@ -549,8 +550,8 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
                  "before the case was received (received_on)")
     has_point, lon, lat = _points(rows, problems, allowed=pd.Series(True, index=rows.index))
     cell_given, region_given = present(rows["cell_code"]), present(rows["region_code"])
-    nowhere = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
-    problems.add(rows, nowhere, "lon",
+    unplaced = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
+    problems.add(rows, unplaced, "lon",
                  "no location: give lon/lat, a cell_code or a region_code")
 
     cell_regions = pd.concat([cells.set_index("code")["region_code"],
@@ -632,7 +633,7 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
     events = events.join(event_keys(events))
     refused = check_workflow(events, cases, known, timezone=timezone, policy=policy)
     for column, reasons in refused.groupby(lambda row: refused[row].field):
-        problems.add(rows, rows.index.isin(reasons.index), column, reasons.map(
+        problems.add(rows, rows.index.isin(reasons.index), str(column), reasons.map(
             lambda r: f"refused by the case workflow: {r.refusal}").reindex(rows.index))
     return events.loc[~events.index.isin(refused.index)], problems
 

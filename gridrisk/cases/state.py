@@ -193,7 +193,8 @@ def case_positions(case_ids: pd.Series, among: pd.Series) -> np.ndarray:
         found = index.get_indexer(case_ids.cat.categories)
         positions: np.ndarray = np.where(codes >= 0, found[codes], -1)
         return positions
-    return index.get_indexer(case_ids)
+    located: np.ndarray = index.get_indexer(pd.Index(case_ids))
+    return located
 
 
 def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePolicy
@@ -275,6 +276,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
     end = np.maximum(last_end, 0)
     closure = np.where(kind[end] == ROW_TYPES.index(EventType.closed), detail[end],
                        EventType.not_accepted.value)
+    closure_type: np.ndarray = np.where(is_open, None, closure)  # type: ignore[call-overload]
     return pd.DataFrame({
         "case": case, "on": on,
         "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),  # type: ignore[call-overload]
@@ -287,8 +289,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
         "handle_by": np.where(accepted, handle_by, NO_DAY),
         "extended": extended,
         "closed_on": np.where(is_open, NO_DAY, on[end]),
-        "closure_type": pd.Series(np.where(is_open, None, closure),  # type: ignore[call-overload]
-                                  dtype=object),
+        "closure_type": pd.Series(closure_type, dtype=object),
         "opinion_issued": last(EventType.opinion_issued) >= 0,
         "review_decided": last(EventType.review_decided) >= 0,
         "acceptance": acceptance,

@@ -305,10 +305,10 @@ def features(db: Db, layer: Layer, query: FeatureQuery, *, scope: Scope, rules: 
                           {**params, "limit": query.limit, "offset": query.offset}
                           ).mappings().all()
         return Page([_feature(layer, dict(row)) for row in rows], matched)
-    rows = _derive(db, layer, [dict(r) for r in db.execute(text(rows_sql), params).mappings()],
-                   rules, query.filters)
-    return Page([_feature(layer, row) for row in rows[query.offset:query.offset + query.limit]],
-                len(rows))
+    derived = _derive(db, layer, [dict(r) for r in db.execute(text(rows_sql), params).mappings()],
+                      rules, query.filters)
+    return Page([_feature(layer, row)
+                 for row in derived[query.offset:query.offset + query.limit]], len(derived))
 
 
 def feature(db: Db, layer: Layer, fid: str, *, crs: str, scope: Scope, rules: CaseRules

@@ -108,7 +108,7 @@ class CaseFiles:
         _require(events, EVENT_COLUMNS, "events")
         self.units = list(units)
         self.case_ids = cases["case_id"].to_numpy()
-        self.case_unit = pd.Index(self.units).get_indexer(cases["unit"].to_numpy(object))
+        self.case_unit = pd.Index(self.units).get_indexer(pd.Index(cases["unit"].to_numpy(object)))
         if (self.case_unit < 0).any():
             raise ValueError("cases: a unit that is not in units")
         replayed = replay_frame(cases, events[[*EVENT_COLUMNS, *(

@@ -199,7 +199,7 @@ def weekly(request: Request) -> Document:
         ["overdue", "handle_due", "accept_due", "unit", "official"],
         ascending=[False, False, False, True, True])
     totals = {c: int(per_group[c].sum()) for c in columns.values()}
-    rows = [{k: (int(v) if k in totals else v) for k, v in row.items()}
+    rows = [{str(k): (int(v) if k in totals else v) for k, v in row.items()}
             for row in busy[["unit", "official", *columns.values()]].to_dict("records")]
     if rows:
         rows.append({"unit": t["total"], "official": "", **totals})

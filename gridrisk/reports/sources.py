@@ -5,6 +5,7 @@ second and a half. Nothing here reads a complainant's contact details."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -193,7 +194,7 @@ def latest_hotspots(db: Db, region_code: str, first: date, last: date
         SELECT code, name, level, ST_AsBinary(geom) FROM regions
         WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township')"""), params).all()
 
-    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
+    def frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)},
                                 geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]),
                                 crs=4326)
@@ -213,7 +214,10 @@ def _dictionary(column: pa.ChunkedArray, positions_in: pa.ChunkedArray | None = 
               else encoded.dictionary.to_numpy(zero_copy_only=False))
     indices = encoded.indices.fill_null(-1).to_numpy()
     found = values[np.maximum(indices, 0)] if len(values) else np.full(len(indices), None)
-    return np.where(indices >= 0, found, -1 if positions_in is not None else None)
+    absent = -1 if positions_in is not None else None
+    # numpy's stubs take neither None nor an int as the fill
+    looked_up: np.ndarray = np.where(indices >= 0, found, absent)  # type: ignore[arg-type, assignment]
+    return looked_up
 
 
 def _categorical(column: pa.ChunkedArray) -> pd.Categorical:

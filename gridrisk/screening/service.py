@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -200,7 +201,7 @@ def screening_slots(start: date, end: date, policy: ScreeningPolicy) -> pd.DataF
         daily |= (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
     mondays = days - pd.to_timedelta(days.day_of_week, unit="D")
     slot = pd.Series("W" + mondays.strftime("%Y-%m-%d"), index=days).where(
-        ~daily, "D" + days.strftime("%Y-%m-%d"))
+        ~daily, "D" + days.strftime("%Y-%m-%d"))  # type: ignore[call-overload]
     return pd.DataFrame({"day": days.date, "slot": slot.to_numpy()})
 
 
@@ -243,5 +244,6 @@ def coverage(db: Session, *, region_code: str, start: date, end: date,
     return CoverageOut(
         region_code=region_code, start=start, end=end, due=due, done=done,
         rate=done / due if due else None,
-        cells=[CellCoverage(**row) for row in cells.to_dict("records")],
+        cells=[CellCoverage(**row)
+               for row in cast(list[dict[str, Any]], cells.to_dict("records"))],
         missed_cells=cells.loc[cells["done"] < cells["due"], "cell_code"].tolist())
