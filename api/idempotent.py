@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -10,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from gridrisk.idempotency.service import claim, remember, request_hash
 
+Answer = TypeVar("Answer", bound=BaseModel)
+
 
 def once(db: Session, key: str | None, scope: str, body: BaseModel,
-         write: Callable[[], BaseModel], status: int = 201) -> BaseModel | Response:
+         write: Callable[[], Answer], status: int = 201) -> Answer | Response:
     """`write()` unless this key was seen: then the first answer again, byte for byte."""
     if key is None:
         return write()

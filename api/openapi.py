@@ -13,6 +13,9 @@ from api.deps import required_action
 from api.problems import MEDIA_TYPE, Problem
 from gridrisk.access.roles import ROLE_ACTIONS
 
+#: a route's documented answers beside its success (FastAPI's `responses=`)
+Responses = dict[int | str, dict[str, Any]]
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 SHARED = {
     "401": "not signed in: no live session or API token",
@@ -34,8 +37,7 @@ def document_actions(routers: list[APIRouter]) -> None:
     role table, gridrisk.access.roles)."""
     for router in routers:
         for route in router.routes:
-            action = required_action(route) if isinstance(route, APIRoute) else None
-            if action is None:
+            if not isinstance(route, APIRoute) or (action := required_action(route)) is None:
                 continue
             roles = [role.value for role, actions in ROLE_ACTIONS.items() if action in actions]
             route.openapi_extra = {**(route.openapi_extra or {}), ACTION_KEY: action.value}

@@ -7,9 +7,10 @@ import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import folium
-from branca.element import CssLink, Element, JavascriptLink
+from branca.element import CssLink, Element, Figure, JavascriptLink
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
@@ -47,7 +48,7 @@ def use_shipped_assets(m: folium.Map, asset_url: str | None) -> None:
     """Swap each JS/CSS link of the map's elements for gridrisk's copy, linked under
     `asset_url` or inlined when it is None (a standalone file). Call it once the map is built;
     an element needing a file gridrisk does not ship is an error, never a CDN request."""
-    header = m.get_root().header
+    header = cast(Figure, m.get_root()).header  # a map's root is always its Figure
     for element in _elements(m):
         if not isinstance(element, JSCSSMixin):
             continue

@@ -242,7 +242,7 @@ class Legend(MacroElement):
     """)
 
     def __init__(self, html: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         self.html = _script_json(html)
 
@@ -289,7 +289,7 @@ class Popups(MacroElement):
 
     def __init__(self, cells: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, text: dict[str, str],
                  categories: Mapping[str, str], *, cell_url: str | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Popups"
         top = cases.sort_values(["cell_code", "rank"]).groupby("cell_code").head(TOP_CASES)
         first = {code: [int(i) for i in index]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,7 @@ class Backtest:
 
     def of(self, outcome: str) -> pd.DataFrame:
         """The summary of one outcome: one row per method."""
-        return self.summary.xs(outcome, level="outcome")
+        return cast(pd.DataFrame, self.summary.xs(outcome, level="outcome"))
 
     def best_baseline(self, outcome: str, metric: str = "precision_at_100") -> str:
         return str(self.of(outcome).loc[list(BASELINES_FOR[outcome]), metric].idxmax())
@@ -113,8 +114,8 @@ class Backtest:
 
     def brier_ratio(self, outcome: str = "any") -> float:
         """The model's Brier score over the base-rate predictor's (lower is better)."""
-        summary = self.of(outcome)
-        return float(summary.loc[MODEL, "brier"] / summary.loc[BASE_RATE, "brier"])
+        brier = self.of(outcome)["brier"].astype(float)
+        return float(brier[MODEL] / brier[BASE_RATE])
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -246,5 +247,6 @@ def _collected(rows: list[dict[str, object]], predictions: list[pd.DataFrame],
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """JSON-ready rows: NaN becomes None."""
-    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+    return [{str(k): (None if isinstance(v, float) and np.isnan(v) else v)
+             for k, v in row.items()}
             for row in frame.to_dict("records")]

@@ -129,8 +129,9 @@ def _repeats(history: History, day: int, open_now: np.ndarray) -> dict[str, np.n
     calling again and again), all of them and those of the last 30 days."""
     p = history.prepared
     n = len(p.case_ids)
-    later = p.case_ids.get_indexer(history.repeats["case_id"].to_numpy(dtype=object))
-    earlier = p.case_ids.get_indexer(history.repeats["repeats_case_id"].to_numpy(dtype=object))
+    later = p.case_ids.get_indexer(pd.Index(history.repeats["case_id"].to_numpy(dtype=object)))
+    earlier = p.case_ids.get_indexer(
+        pd.Index(history.repeats["repeats_case_id"].to_numpy(dtype=object)))
     known = (later >= 0) & (earlier >= 0)
     later, earlier = later[known], earlier[known]
     came = p.received[later]
@@ -170,8 +171,8 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
     prior = outcomes["overdue"].mean() if len(outcomes) else 0.0
     share = (record["sum"] + UNIT_PRIOR_WEIGHT * prior) / (record["size"] + UNIT_PRIOR_WEIGHT)
 
-    record = (p.received > day - UNIT_RECORD_DAYS) & (p.received <= day - RECENT_DAYS)
-    returned = p.escalation_count(p.rows_at(day))[record] > 0
+    in_record = (p.received > day - UNIT_RECORD_DAYS) & (p.received <= day - RECENT_DAYS)
+    returned = p.escalation_count(p.rows_at(day))[in_record] > 0
 
     open_unit = pd.Series(unit[open_now]).value_counts()
     open_cell = pd.Series(cell[open_now]).value_counts()
@@ -199,12 +200,12 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
 
     return {
         "unit_overdue_share": here_unit.map(share).fillna(prior).to_numpy(float),
-        "unit_return_share": _return_share(unit[record], returned, cases["responsible_unit"]),
+        "unit_return_share": _return_share(unit[in_record], returned, cases["responsible_unit"]),
         "unit_days_to_opinion": _unit_pace(history, day, unit, cases["responsible_unit"]),
         "unit_open_cases": here_unit.map(open_unit).fillna(0).to_numpy(int),
         "unit_closed_30d": here_unit.map(_unit_closings(history, day, unit)).fillna(0)
         .to_numpy(int),
-        "category_return_share": _return_share(category[record], returned, cases["category"]),
+        "category_return_share": _return_share(category[in_record], returned, cases["category"]),
         "cell_open_cases": per_cell(open_cell),
         # the case itself is one of its cell's recent cases of its category when it is new
         "cell_same_category_30d": per_cell_category(same),

@@ -7,6 +7,7 @@ t" can be compared (tests/models/test_features.py does, for every feature)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 import numpy as np
@@ -40,7 +41,7 @@ def day_numbers(values: pd.Series | pd.Index) -> np.ndarray:
     return out
 
 
-def day_number(on: pd.Timestamp | str) -> int:
+def day_number(on: pd.Timestamp | date | str) -> int:
     return int(np.datetime64(pd.Timestamp(on).date(), "D").astype(np.int64))
 
 
@@ -163,7 +164,8 @@ class Prepared:
         parties = pd.to_numeric(timeline["parties"]).fillna(0).to_numpy(np.int64)
         is_open = timeline["is_open"].to_numpy(bool)
         handle_by = day_numbers(timeline["handle_by"])
-        closures = np.where(types == "closed", detail, None)
+        closures = detail.copy()
+        closures[types != "closed"] = None
         screenings = history.screenings
         prepared = cls(
             case_ids=case_ids, received=day_numbers(cases["received_on"]),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from threadpoolctl import threadpool_limits
 
 from models.columns import OUTCOMES
 from models.features import CATEGORICAL, FEATURES, NUMERIC, TEXT
+
+if TYPE_CHECKING:
+    from scipy.sparse import csc_matrix, csr_matrix
 
 ESTIMATORS = ("hgb", "logistic")
 CALIBRATION_SHARE = 0.2
@@ -84,7 +88,7 @@ def limited_threads(threads: int | None) -> Iterator[None]:
         yield
 
 
-class TextKeywords(TransformerMixin, BaseEstimator):
+class TextKeywords(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """A summary as 0/1 columns, one per keyword: the 2–4-character runs of Chinese (it has
     no spaces between words) whose presence raises each outcome most beyond what the case's
     category already says (the z-score of the cases with the word that met the outcome
@@ -150,21 +154,23 @@ def _words(text: str) -> list[str]:
             for i in range(len(part) - n + 1)]
 
 
-def _overlap(columns: object, i: int, j: int) -> float:
+def _overlap(columns: csc_matrix, i: int, j: int) -> float:
     """The share of the rarer word's summaries that hold the other word too."""
-    a, b = columns[:, i], columns[:, j]  # type: ignore[index]
-    return float(a.multiply(b).sum()) / max(min(a.sum(), b.sum()), 1.0)
+    a, b = columns[:, i], columns[:, j]
+    rarer = float(max(min(a.sum(), b.sum()), 1.0))
+    return float(a.multiply(b).sum()) / rarer
 
 
-def _excess(matrix: object, codes: np.ndarray, outcome: np.ndarray, expected: np.ndarray
+def _excess(matrix: csr_matrix, codes: np.ndarray, outcome: np.ndarray, expected: np.ndarray
             ) -> np.ndarray:
     """Per word: (met − expected) / sd among the rows whose summary holds it, the expected
     count and its variance from each row's category rate."""
-    n = matrix.shape[0]  # type: ignore[attr-defined]
-    observed = matrix.T @ np.bincount(codes, weights=outcome, minlength=n)  # type: ignore[attr-defined]
-    mean = matrix.T @ np.bincount(codes, weights=expected, minlength=n)  # type: ignore[attr-defined]
-    variance = matrix.T @ np.bincount(codes, weights=expected * (1 - expected), minlength=n)  # type: ignore[attr-defined]
-    return (observed - mean) / np.sqrt(np.maximum(variance, 1e-9))
+    n = matrix.shape[0]
+    observed = matrix.T @ np.bincount(codes, weights=outcome, minlength=n)
+    mean = matrix.T @ np.bincount(codes, weights=expected, minlength=n)
+    variance = matrix.T @ np.bincount(codes, weights=expected * (1 - expected), minlength=n)
+    excess: np.ndarray = (observed - mean) / np.sqrt(np.maximum(variance, 1e-9))
+    return excess
 
 
 def _texts(texts: pd.Series | np.ndarray) -> np.ndarray:
@@ -211,7 +217,8 @@ class RiskModel:
 
     def probability(self, outcome: str, transformed: np.ndarray) -> np.ndarray:
         """The calibrated probability of `outcome` for rows already transformed."""
-        return self.classifiers[outcome].predict_proba(transformed)[:, 1]
+        probability: np.ndarray = self.classifiers[outcome].predict_proba(transformed)[:, 1]
+        return probability
 
     @property
     def keywords(self) -> list[str]:

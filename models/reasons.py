@@ -129,11 +129,11 @@ def reason_features(model: RiskModel) -> list[str]:
     return [*REASON_FEATURES, *(KEYWORD_PREFIX + word for word in model.keywords)]
 
 
-def reference_values(examples: pd.DataFrame) -> dict[str, object]:
+def reference_values(examples: pd.DataFrame) -> dict[str, float | str]:
     """Each feature's typical value among training examples: what a reason is measured from
     (the summary's is empty: no keyword)."""
-    reference: dict[str, object] = {c: float(examples[c].median()) for c in NUMERIC}
-    reference = {c: 0.0 if pd.isna(v) else v for c, v in reference.items()}
+    medians = {c: float(examples[c].median()) for c in NUMERIC}
+    reference: dict[str, float | str] = {c: 0.0 if np.isnan(v) else v for c, v in medians.items()}
     reference |= {c: str(examples[c].mode().iloc[0]) for c in CATEGORICAL}
     reference[TEXT] = ""
     return reference
@@ -188,7 +188,7 @@ class _Rescorer:
         return probability  # type: ignore[no-any-return]
 
 
-def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
+def contributions(model: RiskModel, features: pd.DataFrame, reference: Mapping[str, float | str], *,
                   above: Mapping[str, float] | None = None, threads: int | None = None
                   ) -> dict[str, pd.DataFrame]:
     """Per outcome: per case and reason feature (reason_features), the probability minus
@@ -220,11 +220,12 @@ def contributions(model: RiskModel, features: pd.DataFrame, reference: dict[str,
 
 
 def _candidates(features: pd.DataFrame, transformed: np.ndarray, typical: np.ndarray,
-                columns: np.ndarray, name: str, reference: dict[str, object]) -> np.ndarray:
+                columns: np.ndarray, name: str, reference: Mapping[str, float | str]) -> np.ndarray:
     """Cases whose value of the fact differs from the reference and reads as a risk."""
-    differs = ~np.isclose(transformed[:, columns], typical[columns]).all(axis=1)
+    differs: np.ndarray = ~np.isclose(transformed[:, columns], typical[columns]).all(axis=1)
     if name.startswith(KEYWORD_PREFIX):
-        return differs & (transformed[:, columns[0]] == 1)
+        has_keyword: np.ndarray = differs & (transformed[:, columns[0]] == 1)
+        return has_keyword
     wording = WORDINGS[name]
     values = features[name]
     if not pd.api.types.is_numeric_dtype(values):
@@ -233,13 +234,14 @@ def _candidates(features: pd.DataFrame, transformed: np.ndarray, typical: np.nda
     numbers = values.to_numpy(float)
     shown = {"any": ~np.isnan(numbers), "positive": numbers > 0,
              "one": numbers == 1}[wording.shown]
-    side = {"higher": numbers > float(reference[name]),  # type: ignore[arg-type]
-            "lower": numbers < float(reference[name]),  # type: ignore[arg-type]
+    side = {"higher": numbers > float(reference[name]),
+            "lower": numbers < float(reference[name]),
             None: np.ones(len(numbers), dtype=bool)}[wording.risky]
-    return differs & shown & side
+    risky: np.ndarray = differs & shown & side
+    return risky
 
 
-def top_reasons(model: RiskModel, features: pd.DataFrame, reference: dict[str, object], *,
+def top_reasons(model: RiskModel, features: pd.DataFrame, reference: Mapping[str, float | str], *,
                 names: Names | None = None, above: Mapping[str, float] | None = None,
                 threads: int | None = None) -> pd.DataFrame:
     """On the features' index: p_{outcome} for each outcome (as risk_scores gives them: the

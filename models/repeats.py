@@ -147,7 +147,8 @@ def _near_pairs(cases: pd.DataFrame, day: np.ndarray, lon: np.ndarray, lat: np.n
 def _metres(lon: np.ndarray, lat: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Metres between pairs of points, each at its own latitude (NaN without a point)."""
     scale = np.cos(np.radians((lat[a] + lat[b]) / 2))
-    return (np.hypot((lon[a] - lon[b]) * scale, lat[a] - lat[b]) * METRES_PER_DEGREE).round(1)
+    metres: np.ndarray = np.hypot((lon[a] - lon[b]) * scale, lat[a] - lat[b]) * METRES_PER_DEGREE
+    return metres.round(1)
 
 
 def linking_quality(links: pd.DataFrame, known: pd.DataFrame) -> dict[str, float]:

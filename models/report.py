@@ -4,6 +4,7 @@ reliability diagram per outcome."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
@@ -56,7 +57,7 @@ def write_report(backtest: Backtest, folder: Path, *, title: str,
               "| 时点 | 结果 | 方法 | 在办 | 发生 | P@100 | R@100 | AP | Brier |",
               "|---|---|---|---|---|---|---|---|---|"]
     for row in backtest.metrics.itertuples():
-        lines.append(f"| {row.origin} | {row.outcome} | {METHOD_NAMES[row.method]} | {row.n}"
+        lines.append(f"| {row.origin} | {row.outcome} | {METHOD_NAMES[str(row.method)]} | {row.n}"
                      f" | {row.positives} | {_number(row.precision_at_100)}"
                      f" | {_number(row.recall_at_100)} | {_number(row.average_precision)}"
                      f" | {_number(row.brier)} |")
@@ -87,14 +88,16 @@ def _outcome_section(backtest: Backtest, outcome: str) -> list[str]:
               "校准（各时点汇总）：", "", "| 预测概率区间 | 事项数 | 平均预测 | 实际发生比例 |",
               "|---|---|---|---|"]
     table = backtest.calibration.loc[backtest.calibration["outcome"] == outcome]
-    for row in table.itertuples():
-        lines.append(f"| {row.range} | {row.n} | {row.predicted:.3f} | {row.observed:.3f} |")
+    for band in table.itertuples():
+        lines.append(f"| {band.range} | {band.n} | {band.predicted:.3f} | {band.observed:.3f} |")
     lines += ["", f"![reliability {outcome}]({reliability_file(outcome)})", ""]
     return lines
 
 
 def _number(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value):.3f}"  # type: ignore[arg-type]
+    """A metric cell (a float, NaN or None) to three places."""
+    number = cast("float | None", value)
+    return "—" if number is None or pd.isna(number) else f"{float(number):.3f}"
 
 
 def _precision_plot(backtest: Backtest, path: Path) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.deps import MAX_ID, Db, Id, SettingsDep, audit, permit
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.cases.schemas import Code
@@ -13,9 +14,10 @@ from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, Assignmen
 from gridrisk.vocab import AssignmentStatus, Role
 
 router = APIRouter(prefix="/assignments", tags=["assignments"])
-PROBLEMS = {404: {"description": "no such assignment in the caller's scope"},
-            409: {"description": "the assignment has moved on (decided, dropped or done)"},
-            422: {"description": "invalid input"}}
+PROBLEMS: Responses = {
+    404: {"description": "no such assignment in the caller's scope"},
+    409: {"description": "the assignment has moved on (decided, dropped or done)"},
+    422: {"description": "invalid input"}}
 Readers = Annotated[Caller, permit(Action.read_assignments)]
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Db, Id, PolicyFile, SettingsDep, audit, permit
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.campaigns import service
@@ -27,8 +28,9 @@ from gridrisk.reports.render import FORMATS, render
 Readers = Annotated[Caller, permit(Action.read_reports)]
 Managers = Annotated[Caller, permit(Action.manage_campaigns)]
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-PROBLEMS = {404: {"description": "unknown campaign, region or case on its list"},
-            422: {"description": "invalid plan or rule"}}
+PROBLEMS: Responses = {
+    404: {"description": "unknown campaign, region or case on its list"},
+    422: {"description": "invalid plan or rule"}}
 AsOf = Annotated[date | None, Query(description="the day of the figures (default: the "
                                     "data's latest day)")]
 

@@ -16,6 +16,7 @@ from api.deps import (
     permit,
 )
 from api.idempotent import once
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.cases import service
@@ -34,13 +35,15 @@ from gridrisk.privacy.schemas import ContactView
 from gridrisk.vocab import Category
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-PROBLEMS = {404: {"description": "no such case in the caller's scope"},
-            409: {"description": "the id or Idempotency-Key is taken by another request"},
-            412: {"description": "If-Match names a version that is no longer current"},
-            422: {"description": "invalid input or refused by the case workflow"}}
-CREATED = {409: PROBLEMS[409], 422: PROBLEMS[422]}
-READ = {404: PROBLEMS[404]}
-APPENDED = {**PROBLEMS, 428: {"description": "If-Match is missing: send the version you read"}}
+PROBLEMS: Responses = {
+    404: {"description": "no such case in the caller's scope"},
+    409: {"description": "the id or Idempotency-Key is taken by another request"},
+    412: {"description": "If-Match names a version that is no longer current"},
+    422: {"description": "invalid input or refused by the case workflow"}}
+CREATED: Responses = {409: PROBLEMS[409], 422: PROBLEMS[422]}
+READ: Responses = {404: PROBLEMS[404]}
+APPENDED: Responses = {
+    **PROBLEMS, 428: {"description": "If-Match is missing: send the version you read"}}
 Readers = Annotated[Caller, permit(Action.read_cases)]
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.deps import Db, Id, SettingsDep, audit, permit
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.cases.schemas import Code
@@ -19,9 +20,10 @@ from gridrisk.cycles.schemas import (
 from gridrisk.vocab import Cadence
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
-PROBLEMS = {404: {"description": "no such cycle, cell or region in the caller's scope, or "
-                                 "no promoted model"},
-            422: {"description": "invalid input"}}
+PROBLEMS: Responses = {
+    404: {"description": "no such cycle, cell or region in the caller's scope, or "
+                         "no promoted model"},
+    422: {"description": "invalid input"}}
 Readers = Annotated[Caller, permit(Action.read_cycles)]
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Db, Policy, SettingsDep, current_caller, permitting
+from api.openapi import Responses
 from gridrisk.access.roles import may
 from gridrisk.access.schemas import Caller
 from gridrisk.gis import layers
@@ -36,10 +37,12 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-UNKNOWN = {404: {"description": "no such collection, or no such feature in the caller's "
-                                "scope"}}
-BAD_QUERY = {400: {"description": "a parameter this API does not define, or a value it "
-                                  "cannot use; the problem names it"}}
+UNKNOWN: Responses = {
+    404: {"description": "no such collection, or no such feature in the caller's "
+                         "scope"}}
+BAD_QUERY: Responses = {
+    400: {"description": "a parameter this API does not define, or a value it "
+                         "cannot use; the problem names it"}}
 CollectionId = Annotated[str, Path(max_length=64, description="a collection's id")]
 FeatureId = Annotated[str, Path(max_length=200, description="a feature's id")]
 

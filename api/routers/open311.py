@@ -30,7 +30,7 @@ from api.deps import (
     permit,
     permitting,
 )
-from api.openapi import ACTION_KEY
+from api.openapi import ACTION_KEY, Responses
 from api.problems import status_of
 from gridrisk.access import service as access
 from gridrisk.access.roles import Action
@@ -51,11 +51,12 @@ MEDIA_TYPES = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
 RequestId = Annotated[str, Path(max_length=64, description="the case id on the receipt")]
 Token = Annotated[str, Query(min_length=1, max_length=100,
                              description="the receipt token handed out with the case")]
-GEOREPORT = {"description": "a GeoReport v2 answer (JSON array or XML)",
+GEOREPORT: dict[str, Any] = {"description": "a GeoReport v2 answer (JSON array or XML)",
              "content": {"application/json": {}, "text/xml": {}}}
-UNKNOWN = {404: {**GEOREPORT, "description": "no request with that id and token: an "
-                 "unknown id, an unknown token and another case's token answer alike"},
-           429: {**GEOREPORT, "description": "too many lookups from this address"}}
+UNKNOWN: Responses = {
+    404: {**GEOREPORT, "description": "no request with that id and token: an "
+          "unknown id, an unknown token and another case's token answer alike"},
+    429: {**GEOREPORT, "description": "too many lookups from this address"}}
 
 
 def _xml(root: str, item: str, rows: Sequence[dict[str, Any]]) -> bytes:
@@ -66,7 +67,8 @@ def _xml(root: str, item: str, rows: Sequence[dict[str, Any]]) -> bytes:
             ET.SubElement(element, key).text = (
                 "" if value is None else str(value).lower() if isinstance(value, bool)
                 else str(value))
-    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _answer(fmt: str, root: str, item: str, rows: Sequence[BaseModel], status: int = 200

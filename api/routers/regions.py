@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import Db, permit
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.cases.schemas import Code
@@ -13,8 +14,8 @@ from gridrisk.regions.schemas import CellOut, Feature, RegionNode, RegionOut
 from gridrisk.vocab import Crs
 
 router = APIRouter(tags=["regions"])
-UNKNOWN_REGION = {404: {"description": "no such region in the caller's scope"}}
-UNKNOWN_CELL = {404: {"description": "no such cell in the caller's scope"}}
+UNKNOWN_REGION: Responses = {404: {"description": "no such region in the caller's scope"}}
+UNKNOWN_CELL: Responses = {404: {"description": "no such cell in the caller's scope"}}
 Regions = Annotated[Caller, permit(Action.read_regions)]
 Cells = Annotated[Caller, permit(Action.read_cells)]
 

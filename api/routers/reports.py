@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Db, Policy, PolicyFile, SettingsDep, audit, permit
+from api.openapi import Responses
 from gridrisk.access.roles import Action
 from gridrisk.access.schemas import Caller
 from gridrisk.reports import periodic
@@ -25,8 +26,9 @@ from gridrisk.vocab import Category, ReportKind
 
 Readers = Annotated[Caller, permit(Action.read_reports)]
 router = APIRouter(tags=["reports"])
-PROBLEMS = {404: {"description": "unknown region (or one outside the caller's scope)"},
-            422: {"description": "a bad period, breakdown or format"}}
+PROBLEMS: Responses = {
+    404: {"description": "unknown region (or one outside the caller's scope)"},
+    422: {"description": "a bad period, breakdown or format"}}
 PeriodQuery = Annotated[str | None, Query(
     description="2026-W44 (a week), 2026-10 (a month), 2026-Q3 (a quarter) or 2026 (a year)")]
 FromQuery = Annotated[date | None, Query(alias="from", description="first day, with `to` "

@@ -18,6 +18,7 @@ from api.deps import (
     permit_async,
 )
 from api.idempotent import once
+from api.openapi import Responses
 from gridrisk.access import service as access
 from gridrisk.access.errors import NotYours
 from gridrisk.access.roles import Action
@@ -35,7 +36,7 @@ from gridrisk.screening.schemas import (
 from gridrisk.vocab import Role
 
 router = APIRouter(tags=["screenings"], lifespan=async_db_lifespan)
-UNKNOWN_RECORD = {404: {"description": "no such record in the caller's scope"}}
+UNKNOWN_RECORD: Responses = {404: {"description": "no such record in the caller's scope"}}
 Readers = Annotated[Caller, permit(Action.read_screenings)]
 
 

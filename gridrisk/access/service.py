@@ -9,23 +9,22 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, text
 
 from gridrisk.access.errors import SignInFailed, UnknownScope, UnknownUser
 from gridrisk.access.schemas import AuditOut, AuditPage, Caller, UserOut
 from gridrisk.access.scope import Scope
+from gridrisk.db.base import Db
 from gridrisk.db.writes import AsyncExecutor
 from gridrisk.errors import Conflict, InvalidInput, TooManyAttempts
 from gridrisk.policy import AccessPolicy
 from gridrisk.regions.sql import regions_under
 from gridrisk.vocab import Role, ScopeKind, TokenKind
 
-Db = Session | Connection
 HASHER = PasswordHasher()
 #: a password must be at least this long (a passphrase, say)
 MIN_PASSWORD = 10
@@ -57,7 +56,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _caller(row: Mapping[str, Any] | None) -> Caller | None:
+def _caller(row: Mapping[Any, Any] | None) -> Caller | None:
     if row is None:
         return None
     return Caller(user_id=row["user_id"], name=row["name"], role=Role(row["role"]),
@@ -176,9 +175,10 @@ def issue_token(db: Db, name: str, *, kind: TokenKind, lifetime: timedelta) -> s
 
 def revoke_tokens(db: Db, name: str, *, kind: TokenKind) -> int:
     """Ends every live token of that kind; how many."""
-    return db.execute(text("UPDATE tokens SET revoked_at = now() WHERE user_id = :id "
-                           "AND kind = :kind AND revoked_at IS NULL"),
-                      {"id": _user_id(db, name), "kind": kind.value}).rowcount
+    revoked = db.execute(text("UPDATE tokens SET revoked_at = now() WHERE user_id = :id "
+                              "AND kind = :kind AND revoked_at IS NULL"),
+                         {"id": _user_id(db, name), "kind": kind.value})
+    return cast(CursorResult[Any], revoked).rowcount  # an UPDATE's result is a cursor's
 
 
 # -- signing in --------------------------------------------------------------------------

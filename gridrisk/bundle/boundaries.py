@@ -273,4 +273,5 @@ def metric_crs(frames: list[gpd.GeoDataFrame]) -> CRS:
     shapes = shapes[~shapely.is_missing(shapes) & ~shapely.is_empty(shapes)]
     if not len(shapes):
         return CRS("EPSG:3857")
-    return gpd.GeoSeries(shapes, crs="EPSG:4326").estimate_utm_crs()
+    utm: CRS = gpd.GeoSeries(shapes, crs="EPSG:4326").estimate_utm_crs()
+    return utm

@@ -168,7 +168,8 @@ def _iso_times(local: pd.Series) -> pd.Series:
     text_ = local.dt.strftime("%Y-%m-%dT%H:%M:%S").where(
         whole, local.dt.strftime("%Y-%m-%dT%H:%M:%S.%f"))
     offset = local.dt.strftime("%z")
-    return text_ + offset.str[:3] + ":" + offset.str[3:]
+    iso: pd.Series = text_ + offset.str[:3] + ":" + offset.str[3:]
+    return iso
 
 
 def _to_csv(frame: pd.DataFrame, path: Path, columns: dict[str, bool]) -> None:

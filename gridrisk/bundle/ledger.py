@@ -335,9 +335,9 @@ def ledger_rows(conn: Connection, sheet: Sheet, mapping: LedgerMapping,
         detail = rows[spec.detail].map(_as_text) if spec.detail else pd.Series(
             "", index=rows.index)
         frame["detail"] = detail
-        vocabulary = next((v for v, kind in VOCABULARIES.items() if kind == spec.type), None)
-        if vocabulary and spec.detail:
-            frame["detail"] = _translated(frame, "detail", vocabulary, mapping,
+        closing = next((v for v, kind in VOCABULARIES.items() if kind == spec.type), None)
+        if closing and spec.detail:
+            frame["detail"] = _translated(frame, "detail", closing, mapping,
                                           event_problems)
         events.append(frame.loc[filled.to_numpy()])
     columns = ["line", *EVENT_COLUMNS, "origin"]

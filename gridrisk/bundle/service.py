@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Table, text
 
 from gridrisk.bundle.boundaries import metric_crs
 from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError, RejectedRows
@@ -159,13 +160,14 @@ def record_run(conn: Connection, report: ImportReport) -> int:
     """The run in import_runs, with its counts, errors (summarised: the first thousand root
     problems) and warnings."""
     summary = report.to_json(limit=RUN_ERRORS)
-    return conn.execute(
-        ImportRun.__table__.insert().returning(ImportRun.id),
+    run_id: int = conn.execute(
+        cast(Table, ImportRun.__table__).insert().returning(ImportRun.id),
         {"source": report.source, "mode": report.mode, "outcome": report.outcome,
          "written": report.written, "n_rejected": len(report.rejects),
          "warnings": summary["warnings"], "errors": summary["errors"],
          "counts": summary["files"], "options": report.options},
     ).scalar_one()
+    return run_id
 
 
 def read_bundle(folder: Path, options: BundleOptions, notices: list[Notice],

@@ -190,7 +190,7 @@ def _accepted(rows: pd.DataFrame, problems: Problems) -> pd.Series:
 def clean_polygons(rows: gpd.GeoDataFrame, label: str, problems: Problems,
                    notices: list[Notice]) -> np.ndarray:
     """MultiPolygons in 2D; invalid ones repaired (and reported), empty ones rejected."""
-    geoms = shapely.force_2d(rows.geometry.to_numpy())
+    geoms: np.ndarray = shapely.force_2d(rows.geometry.to_numpy())
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     problems.add(rows, missing, "geometry", "empty geometry")
     kinds = shapely.get_type_id(geoms)
@@ -390,10 +390,11 @@ class RejectedAreas:
         hit = self.areas.iloc[first["area"].to_numpy()]
         codes = hit["code"]
         where = codes.map(self.rejected.where)
-        reason.iloc[rows] = [f"point ({lon[r]:.6f}, {lat[r]:.6f}) lies in {kind} {code}, which "
+        reason.iloc[rows] = [  # type: ignore[call-overload]  # stubs: no list by position
+            f"point ({lon[r]:.6f}, {lat[r]:.6f}) lies in {kind} {code}, which "
                              f"was rejected ({at})" for r, kind, code, at in
                              zip(rows, hit["kind"], codes, where, strict=True)]
-        cause.iloc[rows] = codes.map(self.rejected.roots).to_numpy()
+        cause.iloc[rows] = codes.map(self.rejected.roots).to_numpy()  # type: ignore[call-overload]
         found[rows] = True
         return reason, cause, found
 
@@ -428,7 +429,7 @@ def _located(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, index: pd.Index
              what: str) -> pd.Series:
     """'point (lon, lat) <what>' for the rows under `mask` (only those are formatted)."""
     reasons = pd.Series("", index=index, dtype=object)
-    reasons[mask] = [f"point ({x:.6f}, {y:.6f}) {what}"
+    reasons[mask] = [f"point ({x:.6f}, {y:.6f}) {what}"  # type: ignore[call-overload]
                      for x, y in zip(lon[mask], lat[mask], strict=True)]
     return reasons
 
@@ -446,7 +447,7 @@ def _outside_cells(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, outside
     others, outside everything the bundle draws, are returned."""
     reason, cause, in_rejected = areas.find(lon, lat, outside, rows.index)
     problems.add(rows, in_rejected, "lon", reason, cause=cause)
-    nowhere = outside & ~in_rejected
+    nowhere: np.ndarray = outside & ~in_rejected
     problems.add(rows, nowhere, "lon", _located(lon, lat, nowhere, rows.index,
                                                 OUTSIDE_EVERY_CELL))
     return nowhere
@@ -549,8 +550,8 @@ def check_cases(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejec
                  "before the case was received (received_on)")
     has_point, lon, lat = _points(rows, problems, allowed=pd.Series(True, index=rows.index))
     cell_given, region_given = present(rows["cell_code"]), present(rows["region_code"])
-    nowhere = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
-    problems.add(rows, nowhere, "lon",
+    unplaced = ~present(rows["lon"]) & ~present(rows["lat"]) & ~cell_given & ~region_given
+    problems.add(rows, unplaced, "lon",
                  "no location: give lon/lat, a cell_code or a region_code")
 
     cell_regions = pd.concat([cells.set_index("code")["region_code"],
@@ -632,7 +633,7 @@ def check_events(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected
     events = events.join(event_keys(events))
     refused = check_workflow(events, cases, known, timezone=timezone, policy=policy)
     for column, reasons in refused.groupby(lambda row: refused[row].field):
-        problems.add(rows, rows.index.isin(reasons.index), column, reasons.map(
+        problems.add(rows, rows.index.isin(reasons.index), str(column), reasons.map(
             lambda r: f"refused by the case workflow: {r.refusal}").reindex(rows.index))
     return events.loc[~events.index.isin(refused.index)], problems
 
@@ -680,7 +681,7 @@ def check_workflow(events: pd.DataFrame, cases: pd.DataFrame, known: Known, *,
     return pd.Series(refused, dtype=object)
 
 
-def _replay(events: pd.DataFrame, attributes: dict[str, tuple[object, bool]],
+def _replay(events: pd.DataFrame, attributes: dict[str, tuple[date, bool]],
             policy: DeadlinePolicy, *, skip: set[int]) -> dict[int, TransitionRefused]:
     """Each case file in the given order through the one workflow; the refusals of the new
     events by row (a refused or skipped event leaves the state as it was; a stored event the

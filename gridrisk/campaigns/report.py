@@ -12,7 +12,7 @@ from gridrisk.reports.documents import Column, Document, Section, Table
 from gridrisk.reports.periods import Period
 from gridrisk.vocab import labels
 
-TEXT = {
+TEXT: dict[str, dict[str, str]] = {
     "zh": {"title": "{name}进展（截至 {day}）", "overview": "总体进展",
            "by_township": "分单位进展", "by_leader": "分包案领导进展",
            "incomplete": "“六个一”不全的事项", "past_deadline": "超过化解期限未化解的事项",
@@ -27,8 +27,6 @@ TEXT = {
            "no_phase": "不在行动阶段内", "resolution": "化解率", "no_return": "息诉罢访率",
            "note": "化解率 = 已办结且办结后未再信访的清单事项 ÷ 清单事项（发起时冻结）；息诉罢访率 "
                    "= 回访期在发起日至统计日之间结束、期内未再信访的办结 ÷ 这些办结。",
-           "six": {"matter": "信访事项", "leader": "包案领导", "team": "工作专班",
-                   "plan": "化解方案", "case_file": "卷宗", "deadline": "化解期限"},
            "none": "无。"},
     "en": {"title": "{name}: progress as of {day}", "overview": "Overall",
            "by_township": "By unit", "by_leader": "By responsible official",
@@ -47,9 +45,15 @@ TEXT = {
            "note": "Resolution rate = listed cases closed and not returned since ÷ listed "
                    "cases (frozen at launch); no return = closings whose window ended between "
                    "launch and the report day with no return in it ÷ those closings.",
-           "six": {"matter": "matter", "leader": "official", "team": "team", "plan": "plan",
-                   "case_file": "case file", "deadline": "deadline"},
            "none": "None."},
+}
+
+#: the six ones (六个一) a listed case must have, by the names CampaignCaseOut.missing uses
+SIX_ONES: dict[str, dict[str, str]] = {
+    "zh": {"matter": "信访事项", "leader": "包案领导", "team": "工作专班", "plan": "化解方案",
+           "case_file": "卷宗", "deadline": "化解期限"},
+    "en": {"matter": "matter", "leader": "official", "team": "team", "plan": "plan",
+           "case_file": "case file", "deadline": "deadline"},
 }
 
 
@@ -87,7 +91,7 @@ def campaign_document(progress: CampaignProgress, *, lang: str, today: date) -> 
               "village": c.village, "matter": c.matter, "leader": c.leader, "team": c.team,
               "plan": c.plan, "deadline": c.deadline_on, "n_events": c.n_events,
               "resolved": t["yes" if c.resolved else "no"],
-              "missing": "、".join(t["six"][m] for m in c.missing)} for c in found],
+              "missing": "、".join(SIX_ONES[lang][m] for m in c.missing)} for c in found],
             empty=t["none"])
 
     first = min((p.starts_on for p in campaign.phases), default=campaign.launched_on)

@@ -28,9 +28,11 @@ from gridrisk.campaigns.schemas import (
     ScopeRule,
 )
 from gridrisk.cases.service import latest_data_on
+from gridrisk.db.base import Db
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import CampaignPolicy, Policy
-from gridrisk.regions.service import REGIONS_UNDER, get_region, in_scope
+from gridrisk.regions.service import get_region, in_scope
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.reports.indicators import (
     CASE,
     CaseFiles,
@@ -42,7 +44,7 @@ from gridrisk.reports.indicators import (
 )
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import Rate
-from gridrisk.reports.sources import Db, connection_of, load_case_files, region_units
+from gridrisk.reports.sources import connection_of, load_case_files, region_units
 from gridrisk.vocab import (
     COLLECTIVE_PARTIES,
     CampaignPhase,

@@ -7,21 +7,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.schemas import RepeatLink, RepeatLinks
+from gridrisk.db.base import Db
 from gridrisk.policy import RepeatPolicy
-from gridrisk.regions.service import REGIONS_UNDER
+from gridrisk.regions.sql import REGIONS_UNDER
 from models.repeats import CANDIDATE_COLUMNS, SEARCH_MARGIN, find_repeats
 
 CANDIDATES = """SELECT c.case_id, c.received_on, c.category, c.cell_code, ST_X(c.geom) AS lon,
                        ST_Y(c.geom) AS lat, c.summary FROM cases c"""
 
 
-def _candidates(db: Session | Connection, where: str, params: dict[str, object]
+def _candidates(db: Db, where: str, params: dict[str, object]
                 ) -> pd.DataFrame:
     rows = db.execute(text(f"{CANDIDATES} WHERE {where}"), params).all()
     frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
@@ -35,22 +35,22 @@ def _links(cases: pd.DataFrame, rules: RepeatPolicy) -> pd.DataFrame:
                         min_similarity=rules.min_similarity)
 
 
-def linked_repeats(db: Session | Connection, *, rules: RepeatPolicy,
+def linked_repeats(db: Db, *, rules: RepeatPolicy,
                    until: date | None = None, region_code: str | None = None
                    ) -> pd.DataFrame:
     """Every repeat link among the cases received by `until` (all when None) in the region
     and everything under it (all regions when None): models.repeats.LINK_COLUMNS, one row per
     (later case, earlier case it repeats). A case received by `until` may repeat one from
     outside the region only if that one is in it too: both ends lie in the region."""
-    conditions, params = ["(CAST(:until AS date) IS NULL OR c.received_on <= :until)"], {
-        "until": until}
+    conditions = ["(CAST(:until AS date) IS NULL OR c.received_on <= :until)"]
+    params: dict[str, object] = {"until": until}
     if region_code is not None:
         conditions.append(f"c.region_code IN {REGIONS_UNDER}")
         params["region"] = region_code
     return _links(_candidates(db, " AND ".join(conditions), params), rules)
 
 
-def case_repeats(db: Session | Connection, case_id: str, *, rules: RepeatPolicy,
+def case_repeats(db: Db, case_id: str, *, rules: RepeatPolicy,
                  scope: Scope = EVERYTHING) -> RepeatLinks:
     """The earlier cases this case repeats, and the later ones that repeat it, among the
     cases the caller may see: a repeat across the scope's edge is not named (it would say

@@ -198,9 +198,8 @@ class CaseOut(BaseModel):
     complex: bool
     responsible_unit: str | None
     responsible_official: str | None
-    summary: str | None
-    due_at: datetime | None = Field(description="the source's own handling deadline, if any")
     summary: str | None = Field(description="phone and identity card numbers in it masked")
+    due_at: datetime | None = Field(description="the source's own handling deadline, if any")
     has_contact: bool = Field(description="a complainant's contact is on record: "
                               "GET /cases/{id}/contact")
     version: int = Field(description="send it back in If-Match to change the case")

@@ -25,12 +25,14 @@ from gridrisk.cases.schemas import (
     CaseStateOut,
 )
 from gridrisk.cases.state import CaseState, EventFacts, derive_state
+from gridrisk.db.base import Db
 from gridrisk.errors import Conflict, InvalidInput, StaleVersion
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.privacy.masking import mask_text
 from gridrisk.privacy.service import store_contact
 from gridrisk.privacy.vault import Vault
-from gridrisk.regions.service import POINT_OR_NULL, REGIONS_UNDER, place
+from gridrisk.regions.service import POINT_OR_NULL, place
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.vocab import COLLECTIVE_PARTIES
 
 CASE_STATE_COLUMNS = ["case_id", "region_code", "cell_code", "received_on", "is_open",
@@ -50,7 +52,7 @@ CASE_FILES = """
     ORDER BY e.case_id, on_day, e.id"""
 
 
-def case_files(db: Session | Connection, case_ids: Iterable[str], *, timezone: str,
+def case_files(db: Db, case_ids: Iterable[str], *, timezone: str,
                as_of: date | None = None) -> dict[str, list[EventFacts]]:
     """The replayable case files of `case_ids`, as known on `as_of` (all when None)."""
     rows = db.execute(text(CASE_FILES), {"ids": list(case_ids), "tz": timezone,
@@ -228,7 +230,7 @@ def _keyed(db: Session, case_id: str, at: datetime, event: CaseEventIn) -> dict:
             "detail": event.detail, "corrects": event.corrects}
 
 
-def list_cases(db: Session, *, policy: DeadlinePolicy, timezone: str,
+def list_cases(db: Db, *, policy: DeadlinePolicy, timezone: str,
                region: str | None = None, cell: str | None = None,
                category: str | None = None, state: str | None = None,
                overdue: bool | None = None, due_within_days: int | None = None,

@@ -119,6 +119,7 @@ class CaseState:
                            accept_by=event.on + timedelta(days=policy.accept_days),
                            extended=False, closed_on=None, closure_type=None)
         if kind == EventType.extended:
+            assert self.handle_by is not None  # refusal() admits accepted cases, which have one
             return replace(self, extended=True, handle_by=self.handle_by + timedelta(
                 days=requested_extension_days(event.detail, policy)))
         if kind in (EventType.closed, EventType.not_accepted):
@@ -190,8 +191,10 @@ def case_positions(case_ids: pd.Series, among: pd.Series) -> np.ndarray:
         if case_ids.cat.categories.equals(index):
             return codes
         found = index.get_indexer(case_ids.cat.categories)
-        return np.where(codes >= 0, found[codes], -1)
-    return index.get_indexer(case_ids)
+        positions: np.ndarray = np.where(codes >= 0, found[codes], -1)
+        return positions
+    located: np.ndarray = index.get_indexer(pd.Index(case_ids))
+    return located
 
 
 def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePolicy
@@ -235,7 +238,8 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
                                    ) if len(case) else position
 
     def code(*kinds: str) -> np.ndarray:
-        return np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
+        of_kinds: np.ndarray = np.logical_or.reduce([kind == ROW_TYPES.index(k) for k in kinds])
+        return of_kinds
 
     def last(*kinds: str) -> np.ndarray:
         return last_where(code(*kinds), starts)
@@ -272,9 +276,10 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
     end = np.maximum(last_end, 0)
     closure = np.where(kind[end] == ROW_TYPES.index(EventType.closed), detail[end],
                        EventType.not_accepted.value)
+    closure_type: np.ndarray = np.where(is_open, None, closure)  # type: ignore[call-overload]
     return pd.DataFrame({
         "case": case, "on": on,
-        "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),
+        "type": pd.Categorical.from_codes(kind, categories=ROW_TYPES),  # type: ignore[call-overload]
         "detail": pd.Series(detail, dtype=object),
         **{column: pd.Series(carried(column), dtype=object) for column in events.columns
            if column not in (*REPLAY_EVENT_COLUMNS, "case")},
@@ -284,7 +289,7 @@ def replay_frame(cases: pd.DataFrame, events: pd.DataFrame, policy: DeadlinePoli
         "handle_by": np.where(accepted, handle_by, NO_DAY),
         "extended": extended,
         "closed_on": np.where(is_open, NO_DAY, on[end]),
-        "closure_type": pd.Series(np.where(is_open, None, closure), dtype=object),
+        "closure_type": pd.Series(closure_type, dtype=object),
         "opinion_issued": last(EventType.opinion_issued) >= 0,
         "review_decided": last(EventType.review_decided) >= 0,
         "acceptance": acceptance,

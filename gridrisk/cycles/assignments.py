@@ -8,18 +8,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from gridrisk.access.errors import NotYours
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOut, AssignmentOutcome
+from gridrisk.db.base import Db
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.privacy.masking import mask_text
-from gridrisk.regions.service import REGIONS_UNDER
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.vocab import AssignmentStatus
 
-Db = Session | Connection
 ASSIGNMENT = """SELECT *, (status = 'accepted' AND due_on < :today) AS overdue
                 FROM assignments"""
 #: which statuses each decision may start from

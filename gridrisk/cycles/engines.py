@@ -79,7 +79,8 @@ def _on_dask(model: Any, card: dict[str, Any], parts: list[pd.DataFrame],
                    for part in parts]
         for done, _ in enumerate(as_completed(futures), start=1):
             progress(done / len(futures))
-        return client.gather(futures)
+        scored: list[tuple[pd.DataFrame, pd.DataFrame]] = client.gather(futures)
+        return scored
     finally:
         client.close()
         if cluster is not None:

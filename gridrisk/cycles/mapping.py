@@ -10,8 +10,9 @@ import shapely
 from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
-from gridrisk.cycles.service import CYCLE_CELLS, Db, get_cycle
-from gridrisk.regions.service import REGIONS_UNDER
+from gridrisk.cycles.service import CYCLE_CELLS, get_cycle
+from gridrisk.db.base import Db
+from gridrisk.regions.sql import REGIONS_UNDER
 
 #: risk bands: high from the cycle's investigation score, medium from half of it
 BAND_EDGES = (0.5, 1.0)

@@ -88,7 +88,8 @@ def propose(tasks: pd.DataFrame, workers: pd.DataFrame, *, as_of: date, cadence:
         if slot is not None:
             load[(who, slot)] = load.get((who, slot), 0) + 1
         due.append(days[slot] if slot is not None else None)
-    planned = tasks.assign(due_on=due, proposed_to=tasks["cell_code"].map(worker_of))
+    planned = tasks.assign(due_on=due,  # type: ignore[arg-type]  # stubs refuse None in a list
+                           proposed_to=tasks["cell_code"].map(worker_of))
     kept = planned["due_on"].notna().to_numpy()
     proposed = planned.loc[kept].reset_index(drop=True)
     proposed["priority"] = np.arange(1, len(proposed) + 1)

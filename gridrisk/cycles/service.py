@@ -14,7 +14,7 @@ import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -40,10 +40,12 @@ from gridrisk.cycles.schemas import (
 )
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.cycles.trend import is_hot, trend_classes
+from gridrisk.db.base import Db
 from gridrisk.errors import InvalidInput, NotFound
 from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
-from gridrisk.regions.service import REGIONS_UNDER, get_region
+from gridrisk.regions.service import get_region
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import PROBABILITY_COLUMNS, REASON_COLUMNS, load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
@@ -54,7 +56,6 @@ from models.features import DISPUTE_DAYS, features_at
 from models.history import History, day_number
 from models.reasons import N_REASONS
 
-Db = Session | Connection
 #: the region and every region below it, each with its township (NULL above townships)
 REGIONS_BELOW = """
     WITH RECURSIVE up AS (
@@ -235,7 +236,7 @@ def _open_cases(db: Db, history: History, cells: gpd.GeoDataFrame, as_of: date,
     without_cell = int(facts["cell_code"].isna().sum())
     features = features.loc[facts["cell_code"].isin(cells.index).to_numpy()]
     facts = facts.loc[features.index]
-    officials = dict(db.execute(text(
+    officials: dict[str, str | None] = dict(db.execute(text(
         "SELECT case_id, responsible_official FROM cases WHERE case_id = ANY(:ids)"),
         {"ids": features.index.tolist()}).all())
     to_deadline = (features["days_left"] - features["days_overdue"]).astype(int)
@@ -249,7 +250,7 @@ def _open_cases(db: Db, history: History, cells: gpd.GeoDataFrame, as_of: date,
         is_collective=features["collective"] == 1,
         days_to_deadline=to_deadline,
         deadline_on=[as_of + timedelta(days=int(d)) for d in to_deadline],
-        responsible_official=[officials.get(c) for c in features.index])
+        responsible_official=[officials.get(c) for c in features.index])  # type: ignore[misc]
     return frame, without_cell
 
 
@@ -316,7 +317,7 @@ def _worklist(cases: pd.DataFrame, scored: pd.DataFrame, rank_by: str) -> pd.Dat
     reasons = [{o: [r for r in row if r] for o, row in zip(
         OUTCOMES, np.split(np.asarray(values, dtype=object), len(OUTCOMES)), strict=True)}
         for values in scored[REASON_COLUMNS].to_numpy()]
-    frame = scored[PROBABILITY_COLUMNS].assign(**ranked, reasons=reasons).join(
+    frame = scored[PROBABILITY_COLUMNS].assign(**ranked, reasons=reasons).join(  # type: ignore[arg-type]
         cases[["cell_code", "deadline_on", "days_to_deadline", "overdue",
                                "is_collective", "category", "responsible_unit_name",
                                "responsible_official"]]).rename(columns={
@@ -404,7 +405,8 @@ def _store(db: Db, *, cycle: dict[str, Any], cells: pd.DataFrame, cases: pd.Data
 def _records(frame: pd.DataFrame, **constant: Any) -> list[dict[str, Any]]:
     """Rows as plain Python values (NaN → None) for an executemany insert."""
     clean = frame.astype(object).where(frame.notna(), None)
-    return [{**row, **constant} for row in clean.to_dict("records")]
+    rows = cast(list[dict[str, Any]], clean.to_dict("records"))  # columns are names
+    return [{**row, **constant} for row in rows]
 
 
 # -- reading cycles ----------------------------------------------------------------------
@@ -536,12 +538,12 @@ def compare_cycles(db: Db, before: int, after: int, *, top: int = 10,
             {"id": cycle.id, **scope.params}).all(),
             columns=["cell_code", "hotspot", "expected", "open", "overdue"]
         ).set_index("cell_code")
-    both = cells[a.id].join(cells[b.id], how="outer", suffixes=("_a", "_b"))
+    both = cells[a.id].join(cells[b.id], how="outer", suffixes=("_a", "_b"))  # type: ignore[call-arg]
     hot_a = is_hot(both["hotspot_a"].fillna("none"))
     hot_b = is_hot(both["hotspot_b"].fillna("none"))
     both["rise"] = both["expected_b"].fillna(0) - both["expected_a"].fillna(0)
     rises = both.sort_values(["rise"], ascending=False).head(top)
-    scores = {}
+    scores: dict[int, dict[str, float]] = {}
     for cycle in (a, b):
         scores[cycle.id] = dict(db.execute(text(
             f"SELECT case_id, score FROM cycle_cases WHERE cycle_id = :id AND {held}"),

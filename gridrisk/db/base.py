@@ -1,7 +1,7 @@
 """The declarative base every domain's tables.py builds on."""
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -10,6 +10,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: what a service function reads through: the request's session, or a plain connection (the
+#: CLI's, a cycle run's)
+Db = Session | Connection
 
 
 class Base(DeclarativeBase):

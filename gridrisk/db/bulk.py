@@ -91,7 +91,7 @@ def _worth_bulk(cursor: psycopg.Cursor, table: str, n_new: int) -> bool:
     cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
                    [table])
     held = (cursor.fetchone() or (0,))[0]
-    return n_new >= BULK_SHARE * held
+    return bool(n_new >= BULK_SHARE * held)
 
 
 def _copy(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:

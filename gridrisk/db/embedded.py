@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gridrisk.errors import Unavailable
 
@@ -185,12 +186,13 @@ class EmbeddedCluster:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _state(self) -> dict | None:
+    def _state(self) -> dict[str, Any] | None:
         if not self.state_file.exists():
             return None
-        return json.loads(self.state_file.read_text())
+        state: dict[str, Any] = json.loads(self.state_file.read_text())
+        return state
 
-    def _save_state(self, state: dict) -> None:
+    def _save_state(self, state: dict[str, Any]) -> None:
         self.state_file.write_text(json.dumps(state))
         self.state_file.chmod(0o600)
 
@@ -266,7 +268,7 @@ class EmbeddedCluster:
                 "under a directory that other users may enter (e.g. not under /root)"
             )
 
-    def _create_database(self, state: dict) -> None:
+    def _create_database(self, state: dict[str, Any]) -> None:
         import psycopg
 
         with psycopg.connect(

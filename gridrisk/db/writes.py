@@ -7,7 +7,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import asyncpg
 from sqlalchemy import Connection, text
@@ -91,7 +91,9 @@ class ConnectionExecutor:
     async def fetchrow(self, sql: str, params: Mapping[str, Any]
                        ) -> Mapping[str, Any] | None:
         try:
-            return self.conn.execute(text(sql), dict(params)).mappings().first()
+            # a RowMapping's keys are the statement's column names: strings
+            return cast("Mapping[str, Any] | None",
+                        self.conn.execute(text(sql), dict(params)).mappings().first())
         except IntegrityError as exc:
             diag = getattr(exc.orig, "diag", None)
             constraint = getattr(diag, "constraint_name", None)

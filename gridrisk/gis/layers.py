@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from gridrisk.access.roles import Action
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.service import case_files, state_out
 from gridrisk.cases.state import derive_state
+from gridrisk.db.base import Db
 from gridrisk.errors import NotFound
 from gridrisk.gis.query import CRSS, FeatureQuery
 from gridrisk.policy import DeadlinePolicy
@@ -33,7 +33,6 @@ from gridrisk.privacy.masking import mask_text, mask_texts
 from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.vocab import COLLECTIVE_PARTIES, Cadence, labels
 
-Db = Session | Connection
 #: property type → the Python type its filter value is read as
 FILTER_TYPES = {"string": str, "integer": int, "boolean": bool}
 #: GeoJSON coordinates to 7 decimals (about a centimetre), without a "crs" member
@@ -306,10 +305,10 @@ def features(db: Db, layer: Layer, query: FeatureQuery, *, scope: Scope, rules: 
                           {**params, "limit": query.limit, "offset": query.offset}
                           ).mappings().all()
         return Page([_feature(layer, dict(row)) for row in rows], matched)
-    rows = _derive(db, layer, [dict(r) for r in db.execute(text(rows_sql), params).mappings()],
-                   rules, query.filters)
-    return Page([_feature(layer, row) for row in rows[query.offset:query.offset + query.limit]],
-                len(rows))
+    derived = _derive(db, layer, [dict(r) for r in db.execute(text(rows_sql), params).mappings()],
+                      rules, query.filters)
+    return Page([_feature(layer, row)
+                 for row in derived[query.offset:query.offset + query.limit]], len(derived))
 
 
 def feature(db: Db, layer: Layer, fid: str, *, crs: str, scope: Scope, rules: CaseRules

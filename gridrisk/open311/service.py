@@ -10,7 +10,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import Scope
@@ -19,6 +19,7 @@ from gridrisk.cases.errors import UnknownCase
 from gridrisk.cases.schemas import CaseIn
 from gridrisk.cases.service import case_files, open_case, state_out
 from gridrisk.cases.state import derive_state
+from gridrisk.db.base import Db
 from gridrisk.errors import BadRequest, NotFound, TooManyAttempts
 from gridrisk.open311.schemas import (
     ReceiptOut,
@@ -30,7 +31,6 @@ from gridrisk.open311.schemas import (
 from gridrisk.policy import DeadlinePolicy, Open311Policy
 from gridrisk.vocab import Category, Channel, labels
 
-Db = Session | Connection
 #: the actor of a complainant's lookup in the audit log (no account)
 PUBLIC = "open311"
 LOOKUP, LOOKUP_UNKNOWN, FILED = "open311_status", "open311_status_unknown", "open311_request"

@@ -11,9 +11,11 @@ from sqlalchemy import text
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.schemas import AssignmentOut
-from gridrisk.cycles.service import Db, get_cycle, worklist_case
+from gridrisk.cycles.service import get_cycle, worklist_case
+from gridrisk.db.base import Db
 from gridrisk.pages.schemas import CaseRisk, OverdueCase, WorkerCell
-from gridrisk.regions.service import REGIONS_UNDER, get_region
+from gridrisk.regions.service import get_region
+from gridrisk.regions.sql import REGIONS_UNDER
 
 #: about 10 m: enough to tap a position on a phone's map, small enough to send
 SIMPLIFY_DEGREES = 0.0001

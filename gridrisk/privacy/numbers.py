@@ -83,7 +83,7 @@ def parse_id_numbers(values: pd.Series, *, today: date) -> tuple[pd.Series, pd.S
     given = typed.ne("")
     reason = pd.Series("", index=values.index, dtype=object)
 
-    def refuse(mask: pd.Series, why: str) -> None:
+    def refuse(mask: pd.Series, why: str | pd.Series) -> None:
         reason[mask & reason.eq("")] = why
 
     refuse(given & typed.str.fullmatch(r"\d{15}"),
@@ -116,4 +116,5 @@ def check_characters(numbers: pd.Series) -> np.ndarray:
     """The GB 11643 check character of each number's first 17 digits."""
     first = np.frombuffer("".join(numbers.str[:17]).encode("ascii"), dtype=np.uint8)
     digits = (first - ord("0")).reshape(-1, 17).astype(int)
-    return ID_CHECK[(digits @ ID_WEIGHTS) % 11]
+    check: np.ndarray = ID_CHECK[(digits @ ID_WEIGHTS) % 11]
+    return check

@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from gridrisk.cases.service import case_files
 from gridrisk.cases.state import derive_state
+from gridrisk.db.base import Db
 from gridrisk.policy import DeadlinePolicy
-from gridrisk.privacy.service import Db
 
 
 def years_before(day: date, years: int) -> date:

@@ -7,14 +7,14 @@ Who may see a contact is decided before these are called: the routers mark the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 
 import pandas as pd
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.errors import UnknownCase
+from gridrisk.db.base import Db
 from gridrisk.db.bulk import copy_upsert
 from gridrisk.privacy.errors import KeyUnavailable
 from gridrisk.privacy.schemas import (
@@ -26,7 +26,6 @@ from gridrisk.privacy.schemas import (
 )
 from gridrisk.privacy.vault import Vault
 
-Db = Session | Connection
 #: contact → the frame the importer and the export hold: case_id and CONTACT_FIELDS
 CONTACT_FRAME = ["case_id", *CONTACT_FIELDS]
 
@@ -88,7 +87,7 @@ def write_contacts(conn: Connection, vault: Vault, contacts: pd.DataFrame) -> di
     return written
 
 
-def _plain(record: dict[str, object]) -> dict[str, object]:
+def _plain(record: Mapping[Hashable, object]) -> dict[str, object]:
     return {f: record[f] for f in CONTACT_FIELDS}
 
 

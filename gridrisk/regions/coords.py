@@ -118,7 +118,7 @@ _FROM_WGS84: dict[Crs, Callable[[np.ndarray, np.ndarray], Pair]] = {
 }
 
 
-def _crs(value: object) -> Crs:
+def _crs(value: str) -> Crs:
     try:
         return Crs(value)
     except ValueError:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import EVERYTHING, SCOPE_REGIONS, Scope
+from gridrisk.db.base import Db
 from gridrisk.errors import InvalidInput, NotFound
 from gridrisk.regions.coords import to_wgs84
 from gridrisk.regions.errors import PointOutsideCells, UnknownRegion
@@ -45,7 +46,7 @@ def list_regions(db: Session, *, parent: str | None, scope: Scope = EVERYTHING
     return [RegionOut(**row) for row in rows]
 
 
-def get_region(db: Session, code: str, *, scope: Scope = EVERYTHING) -> RegionOut:
+def get_region(db: Db, code: str, *, scope: Scope = EVERYTHING) -> RegionOut:
     row = db.execute(text(f"SELECT {REGION_COLUMNS} FROM regions WHERE code = :code AND "
                           f"{scope.holds('code')}"), {"code": code, **scope.params}
                      ).mappings().first()
@@ -54,7 +55,7 @@ def get_region(db: Session, code: str, *, scope: Scope = EVERYTHING) -> RegionOu
     return RegionOut(**row)
 
 
-def in_scope(db: Session, code: str, scope: Scope) -> bool:
+def in_scope(db: Db, code: str, scope: Scope) -> bool:
     """Whether region `code` lies in the caller's scope (at or under a region they hold)."""
     return scope.everything or bool(db.execute(text(
         f"SELECT EXISTS (SELECT 1 FROM regions WHERE code = :code AND {scope.holds('code')})"),

@@ -108,7 +108,7 @@ class CaseFiles:
         _require(events, EVENT_COLUMNS, "events")
         self.units = list(units)
         self.case_ids = cases["case_id"].to_numpy()
-        self.case_unit = pd.Index(self.units).get_indexer(cases["unit"].to_numpy(object))
+        self.case_unit = pd.Index(self.units).get_indexer(pd.Index(cases["unit"].to_numpy(object)))
         if (self.case_unit < 0).any():
             raise ValueError("cases: a unit that is not in units")
         replayed = replay_frame(cases, events[[*EVENT_COLUMNS, *(
@@ -138,7 +138,9 @@ class CaseFiles:
         return len(self.first_row)
 
     def is_(self, kinds: Sequence[str]) -> np.ndarray:
-        return np.logical_or.reduce([self.kind == code for code in kind_codes(kinds)])
+        of_kinds: np.ndarray = np.logical_or.reduce(
+            [self.kind == code for code in kind_codes(kinds)])
+        return of_kinds
 
     def rows_until(self, day: float) -> np.ndarray:
         """Per case, its last row on or before `day` (a case file is ordered by day), -1 for
@@ -197,7 +199,8 @@ class PeriodFacts:
                    in_period)
 
     def state_at_end(self, values: np.ndarray) -> np.ndarray:
-        return values[np.maximum(self.at_end, 0)]
+        at_end: np.ndarray = values[np.maximum(self.at_end, 0)]
+        return at_end
 
     def closings(self) -> tuple[np.ndarray, np.ndarray]:
         """Every closing's row, and for every row the closing whose window holds it (-1 for
@@ -241,7 +244,8 @@ def resolved_at(files: CaseFiles, rows: np.ndarray) -> np.ndarray:
     since the closing: the numerator of 化解率."""
     row = np.maximum(rows, 0)
     closed = (rows >= 0) & ~files.is_open[row] & ~files.declined[row]
-    return closed & (files.last_return[row] < files.last_closing[row])
+    kept_closed: np.ndarray = closed & (files.last_return[row] < files.last_closing[row])
+    return kept_closed
 
 
 def resolution(facts: PeriodFacts) -> Share:

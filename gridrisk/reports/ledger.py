@@ -16,10 +16,10 @@ from sqlalchemy import text
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.campaigns.service import get_campaign
 from gridrisk.cases.service import list_cases
+from gridrisk.db.base import Db
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.service import get_region
 from gridrisk.reports.documents import Column, Document, Section, Table
-from gridrisk.reports.sources import Db
 from gridrisk.vocab import labels
 
 #: the filters of GET /cases

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gridrisk.access.scope import Scope
+from gridrisk.db.base import Db
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import IndicatorRates, Policy
 from gridrisk.regions.service import get_region
@@ -29,7 +30,7 @@ from gridrisk.reports.indicators import (
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import Figures, Rate
 from gridrisk.reports.service import Region, figures_of
-from gridrisk.reports.sources import Db, latest_hotspots, listed_cases
+from gridrisk.reports.sources import latest_hotspots, listed_cases
 from gridrisk.vocab import Indicator, RegionLevel, ReportKind, labels
 
 RATES = [Indicator.accept_on_time, Indicator.handle_on_time, Indicator.resolution,
@@ -198,7 +199,7 @@ def weekly(request: Request) -> Document:
         ["overdue", "handle_due", "accept_due", "unit", "official"],
         ascending=[False, False, False, True, True])
     totals = {c: int(per_group[c].sum()) for c in columns.values()}
-    rows = [{k: (int(v) if k in totals else v) for k, v in row.items()}
+    rows = [{str(k): (int(v) if k in totals else v) for k, v in row.items()}
             for row in busy[["unit", "official", *columns.values()]].to_dict("records")]
     if rows:
         rows.append({"unit": t["total"], "official": "", **totals})

@@ -105,10 +105,11 @@ def to_xlsx(doc: Document) -> bytes:
     about = book.active
     about.title = words["about"]
     period = [[words["period"], doc.period.first, doc.period.last]] if doc.period else []
-    for row in ([words["title"], doc.title], [words["region"], f"{doc.region_name}（"
-                f"{doc.region_code}）"], *period, [words["made"], doc.generated_on],
-                [doc.note]):
-        about.append(_xlsx_safe(row, ILLEGAL_CHARACTERS_RE))
+    about_rows: list[list[object]] = [
+        [words["title"], doc.title], [words["region"], f"{doc.region_name}（{doc.region_code}）"],
+        *period, [words["made"], doc.generated_on], [doc.note]]
+    for about_row in about_rows:
+        about.append(_xlsx_safe(about_row, ILLEGAL_CHARACTERS_RE))
     for row in about.iter_rows(min_row=3):
         for cell in row:
             if isinstance(cell.value, date):
@@ -208,8 +209,8 @@ def _fit(sheet: Any) -> None:
                 text = f"{cell.value:.3f}"
             width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
             widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), width)
-    for letter, width in widths.items():
-        sheet.column_dimensions[letter].width = min(max(8, width + 2), 60)
+    for letter, widest in widths.items():
+        sheet.column_dimensions[letter].width = min(max(8, widest + 2), 60)
 
 
 #: each format's media type

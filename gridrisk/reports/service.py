@@ -5,9 +5,9 @@ as an unknown one does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,8 +15,10 @@ import pandas as pd
 from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
+from gridrisk.db.base import Db
 from gridrisk.policy import Policy
-from gridrisk.regions.service import REGIONS_UNDER, get_region
+from gridrisk.regions.service import get_region
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.reports.indicators import (
     CASE,
     CELL,
@@ -40,7 +42,7 @@ from gridrisk.reports.schemas import (
     UnitFigures,
     ZeroReportOut,
 )
-from gridrisk.reports.sources import Db, Units, load_case_files, load_screenings, region_units
+from gridrisk.reports.sources import Units, load_case_files, load_screenings, region_units
 from gridrisk.vocab import ESCALATION_LEVELS, Indicator
 
 
@@ -93,7 +95,7 @@ class Region:
 
     def count(self, period: Period) -> Counted:
         figures, cells = self.figures(period)
-        cell_unit = pd.Index(self.units.codes).get_indexer(cells["unit"])
+        cell_unit = pd.Index(self.units.codes).get_indexer(pd.Index(cells["unit"]))
         n_units = len(self.units.codes)
         by_unit = count(figures, groups={CASE: self.files.case_unit, CELL: cell_unit},
                         n_groups=n_units)
@@ -119,7 +121,15 @@ def indicators(db: Db, *, region_code: str, period: Period, by: str | None,
                for code, name, figures in counted.unit_figures()] if by else [])
 
 
-def figures_of(row: Mapping[str, float]) -> Figures:
+class FigureRow(Protocol):
+    """A row of `indicators.count`: a Series, or a record of its frame."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def __contains__(self, key: object, /) -> bool: ...
+
+
+def figures_of(row: FigureRow) -> Figures:
     """A row of `indicators.count` as the spec's figures."""
     def rate(code: Indicator) -> Rate:
         n, d = int(row[f"{code}.n"]), int(row[f"{code}.d"])
@@ -141,6 +151,12 @@ def figures_of(row: Mapping[str, float]) -> Figures:
                                median=None if pd.isna(median) else float(median)))
 
 
+def _in_zone(at: pd.Timestamp | None, timezone: str) -> datetime | None:
+    """A first record's local time (NaT or None: no record) as an aware datetime."""
+    return None if at is None or pd.isna(at) else at.to_pydatetime().replace(
+        tzinfo=ZoneInfo(timezone))
+
+
 def zero_report(db: Db, *, region_code: str, day: date, scope: Scope = EVERYTHING, policy: Policy,
                 timezone: str) -> ZeroReportOut:
     """Which cells of the region have reported on `day` by the policy's report time (零报告:
@@ -148,10 +164,12 @@ def zero_report(db: Db, *, region_code: str, day: date, scope: Scope = EVERYTHIN
     region = get_region(db, region_code, scope=scope)
     units = region_units(db, region_code, None)
     cells, screenings = load_screenings(db, units, day, day, timezone=timezone)
-    villages = dict(db.execute(text(f"SELECT code, name FROM regions WHERE code IN "
-                                    f"{REGIONS_UNDER}"), {"region": region_code}).all())
-    village_of = dict(db.execute(text(f"SELECT code, region_code FROM cells WHERE region_code "
-                                      f"IN {REGIONS_UNDER}"), {"region": region_code}).all())
+    villages: dict[str, str] = dict(db.execute(text(
+        f"SELECT code, name FROM regions WHERE code IN {REGIONS_UNDER}"),
+        {"region": region_code}).all())
+    village_of: dict[str, str] = dict(db.execute(text(
+        f"SELECT code, region_code FROM cells WHERE region_code IN {REGIONS_UNDER}"),
+        {"region": region_code}).all())
     screening = policy.screening
     reports = daily_reports(cells, screenings, [day], report_by=screening.report_time())
     names = dict(zip(cells["cell_code"], cells["cell_name"], strict=True))
@@ -167,7 +185,6 @@ def zero_report(db: Db, *, region_code: str, day: date, scope: Scope = EVERYTHIN
         on_time=int(counts.get("on_time", 0)), late=int(counts.get("late", 0)),
         missing=int(counts.get("missing", 0)),
         cells=[CellReport(cell_code=r.cell_code, cell_name=names[r.cell_code],
-                          village=villages.get(village_of[r.cell_code], ""), status=r.status,
-                          first_at=None if pd.isna(r.first_at) else r.first_at.to_pydatetime(
-                          ).replace(tzinfo=ZoneInfo(timezone)))
+                          village=villages.get(village_of[str(r.cell_code)], ""), status=r.status,
+                          first_at=_in_zone(cast("pd.Timestamp | None", r.first_at), timezone))
                for r in reports.itertuples()])

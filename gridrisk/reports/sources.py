@@ -5,6 +5,7 @@ second and a half. Nothing here reads a complainant's contact details."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,15 +19,16 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gridrisk.db.base import Db
 from gridrisk.db.bulk import read_rows
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
 from gridrisk.regions.errors import UnknownRegion
-from gridrisk.regions.service import REGIONS_ABOVE, REGIONS_UNDER
+from gridrisk.regions.service import REGIONS_ABOVE
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.reports.indicators import COUNTED_EVENTS, CaseFiles
 from gridrisk.vocab import CELL_HOLDERS, RegionLevel
 
-Db = Session | Connection
 BY = ("township", "village")
 #: each region at or under :region with its level and its township (NULL above townships)
 REGIONS_WITH_TOWNSHIP = """
@@ -192,7 +194,7 @@ def latest_hotspots(db: Db, region_code: str, first: date, last: date
         SELECT code, name, level, ST_AsBinary(geom) FROM regions
         WHERE code IN {REGIONS_UNDER} AND level IN ('county', 'township')"""), params).all()
 
-    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
+    def frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)},
                                 geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]),
                                 crs=4326)
@@ -212,7 +214,10 @@ def _dictionary(column: pa.ChunkedArray, positions_in: pa.ChunkedArray | None = 
               else encoded.dictionary.to_numpy(zero_copy_only=False))
     indices = encoded.indices.fill_null(-1).to_numpy()
     found = values[np.maximum(indices, 0)] if len(values) else np.full(len(indices), None)
-    return np.where(indices >= 0, found, -1 if positions_in is not None else None)
+    absent = -1 if positions_in is not None else None
+    # numpy's stubs take neither None nor an int as the fill
+    looked_up: np.ndarray = np.where(indices >= 0, found, absent)  # type: ignore[arg-type, assignment]
+    return looked_up
 
 
 def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
@@ -225,7 +230,8 @@ def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
 
 
 def _days(column: pa.ChunkedArray) -> np.ndarray:
-    return column.to_numpy().astype("datetime64[ns]")
+    days: np.ndarray = column.to_numpy().astype("datetime64[ns]")
+    return days
 
 
 def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: str

@@ -136,7 +136,7 @@ def replayed_timeline(cases: pd.DataFrame, events: pd.DataFrame, policy: Deadlin
                                              else None):
             for column in STATE_COLUMNS:
                 columns[column].append(getattr(state, column))
-    timeline = timeline.assign(**columns)
+    timeline = timeline.assign(**columns)  # type: ignore[arg-type]  # stubs: no list[object]
     for column in DATE_COLUMNS:
         timeline[column] = pd.to_datetime(timeline[column])
     timeline["parties"] = pd.to_numeric(timeline["parties"]).astype("Int64")

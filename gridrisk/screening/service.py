@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.schemas import CaseIn, CaseOut
 from gridrisk.cases.service import open_case
+from gridrisk.db.base import Db
 from gridrisk.db.writes import AsyncExecutor, MissingReference
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.policy import DeadlinePolicy, ScreeningPolicy
 from gridrisk.privacy.masking import mask_text
 from gridrisk.regions.errors import PointOutsideCells
-from gridrisk.regions.service import REGIONS_UNDER, get_region, wgs84_point
+from gridrisk.regions.service import get_region, wgs84_point
+from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.screening.schemas import (
     CellCoverage,
     CoverageOut,
@@ -198,11 +201,11 @@ def screening_slots(start: date, end: date, policy: ScreeningPolicy) -> pd.DataF
         daily |= (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
     mondays = days - pd.to_timedelta(days.day_of_week, unit="D")
     slot = pd.Series("W" + mondays.strftime("%Y-%m-%d"), index=days).where(
-        ~daily, "D" + days.strftime("%Y-%m-%d"))
+        ~daily, "D" + days.strftime("%Y-%m-%d"))  # type: ignore[call-overload]
     return pd.DataFrame({"day": days.date, "slot": slot.to_numpy()})
 
 
-def coverage_frame(db: Session | Connection, *, region_code: str | None, start: date,
+def coverage_frame(db: Db, *, region_code: str | None, start: date,
                    end: date, policy: ScreeningPolicy, timezone: str) -> pd.DataFrame:
     """Per cell (of the region, or all): columns cell_code, region_code, due, done, missed
     (the slots without a screening)."""
@@ -241,5 +244,6 @@ def coverage(db: Session, *, region_code: str, start: date, end: date,
     return CoverageOut(
         region_code=region_code, start=start, end=end, due=due, done=done,
         rate=done / due if due else None,
-        cells=[CellCoverage(**row) for row in cells.to_dict("records")],
+        cells=[CellCoverage(**row)
+               for row in cast(list[dict[str, Any]], cells.to_dict("records"))],
         missed_cells=cells.loc[cells["done"] < cells["due"], "cell_code"].tolist())

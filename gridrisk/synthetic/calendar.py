@@ -68,4 +68,5 @@ def _days_to_festival(dates: np.ndarray) -> np.ndarray:
     )
     gaps = (dates[:, None] - festivals[None, :]).astype(int)
     nearest = np.argmin(np.abs(gaps), axis=1)
-    return gaps[np.arange(len(dates)), nearest]
+    closest: np.ndarray = gaps[np.arange(len(dates)), nearest]
+    return closest

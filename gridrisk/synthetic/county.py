@@ -60,8 +60,8 @@ DEMO_END_ON = date(2026, 10, 31)
 #: slots for repeat cases, as a share of the county's own cases
 REPEAT_CAPACITY = 0.6
 #: how a repeat reaches the office: with a platform deadline by hotline or online, else …
-REPEAT_CHANNELS_WITH_DEADLINE = {Channel.phone: 0.6, Channel.online: 0.4}
-REPEAT_CHANNELS = {Channel.visit: 0.5, Channel.letter: 0.2, Channel.phone: 0.3}
+REPEAT_CHANNELS_WITH_DEADLINE: dict[str, float] = {Channel.phone: 0.6, Channel.online: 0.4}
+REPEAT_CHANNELS: dict[str, float] = {Channel.visit: 0.5, Channel.letter: 0.2, Channel.phone: 0.3}
 
 
 @dataclass(frozen=True)

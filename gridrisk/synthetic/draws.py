@@ -13,7 +13,9 @@ def choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarr
     """One column index per row of an (n, k) weight matrix (rows need not sum to one)."""
     cumulative = np.cumsum(probabilities, axis=1)
     draws = rng.random(len(probabilities)) * cumulative[:, -1]
-    return np.minimum((cumulative < draws[:, None]).sum(axis=1), probabilities.shape[1] - 1)
+    rows: np.ndarray = np.minimum((cumulative < draws[:, None]).sum(axis=1),
+                                  probabilities.shape[1] - 1)
+    return rows
 
 
 def choose(rng: np.random.Generator, weights: Mapping[str, float], n: int) -> np.ndarray:
@@ -31,7 +33,8 @@ def only_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    y: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return y
 
 
 def uniform_days(rng: np.random.Generator, low: np.ndarray | float, high: np.ndarray | float,
@@ -39,14 +42,16 @@ def uniform_days(rng: np.random.Generator, low: np.ndarray | float, high: np.nda
     """Whole days in [low, high] (inclusive, fractions dropped; high below low gives low)."""
     low = np.broadcast_to(np.floor(low).astype(int), (n,))
     high = np.maximum(np.broadcast_to(np.floor(high).astype(int), (n,)), low)
-    return low + np.floor(rng.random(n) * (high - low + 1)).astype(int)
+    days: np.ndarray = low + np.floor(rng.random(n) * (high - low + 1)).astype(int)
+    return days
 
 
 def per_category(values: Mapping[str, float], categories: tuple[str, ...],
                  category: np.ndarray, otherwise: float = 0.0) -> np.ndarray:
     """`values[category]` row by row (`otherwise` when absent), without a loop over rows."""
     table = np.array([values.get(c, otherwise) for c in categories], dtype=float)
-    return table[pd.Categorical(category, categories=categories).codes]
+    by_row: np.ndarray = table[pd.Categorical(category, categories=categories).codes]
+    return by_row
 
 
 _SLOT = re.compile(r"\{(\w+)\}")

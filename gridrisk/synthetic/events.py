@@ -258,7 +258,7 @@ class Simulation:
         k, m = len(slots), len(local)
         per_case = {name: np.tile(getattr(self, name)[slots], replicates) for name in PER_CASE}
         return Simulation(
-            n=k * replicates, **per_case,
+            n=k * replicates, **per_case,  # type: ignore[arg-type]  # arrays, never `filed`
             matter=np.tile(matter, replicates) + np.repeat(np.arange(replicates) * m, k),
             replicate=np.repeat(np.arange(replicates), k),
             determination=np.tile(self.determination[local], replicates),
@@ -358,7 +358,8 @@ class Simulation:
             self.rounds[s] == 0, EVENT_DETAILS["accepted"], EVENT_DETAILS["accepted_again"]))
 
     def _handling(self, a: np.ndarray) -> np.ndarray:
-        return self.open[a] & self.accepted[a] & ~self.opinion[a]
+        handling: np.ndarray = self.open[a] & self.accepted[a] & ~self.opinion[a]
+        return handling
 
     def _casework(self, rng: np.random.Generator, a: np.ndarray, speed: np.ndarray, day: int,
                   log: Log) -> None:
@@ -423,8 +424,9 @@ class Simulation:
 
     def _crowd(self, rng: np.random.Generator, s: np.ndarray) -> np.ndarray:
         parties = self.parties[s]
-        return np.where(parties >= 5, np.maximum(5, np.round(
+        crowd: np.ndarray = np.where(parties >= 5, np.maximum(5, np.round(
             parties * rng.uniform(0.6, 1.2, len(s)))), parties).astype(int)
+        return crowd
 
     def _progress(self, rng: np.random.Generator, a: np.ndarray, speed: np.ndarray,
                   pressure: np.ndarray, day: int, log: Log) -> None:
@@ -577,7 +579,8 @@ def levels_above(rng: np.random.Generator, table: dict[EventLevel, dict[EventLev
                         for h in LEVELS])
     if not len(handling):
         return np.empty(0, dtype=object)
-    return np.array(LEVELS, dtype=object)[choose_rows(rng, weights[handling])]
+    levels: np.ndarray = np.array(LEVELS, dtype=object)[choose_rows(rng, weights[handling])]
+    return levels
 
 
 def where_they_went(levels: np.ndarray) -> np.ndarray:

@@ -153,7 +153,8 @@ def _apportion(total: int, weights: np.ndarray, minimum: int, maximum: int) -> n
     counts = np.floor(exact).astype(int)
     shortfall = total - counts.sum()
     counts[np.argsort(-(exact - counts), kind="stable")[:shortfall]] += 1
-    return np.clip(counts, minimum, maximum)
+    clipped: np.ndarray = np.clip(counts, minimum, maximum)
+    return clipped
 
 
 def _villages(
@@ -198,7 +199,8 @@ def _township_villages(
 
     def outside_centre(m: int) -> np.ndarray:
         candidates = points_in(rng, np.full(m, tile, dtype=object))
-        return candidates[np.hypot(*(candidates - seat).T) > keep_out]
+        kept: np.ndarray = candidates[np.hypot(*(candidates - seat).T) > keep_out]
+        return kept
 
     community_gap = 0.6 * 2 * spread * np.sqrt(np.pi / max(n_communities, 1))
     communities = scatter(n_communities, community_gap, near_seat)

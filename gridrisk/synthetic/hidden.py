@@ -52,10 +52,12 @@ class World:
     first_day: int
 
     def tension_on(self, replicate: np.ndarray, cell: np.ndarray, day: int) -> np.ndarray:
-        return self.tension[replicate, cell, day - self.first_day]
+        tension: np.ndarray = self.tension[replicate, cell, day - self.first_day]
+        return tension
 
     def load_on(self, replicate: np.ndarray, unit: np.ndarray, day: int) -> np.ndarray:
-        return self.load[replicate, unit, day - self.first_day]
+        load: np.ndarray = self.load[replicate, unit, day - self.first_day]
+        return load
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,10 @@ def tension_step(rng: np.random.Generator, tension: np.ndarray, drivers_: Driver
     nearby = (drivers_.neighbours @ tension.T).T
     incidents = rng.random(tension.shape) < INCIDENT_RATE
     jolts = np.where(incidents, rng.gamma(*INCIDENT_JOLT, tension.shape), 0.0)
-    return (TENSION_KEEP * tension + (1 - TENSION_KEEP) * wave
-            + TENSION_DIFFUSION * (nearby - tension)
-            + rng.normal(0.0, TENSION_NOISE, tension.shape) + jolts)
+    stepped: np.ndarray = (TENSION_KEEP * tension + (1 - TENSION_KEEP) * wave
+                           + TENSION_DIFFUSION * (nearby - tension)
+                           + rng.normal(0.0, TENSION_NOISE, tension.shape) + jolts)
+    return stepped
 
 
 def load_paths(rng: np.random.Generator, start: np.ndarray, drivers_: Drivers,

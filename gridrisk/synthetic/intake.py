@@ -192,7 +192,8 @@ def _cell_shares(rng: np.random.Generator, geography: Geography) -> np.ndarray:
     """Each cell's share of its village's people (random, summing to one per village)."""
     raw = rng.gamma(3.0, 1.0, len(geography.cells))
     village = geography.cells["village"].to_numpy()
-    return raw / np.bincount(village, weights=raw)[village]
+    share: np.ndarray = raw / np.bincount(village, weights=raw)[village]
+    return share
 
 
 def _cell_weights(
@@ -203,7 +204,8 @@ def _cell_weights(
     is_community = (villages["level"] == RegionLevel.community.value).to_numpy()
     per_village = (villages["households"].to_numpy() * village_factor
                    * np.where(is_community, community_weight, village_weight))
-    return per_village[geography.cells["village"].to_numpy()] * cell_share
+    per_cell: np.ndarray = per_village[geography.cells["village"].to_numpy()] * cell_share
+    return per_cell
 
 
 def _in_hotspots(
@@ -290,7 +292,8 @@ def _channels(rng: np.random.Generator, cases: pd.DataFrame) -> np.ndarray:
     weights[collective, CHANNELS.index(Channel.reception)] *= 1.5
     from_above = cases["category"].isin([C.financial_loss, C.court_related]).to_numpy()
     weights[from_above, CHANNELS.index(Channel.referral)] *= 1.8
-    return np.array(CHANNELS, dtype=object)[choose_rows(rng, weights)]
+    channels: np.ndarray = np.array(CHANNELS, dtype=object)[choose_rows(rng, weights)]
+    return channels
 
 
 def _units(rng: np.random.Generator, cases: pd.DataFrame, units: Units,

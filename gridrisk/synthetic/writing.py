@@ -37,7 +37,8 @@ def write_csv(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> int:
 
 
 def dates(calendar: Calendar, day: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(calendar.dates[day]).astype(object)
+    text: np.ndarray = np.datetime_as_string(calendar.dates[day]).astype(object)
+    return text
 
 
 def times(calendar: Calendar, day: np.ndarray, minute: np.ndarray) -> np.ndarray:

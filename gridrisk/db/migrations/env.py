@@ -21,7 +21,10 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no connection given and no sqlalchemy.url set")
+    engine = create_engine(url, hide_parameters=True)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata,
                           include_object=include_object)
