@@ -24,6 +24,7 @@ from api.deps import (
     Db,
     Policy,
     SettingsDep,
+    VaultDep,
     audit,
     client_address,
     current_caller,
@@ -161,11 +162,12 @@ def filer(db: Db, credentials: Bearer, form: GeoReportForm) -> Caller:
                                     "api_key": {"type": "string", "description":
                                                 "an API token, if not sent as Bearer"}}}}}}})
 def file_request(fmt: Format, request: Request, db: Db, settings: SettingsDep,
-                 policy: Policy, form: GeoReportForm,
+                 policy: Policy, vault: VaultDep, form: GeoReportForm,
                  caller: Annotated[Caller, Depends(filer)]) -> Response:
     """A complaint filed by a partner system (a hotline, a portal) with an API token of a
     handler or supervisor: it lands as a received case (channel online) in their scope,
-    awaiting acceptance, and the answer carries its receipt token for the complainant."""
+    awaiting acceptance, and the answer carries its receipt token for the complainant. A
+    name and phone become the case's contact, sealed like every other (docs/privacy.md)."""
     def filed() -> Response:
         try:
             body = RequestIn.model_validate({k: v for k, v in form.items() if v != ""})
@@ -179,7 +181,7 @@ def file_request(fmt: Format, request: Request, db: Db, settings: SettingsDep,
         created = service.file_request(
             db, body, scope=caller.scope, actor=caller.name, address=client_address(request),
             limits=request.app.state.policy.open311, policy=policy,
-            timezone=settings.timezone, lang=settings.lang)
+            timezone=settings.timezone, lang=settings.lang, vault=vault)
         return _answer(fmt, "service_requests", "request", [created], 201)
     return _georeport(fmt, filed)
 

@@ -6,19 +6,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from gridrisk.cases.schemas import Code, Text
+from gridrisk.privacy.schemas import ContactIn
 from gridrisk.vocab import Category
 
-#: GeoReport fields gridrisk does not take, and why: a person's details are recorded by the
-#: handler who accepts the case (they are stored apart, encrypted), and files are not kept
+#: GeoReport fields gridrisk does not take, and why. A name and phone are taken (sealed
+#: with the case's contact, docs/privacy.md); nothing is kept that would follow a person
+#: from case to case, and files are not kept
 REFUSED_FIELDS = {
-    **dict.fromkeys(("first_name", "last_name", "email", "phone", "device_id", "account_id"),
-                    "contact details are not taken through Open311; the handler who accepts "
-                    "the case records them"),
+    **dict.fromkeys(("email", "device_id", "account_id"),
+                    "not kept: gridrisk keeps a complainant's name and phone with the case "
+                    "only (first_name, last_name, phone)"),
     "media_url": "attachments are not kept; describe the matter in description",
 }
+#: which GeoReport field a part of the contact came from, for naming it in an error
+CONTACT_SOURCES = {"name": "last_name", "phone": "phone"}
 
 
 class ServiceOut(BaseModel):
@@ -69,6 +81,11 @@ class RequestIn(BaseModel):
     address_string: Text | None = None
     description: Text = Field(min_length=1)
     jurisdiction_id: Code | None = None
+    first_name: SecretStr | None = Field(None, description="the complainant's given name")
+    last_name: SecretStr | None = Field(None, description="the complainant's family name")
+    phone: SecretStr | None = Field(None, description="how the handler calls back: an "
+                                    "11-digit mobile or a landline with its area code")
+    _contact: ContactIn | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
@@ -86,7 +103,26 @@ class RequestIn(BaseModel):
         if self.lat is None and not self.address_id:
             raise ValueError("lat: give lat and long (WGS84), or address_id (a cell or "
                              "village code); an address string alone cannot be placed")
+        self._contact = self._contact_given()
         return self
+
+    def _contact_given(self) -> ContactIn | None:
+        """The name (family name first) and phone as the case's sealed contact; a phone
+        without a name is refused, since a handler must know whom they call."""
+        parts = [p.get_secret_value().strip() for p in (self.last_name, self.first_name) if p]
+        if not any(parts) and self.phone is None:
+            return None
+        try:
+            return ContactIn(name="".join(parts), phone=self.phone)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            part = str(error["loc"][0]) if error["loc"] else "name"
+            raise ValueError(f"{CONTACT_SOURCES.get(part, part)}: "
+                             f"{error['msg'].removeprefix('Value error, ')}") from None
+
+    @property
+    def contact(self) -> ContactIn | None:
+        return self._contact
 
 
 class RequestCreated(BaseModel):

@@ -29,6 +29,7 @@ from gridrisk.open311.schemas import (
     ServiceRequestOut,
 )
 from gridrisk.policy import DeadlinePolicy, Open311Policy
+from gridrisk.privacy.vault import Vault
 from gridrisk.vocab import Category, Channel, labels
 
 #: the actor of a complainant's lookup in the audit log (no account)
@@ -149,7 +150,7 @@ def _moment(day: date, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
 
 def file_request(db: Session, request: RequestIn, *, scope: Scope, actor: str,
                  address: str | None, limits: Open311Policy, policy: DeadlinePolicy,
-                 timezone: str, lang: str) -> RequestCreated:
+                 timezone: str, lang: str, vault: Vault) -> RequestCreated:
     """A received case (channel online) placed in the filer's scope, awaiting acceptance by
     a handler, and its receipt token."""
     _limit(db, (FILED,), address=address, limit=limits.requests_per_address,
@@ -162,8 +163,9 @@ def file_request(db: Session, request: RequestIn, *, scope: Scope, actor: str,
         received_on=datetime.now(ZoneInfo(timezone)).date(), channel=Channel.online,
         category=request.service_code, parties=1, lon=request.long, lat=request.lat,
         cell_code=request.address_id if is_cell else None,
-        region_code=None if is_cell else request.address_id, summary=summary),
-        policy=policy, timezone=timezone, scope=scope)
+        region_code=None if is_cell else request.address_id, summary=summary,
+        contact=request.contact),
+        policy=policy, timezone=timezone, vault=vault, scope=scope)
     receipt = issue_receipt(db, case.case_id, scope=scope)
     audit(db, actor=actor, action=FILED, target=case.case_id, address=address)
     return RequestCreated(service_request_id=case.case_id, token=receipt.token,

@@ -130,7 +130,11 @@ def test_a_filed_request_is_a_received_case_awaiting_acceptance(client: TestClie
      "service_code"),
     ({"service_code": "other", "description": "x", "address_string": "某地"}, "lat"),
     ({"service_code": "other", "lat": "34.02", "long": "114.03", "description": "x",
-      "phone": "13812348000"}, "phone"),
+      "email": "13812348000@example.cn"}, "email"),
+    ({"service_code": "other", "lat": "34.02", "long": "114.03", "description": "x",
+      "last_name": "王", "phone": "1381234800"}, "phone"),
+    ({"service_code": "other", "lat": "34.02", "long": "114.03", "description": "x",
+      "phone": "13812348000"}, "last_name"),
     ({"service_code": "other", "address_id": "41100000129999", "description": "x"},
      "address_id"),
     ({"service_code": "other", "lat": "39.9", "long": "116.4", "description": "x"}, "lon"),
@@ -141,7 +145,29 @@ def test_a_bad_request_names_its_field(client: TestClient, form: dict[str, str],
     assert answer.status_code == 400, answer.text
     [error] = answer.json()
     assert error["description"].startswith(f"{field}: ")
-    assert "13812348000" not in answer.text
+    assert "13812348000" not in answer.text and "1381234800" not in answer.text
+
+
+def test_a_name_and_phone_filed_become_the_cases_sealed_contact(client: TestClient,
+                                                                 conn: Connection) -> None:
+    filed = client.post("/open311/v2/requests.json", data={
+        "service_code": "wages_labour", "lat": "34.02", "long": "114.03",
+        "description": "工地拖欠工资", "first_name": "小明", "last_name": "王",
+        "phone": "138 1234 8000"})
+    assert filed.status_code == 201, filed.text
+    [created] = filed.json()
+    case_id = created["service_request_id"]
+    assert "13812348000" not in filed.text and "王小明" not in filed.text
+    sealed = conn.execute(text("SELECT sealed FROM contacts WHERE case_id = :id"),
+                          {"id": case_id}).scalar_one()
+    assert b"13812348000" not in bytes(sealed) and "王小明".encode() not in bytes(sealed)
+    case = client.get(f"/cases/{case_id}")
+    assert case.json()["has_contact"] and "13812348000" not in case.text
+    contact = client.get(f"/cases/{case_id}/contact").json()["contact"]
+    assert (contact["name"], contact["phone"]) == ("王小明", "13812348000")
+    status = public(client).get(f"/open311/v2/requests/{case_id}.json",
+                                params={"token": created["token"]})
+    assert status.status_code == 200 and "138" not in status.text and "王" not in status.text
 
 
 def test_filing_needs_a_token_of_a_role_that_registers_cases(client_as: ClientAs,
