@@ -71,7 +71,7 @@ def promoted_model(url: str, registry: Path) -> Any:
     promoted."""
     from sqlalchemy import create_engine
 
-    from gridrisk.cycles.service import CycleInputs
+    from gridrisk.cycles.run import CycleInputs
     from gridrisk.policy import Policy
     from gridrisk.scoring.service import promote_model, train_model
 
@@ -88,7 +88,7 @@ def promoted_model(url: str, registry: Path) -> Any:
 def timed_cycles(url: str, inputs: Any, engine_name: str, repeats: int) -> dict[str, Any]:
     from sqlalchemy import create_engine
 
-    from gridrisk.cycles.service import run_cycle
+    from gridrisk.cycles.run import run_cycle
 
     engine = create_engine(url)
     seconds, cycle = [], None

@@ -78,7 +78,7 @@ def serve(app: Any) -> tuple[str, Any]:
 def weekly_cycle(url: str, inputs: Any) -> int:
     from sqlalchemy import create_engine
 
-    from gridrisk.cycles.service import run_cycle
+    from gridrisk.cycles.run import run_cycle
 
     engine = create_engine(url)
     with engine.begin() as conn:

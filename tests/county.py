@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cycles.service import CycleInputs
+from gridrisk.cycles.run import CycleInputs
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.policy import Policy

@@ -45,7 +45,7 @@ from gridrisk.cases.errors import TransitionRefused
 from gridrisk.cases.repeats import case_repeats
 from gridrisk.cases.schemas import CaseEventIn
 from gridrisk.cycles import assignments as assignment_service
-from gridrisk.cycles import service as cycle_service
+from gridrisk.cycles import results as cycle_results
 from gridrisk.cycles.mapping import cycle_map_frames
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome, CycleOut
 from gridrisk.errors import (
@@ -314,7 +314,7 @@ def home(db: Db, view: ViewDep) -> Response:
     if caller.role == Role.worker:
         return RedirectResponse(view.link("/pages/worker"), status_code=307)
     try:
-        cycle = cycle_service.latest_cycle(db, scope=caller.scope)
+        cycle = cycle_results.latest_cycle(db, scope=caller.scope)
     except NotFound:
         return view.render("error.html", 404, title=view.t["not_found"],
                            message=view.t["no_cycle"])
@@ -327,8 +327,8 @@ def home(db: Db, view: ViewDep) -> Response:
 
 
 def _cycle(db: Db, cycle: int | None, caller: Caller) -> CycleOut:
-    return cycle_service.get_cycle(db, cycle, scope=caller.scope) if cycle is not None else (
-        cycle_service.latest_cycle(db, scope=caller.scope))
+    return cycle_results.get_cycle(db, cycle, scope=caller.scope) if cycle is not None else (
+        cycle_results.latest_cycle(db, scope=caller.scope))
 
 
 @router.get("/pages/regions/{code}")
@@ -341,8 +341,8 @@ def region_page(code: str, db: Db, view: ViewDep, settings: SettingsDep,
         region = get_region(db, code, scope=scope)
         return view.render(
             "region.html", region=region, cycle=chosen,
-            cycles=cycle_service.list_cycles(db, limit=20, scope=scope),
-            cells=cycle_service.cycle_cells(db, chosen.id, region_code=code, limit=TOP_CELLS,
+            cycles=cycle_results.list_cycles(db, limit=20, scope=scope),
+            cells=cycle_results.cycle_cells(db, chosen.id, region_code=code, limit=TOP_CELLS,
                                             scope=scope),
             overdue=page_service.overdue_cases(db, chosen.id, code, scope=scope),
             late=page_service.overdue_assignments(db, chosen.id, code,
@@ -358,7 +358,7 @@ def map_page(cycle_id: int, db: Db, view: ViewDep, settings: SettingsDep,
     the cell pages."""
     def build() -> HTMLResponse:
         scope = view.require(Action.read_cycles).scope
-        chosen = cycle_service.get_cycle(db, cycle_id, scope=scope)
+        chosen = cycle_results.get_cycle(db, cycle_id, scope=scope)
         cells, cases, outlines = cycle_map_frames(db, cycle_id, region, scope=scope)
         if cells.empty:
             raise NotFound(f"no cells of screening cycle {cycle_id} under region {region}")
@@ -380,8 +380,8 @@ def cell_page(cycle_id: int, cell_code: str, db: Db, view: ViewDep,
               decided: int | None = None, error: str | None = None) -> HTMLResponse:
     def build() -> HTMLResponse:
         scope = view.require(Action.read_cycles).scope
-        chosen = cycle_service.get_cycle(db, cycle_id, scope=scope)
-        found = cycle_service.worklist(db, cycle_id, cell_code, scope=scope)
+        chosen = cycle_results.get_cycle(db, cycle_id, scope=scope)
+        found = cycle_results.worklist(db, cycle_id, cell_code, scope=scope)
         changed = next((a for a in found.assignments if a.id == decided), None)
         here = view.link(f"/pages/cycles/{cycle_id}/cells/{cell_code}")
         return view.render("cell.html", cycle=chosen, worklist=found, cell=found.cell,

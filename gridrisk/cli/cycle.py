@@ -60,16 +60,17 @@ def run(
     top: Annotated[int, typer.Option(help=say("列出的重点网格数", "how many top cells to list"))]
     = 10,
 ) -> None:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import results as cycle_results
+    from gridrisk.cycles import run as cycle_run
 
     config = settings()
     with engine().begin() as conn, progress_bar("排查周期") as progress:
-        cycle = service.run_cycle(
-            conn, service.CycleInputs.of(config), cadence=cadence,
+        cycle = cycle_run.run_cycle(
+            conn, cycle_run.CycleInputs.of(config), cadence=cadence,
             as_of=parse_day(as_of, "as_of"), region_code=region, engine=engine_name,
             model_id=model, progress=progress)
     with engine().connect() as conn:
-        show_cycle(cycle, service.cycle_cells(conn, cycle.id, limit=top))
+        show_cycle(cycle, cycle_results.cycle_cells(conn, cycle.id, limit=top))
 
 
 def show_cycle(cycle: CycleOut, cells: list[CycleCellOut]) -> None:
@@ -99,9 +100,9 @@ def show_cycle(cycle: CycleOut, cells: list[CycleCellOut]) -> None:
 
 
 def _cycle_id(conn: Connection, cycle: int | None) -> int:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import results as cycle_results
 
-    return cycle if cycle is not None else service.latest_cycle(conn).id
+    return cycle if cycle is not None else cycle_results.latest_cycle(conn).id
 
 
 @app.command("list", help=say("最近的排查周期。", "The latest cycles."))
@@ -109,10 +110,10 @@ def list_(cadence: Annotated[str | None, typer.Option(help=say(
               "只列出该周期类型", "only cycles of this cadence"))] = None,
           limit: Annotated[int, typer.Option(help=say("最多列出", "at most this many"))] = 20
           ) -> None:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import results as cycle_results
 
     with engine().connect() as conn:
-        cycles = service.list_cycles(conn, cadence=cadence, limit=limit)
+        cycles = cycle_results.list_cycles(conn, cadence=cadence, limit=limit)
     table = Table(title="排查周期")
     for column in ("编号", "类型", "截至", "区域", "模型", "网格", "在办", "热点", "输入指纹"):
         table.add_column(column)
@@ -129,11 +130,12 @@ def show(cycle: CycleId = None,
              "只看该区域的网格", "only the cells in this region"))] = None,
          top: Annotated[int, typer.Option(help=say(
              "列出的重点网格数", "how many top cells to list"))] = 10) -> None:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import results as cycle_results
 
     with engine().connect() as conn:
-        chosen = service.get_cycle(conn, _cycle_id(conn, cycle))
-        show_cycle(chosen, service.cycle_cells(conn, chosen.id, region_code=region, limit=top))
+        chosen = cycle_results.get_cycle(conn, _cycle_id(conn, cycle))
+        show_cycle(chosen, cycle_results.cycle_cells(conn, chosen.id, region_code=region,
+                                                     limit=top))
 
 
 @app.command(help=say(
@@ -167,12 +169,14 @@ def compare(after: Annotated[int | None, typer.Argument(help=say(
                 "较早的周期（默认：同类型的上一次）",
                 "the older cycle (default: the one before it of the same cadence)"))] = None
             ) -> None:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import compare as cycle_compare
+    from gridrisk.cycles import results as cycle_results
 
     with engine().connect() as conn:
         after_id = _cycle_id(conn, after)
-        before_id = before if before is not None else service.previous_cycle(conn, after_id).id
-        change = service.compare_cycles(conn, before_id, after_id)
+        before_id = (before if before is not None
+                     else cycle_results.previous_cycle(conn, after_id).id)
+        change = cycle_compare.compare_cycles(conn, before_id, after_id)
     console.print(f"周期 {change.after} 与周期 {change.before} 相比：")
     names = {"expected_escalations": "预计升级", "open": "在办", "overdue": "超期",
              "hot_cells": "热点网格"}
@@ -192,10 +196,10 @@ def compare(after: Annotated[int | None, typer.Argument(help=say(
                       "deadlines."))
 def worklist(cell: Annotated[str, typer.Argument(help=say("网格代码", "cell code"))],
              cycle: CycleId = None) -> None:
-    from gridrisk.cycles import service
+    from gridrisk.cycles import results as cycle_results
 
     with engine().connect() as conn:
-        found = service.worklist(conn, _cycle_id(conn, cycle), cell)
+        found = cycle_results.worklist(conn, _cycle_id(conn, cycle), cell)
     table = Table(title=f"{found.cell.cell_name}（{cell}）工作清单，周期 {found.cycle_id}")
     for column in ("名次", "事项", "期限风险", "反复风险", "原因", "期限", "责任单位",
                    "包案领导"):
@@ -309,12 +313,12 @@ def schedule(show: Annotated[int, typer.Option(help=say(
 
 def _scheduled_run(cadence: Cadence, when: datetime) -> None:
     """One scheduled cycle; a failure is reported and the schedule goes on."""
-    from gridrisk.cycles import service
+    from gridrisk.cycles import run as cycle_run
     from gridrisk.cycles.schedule import as_of_for
 
     try:
         with engine().begin() as conn:
-            cycle = service.run_cycle(conn, service.CycleInputs.of(settings()),
+            cycle = cycle_run.run_cycle(conn, cycle_run.CycleInputs.of(settings()),
                                       cadence=cadence.value, as_of=as_of_for(when))
         console.print(f"周期 {cycle.id}（{cadence.value}，截至 {cycle.as_of}）完成，"
                       f"用时 {cycle.seconds:.1f} 秒")

@@ -97,7 +97,8 @@ def demo(
 ) -> None:
     from gridrisk.bundle.service import import_bundle
     from gridrisk.cases.service import latest_data_on
-    from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+    from gridrisk.cycles.results import cycle_cells
+    from gridrisk.cycles.run import CycleInputs, run_cycle
     from gridrisk.privacy.vault import Vault
     from gridrisk.reports.summary import township_summary
     from gridrisk.synthetic import generate_bundle

@@ -27,7 +27,7 @@ def map_(
     lang: Annotated[str, typer.Option(help=say("zh 或 en", "zh or en"))] = "zh",
 ) -> None:
     from gridrisk.cycles.mapping import cycle_map_frames
-    from gridrisk.cycles.service import get_cycle, latest_cycle
+    from gridrisk.cycles.results import get_cycle, latest_cycle
     from maps.cycle import cycle_map
 
     if out.suffix.lower() not in (".html", ".htm"):

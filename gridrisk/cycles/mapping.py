@@ -10,7 +10,7 @@ import shapely
 from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
-from gridrisk.cycles.service import CYCLE_CELLS, get_cycle
+from gridrisk.cycles.results import CYCLE_CELLS, get_cycle
 from gridrisk.db.base import Db
 from gridrisk.regions.sql import REGIONS_UNDER
 

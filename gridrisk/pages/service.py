@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cycles.assignments import list_assignments
+from gridrisk.cycles.results import get_cycle, worklist_case
 from gridrisk.cycles.schemas import AssignmentOut
-from gridrisk.cycles.service import get_cycle, worklist_case
 from gridrisk.db.base import Db
 from gridrisk.pages.schemas import CaseRisk, OverdueCase, WorkerCell
 from gridrisk.regions.service import get_region

@@ -32,7 +32,7 @@ from gridrisk.campaigns.schemas import CampaignIn, ScopeRule
 from gridrisk.campaigns.service import create_campaign
 from gridrisk.cases.schemas import CaseEventIn, CaseIn
 from gridrisk.cases.service import append_event, open_case
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.policy import load_policy
 from gridrisk.settings import Settings
 from gridrisk.vocab import Role

@@ -27,7 +27,7 @@ from schemathesis.engine import Status, events
 from sqlalchemy import Connection, text
 
 from api.app import create_app
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.settings import Settings
 
 from ..accounts import bearer, grant

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
 from gridrisk.cases.service import list_cases
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.settings import Settings
 
 from ..accounts import bearer, grant

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection
 
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 
-from .test_service import AS_OF, rows
+from .test_run import AS_OF, rows
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import Connection
 
 from gridrisk.cycles.mapping import cycle_map_frames
-from gridrisk.cycles.service import CycleInputs, cycle_cells, run_cycle
+from gridrisk.cycles.results import cycle_cells
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.vocab import labels
 from maps.columns import CASE_COLUMNS, CELL_COLUMNS, OUTLINE_COLUMNS
 from maps.cycle import cycle_map

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.errors import InvalidInput
 from gridrisk.gis.geopackage import export_cycle_gpkg, export_region_gpkg
 from gridrisk.gis.layers import CaseRules

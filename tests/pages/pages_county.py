@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from gridrisk.bundle.service import import_bundle
-from gridrisk.cycles.service import CycleInputs, run_cycle
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.db.embedded import EmbeddedCluster
 from gridrisk.db.engine import upgrade_to_head
 from gridrisk.policy import DeadlinePolicy

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, text
 from api.app import create_app
 from gridrisk.cases.repeats import linked_repeats
 from gridrisk.cycles.assignments import decide, list_assignments
+from gridrisk.cycles.results import cycle_cells, worklist
 from gridrisk.cycles.schemas import AssignmentDecision
-from gridrisk.cycles.service import cycle_cells, worklist
 from gridrisk.policy import RepeatPolicy
 from models.display import shown_probability
 

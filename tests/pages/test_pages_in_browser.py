@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from api.app import create_app
 from gridrisk.cycles.assignments import list_assignments
+from gridrisk.cycles.results import cycle_cells
 from gridrisk.cycles.schemas import AssignmentOut
-from gridrisk.cycles.service import cycle_cells
 
 from ..accounts import account, sign_in_page
 from ..browser import SCREENSHOTS, Tab

@@ -1,10 +1,10 @@
-"""Screening cycles: run one (database → frames → model → hotspots → worklists → proposed
-assignments), read its results back, and compare two.
+"""Run a screening cycle: database → frames → model → hotspots → worklists → proposed
+assignments, written once.
 
-A cycle reads everything known at the end of its as-of day and writes its results once; the
-input fingerprint digests every input that shapes them (cases, case files, screenings, cells,
-the model, the policy, the earlier cycles its trend reads), so a rerun on the same inputs
-gives the same fingerprint and the same rows."""
+A cycle reads everything known at the end of its as-of day; the input fingerprint digests
+every input that shapes its results (cases, case files, screenings, cells, the model, the
+policy, the earlier cycles its trend reads), so a rerun on the same inputs gives the same
+fingerprint and the same rows."""
 
 from __future__ import annotations
 
@@ -27,25 +27,20 @@ from sqlalchemy.orm import Session
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.service import latest_data_on
 from gridrisk.cycles import plan
-from gridrisk.cycles.assignments import list_assignments
 from gridrisk.cycles.engines import run_engine
 from gridrisk.cycles.hotspots import hotspots
+from gridrisk.cycles.results import get_cycle
 from gridrisk.cycles.schemas import (
-    CellChange,
     CycleCellOut,
-    CycleComparison,
     CycleOut,
-    Worklist,
-    WorklistCase,
 )
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.cycles.trend import is_hot, trend_classes
 from gridrisk.db.base import Db
-from gridrisk.errors import InvalidInput, NotFound
+from gridrisk.errors import InvalidInput
 from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.regions.service import get_region
-from gridrisk.regions.sql import REGIONS_UNDER
 from gridrisk.scoring.history import load_history
 from gridrisk.scoring.service import PROBABILITY_COLUMNS, REASON_COLUMNS, load_scoring_model
 from gridrisk.screening.service import coverage_frame, screening_slots
@@ -410,162 +405,3 @@ def _records(frame: pd.DataFrame, **constant: Any) -> list[dict[str, Any]]:
 
 
 # -- reading cycles ----------------------------------------------------------------------
-
-
-CYCLES = """SELECT id, cadence, as_of, region_code, horizon_days, model_id, engine,
-                     input_fingerprint, started_at, seconds, n_cells, n_cases, notes
-              FROM cycles"""
-
-
-def _visible(scope: Scope) -> str:
-    """A cycle is visible to a caller holding at least one of its cells."""
-    if scope.everything:
-        return "TRUE"
-    return ("EXISTS (SELECT 1 FROM cycle_cells k JOIN cells s ON s.code = k.cell_code "
-            f"WHERE k.cycle_id = cycles.id AND {scope.holds('s.region_code', 's.code')})")
-
-
-def get_cycle(db: Db, cycle_id: int, *, scope: Scope = EVERYTHING) -> CycleOut:
-    row = db.execute(text(CYCLES + f" WHERE id = :id AND {_visible(scope)}"),
-                     {"id": cycle_id, **scope.params}).mappings().first()
-    if row is None:
-        raise NotFound(f"no screening cycle {cycle_id}")
-    return CycleOut(**row)
-
-
-def list_cycles(db: Db, *, region_code: str | None = None, cadence: str | None = None,
-                limit: int = 50, scope: Scope = EVERYTHING) -> list[CycleOut]:
-    """The latest cycles first (by as-of day, then by run)."""
-    rows = db.execute(text(
-        CYCLES + " WHERE (CAST(:region AS text) IS NULL OR region_code = :region)"
-        f" AND (CAST(:cadence AS text) IS NULL OR cadence = :cadence) AND {_visible(scope)}"
-        " ORDER BY as_of DESC, id DESC LIMIT :limit"),
-        {"region": region_code, "cadence": cadence, "limit": limit, **scope.params}
-    ).mappings().all()
-    return [CycleOut(**row) for row in rows]
-
-
-def latest_cycle(db: Db, *, cadence: str | None = None, scope: Scope = EVERYTHING
-                 ) -> CycleOut:
-    found = list_cycles(db, cadence=cadence, limit=1, scope=scope)
-    if not found:
-        raise NotFound("no screening cycle has run yet: gridrisk cycle run --cadence weekly")
-    return found[0]
-
-
-CYCLE_CELLS = """
-    SELECT c.*, l.name AS cell_name, t.name AS township
-    FROM cycle_cells c JOIN cells l ON l.code = c.cell_code
-    JOIN regions v ON v.code = l.region_code
-    LEFT JOIN regions t ON t.code = v.parent_code AND t.level = 'township'
-    WHERE c.cycle_id = :id"""
-
-
-def cycle_cells(db: Db, cycle_id: int, *, region_code: str | None = None,
-                limit: int | None = None, scope: Scope = EVERYTHING) -> list[CycleCellOut]:
-    """The cycle's cells (those under `region_code`, when given) in the caller's scope, most
-    expected escalations first."""
-    get_cycle(db, cycle_id, scope=scope)
-    under = ""
-    params: dict[str, Any] = {"id": cycle_id, "limit": limit, **scope.params}
-    if region_code is not None:
-        get_region(db, region_code, scope=scope)
-        under = f" AND l.region_code IN {REGIONS_UNDER}"
-        params["region"] = region_code
-    rows = db.execute(text(CYCLE_CELLS + under + f" AND {scope.holds('l.region_code', 'l.code')}"
-                           " ORDER BY c.expected_escalations DESC, c.cell_code LIMIT :limit"),
-                      params).mappings().all()
-    return [CycleCellOut(**row) for row in rows]
-
-
-def worklist(db: Db, cycle_id: int, cell_code: str, *, scope: Scope = EVERYTHING
-             ) -> Worklist:
-    row = db.execute(text(CYCLE_CELLS + " AND c.cell_code = :cell AND "
-                          + scope.holds("l.region_code", "l.code")),
-                     {"id": cycle_id, "cell": cell_code, **scope.params}).mappings().first()
-    if row is None:
-        get_cycle(db, cycle_id, scope=scope)
-        raise NotFound(f"cell {cell_code} is not in screening cycle {cycle_id}")
-    cases = db.execute(text(
-        "SELECT * FROM cycle_cases WHERE cycle_id = :id AND cell_code = :cell"
-        " ORDER BY rank_in_cell"), {"id": cycle_id, "cell": cell_code}).mappings().all()
-    return Worklist(
-        cycle_id=cycle_id, cell=CycleCellOut(**row),
-        cases=[worklist_case(c) for c in cases],
-        assignments=list_assignments(db, cycle_id=cycle_id, cell_code=cell_code))
-
-
-def worklist_case(row: Any) -> WorklistCase:
-    """A stored worklist row as the API and pages show it: the ranked outcome's reasons and
-    each risk's probability and reasons apart (none in cycles from before them)."""
-    by_outcome = row["reasons"] or {}
-    return WorklistCase(**{k: v for k, v in row.items() if k != "reasons"},
-                        reasons=[r for r in (row["reason_1"], row["reason_2"], row["reason_3"])
-                                 if r],
-                        deadline_reasons=by_outcome.get("deadline", []),
-                        return_reasons=by_outcome.get("return", []))
-
-
-def previous_cycle(db: Db, cycle_id: int, *, scope: Scope = EVERYTHING) -> CycleOut:
-    """The latest cycle of the same region and cadence before this one (by as-of day, then
-    by run)."""
-    cycle = get_cycle(db, cycle_id, scope=scope)
-    found = db.execute(text(
-        "SELECT id FROM cycles WHERE region_code = :region AND cadence = :cadence"
-        f" AND (as_of, id) < (:as_of, :id) AND {_visible(scope)}"
-        " ORDER BY as_of DESC, id DESC LIMIT 1"),
-        {"region": cycle.region_code, "cadence": cycle.cadence.value, "as_of": cycle.as_of,
-         "id": cycle.id, **scope.params}).scalar()
-    if found is None:
-        raise NotFound(f"no {cycle.cadence.value} cycle of {cycle.region_code} ran before "
-                       f"cycle {cycle_id}")
-    return get_cycle(db, found, scope=scope)
-
-
-def compare_cycles(db: Db, before: int, after: int, *, top: int = 10,
-                   scope: Scope = EVERYTHING) -> CycleComparison:
-    """What changed from one cycle to another in the caller's cells: totals, hotspots that
-    appeared or cooled, the cells whose expected escalations rose most, cases newly
-    high-risk or no longer open."""
-    a, b = get_cycle(db, before, scope=scope), get_cycle(db, after, scope=scope)
-    threshold = b.notes["policy"]["investigate_min_score"]
-    held = scope.holds_cell("cell_code")
-    cells = {}
-    for cycle in (a, b):
-        cells[cycle.id] = pd.DataFrame(db.execute(text(
-            "SELECT cell_code, hotspot, expected_escalations, n_open, n_overdue"
-            f" FROM cycle_cells WHERE cycle_id = :id AND {held}"),
-            {"id": cycle.id, **scope.params}).all(),
-            columns=["cell_code", "hotspot", "expected", "open", "overdue"]
-        ).set_index("cell_code")
-    both = cells[a.id].join(cells[b.id], how="outer", suffixes=("_a", "_b"))  # type: ignore[call-arg]
-    hot_a = is_hot(both["hotspot_a"].fillna("none"))
-    hot_b = is_hot(both["hotspot_b"].fillna("none"))
-    both["rise"] = both["expected_b"].fillna(0) - both["expected_a"].fillna(0)
-    rises = both.sort_values(["rise"], ascending=False).head(top)
-    scores: dict[int, dict[str, float]] = {}
-    for cycle in (a, b):
-        scores[cycle.id] = dict(db.execute(text(
-            f"SELECT case_id, score FROM cycle_cases WHERE cycle_id = :id AND {held}"),
-            {"id": cycle.id, **scope.params}).all())
-    totals = {"expected_escalations": [round(float(cells[c.id]["expected"].sum()), 3)
-                                       for c in (a, b)],
-              "open": [float(cells[c.id]["open"].sum()) for c in (a, b)],
-              "overdue": [float(cells[c.id]["overdue"].sum()) for c in (a, b)],
-              "hot_cells": [float(is_hot(cells[c.id]["hotspot"]).sum()) for c in (a, b)]}
-    return CycleComparison(
-        before=a.id, after=b.id, totals=totals,
-        new_hotspots=sorted(both.index[hot_b & ~hot_a]),
-        cooled_hotspots=sorted(both.index[hot_a & ~hot_b]),
-        biggest_rises=[CellChange(
-            cell_code=code, before=_or_none(r.hotspot_a), after=_or_none(r.hotspot_b),
-            expected_before=float(np.nan_to_num(r.expected_a)),
-            expected_after=float(np.nan_to_num(r.expected_b))) for code, r in rises.iterrows()
-            if r.rise > 0],
-        newly_high_risk=sorted(c for c, s in scores[b.id].items() if s >= threshold
-                               and scores[a.id].get(c, 0.0) < threshold),
-        no_longer_open=sorted(set(scores[a.id]) - set(scores[b.id])))
-
-
-def _or_none(value: Any) -> Any:
-    return None if value is None or value != value else value

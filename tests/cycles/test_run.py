@@ -13,17 +13,11 @@ from sqlalchemy import Connection, text
 from gridrisk.cases.schemas import CaseIn
 from gridrisk.cases.service import open_case
 from gridrisk.cycles.assignments import decide, get_assignment, list_assignments, record_outcome
+from gridrisk.cycles.compare import compare_cycles
 from gridrisk.cycles.engines import cell_totals
+from gridrisk.cycles.results import cycle_cells, get_cycle, list_cycles, worklist
+from gridrisk.cycles.run import CycleInputs, run_cycle
 from gridrisk.cycles.schemas import AssignmentDecision, AssignmentOutcome
-from gridrisk.cycles.service import (
-    CycleInputs,
-    compare_cycles,
-    cycle_cells,
-    get_cycle,
-    list_cycles,
-    run_cycle,
-    worklist,
-)
 from gridrisk.errors import Conflict, InvalidInput, NotFound
 from gridrisk.policy import DeadlinePolicy
 
