@@ -28,7 +28,7 @@ from gridrisk.campaigns.schemas import (
     ScopeRule,
 )
 from gridrisk.cases.service import latest_data_on
-from gridrisk.db.base import Db
+from gridrisk.db.base import Db, connection_of
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import CampaignPolicy, Policy
 from gridrisk.regions.service import get_region, in_scope
@@ -44,7 +44,7 @@ from gridrisk.reports.indicators import (
 )
 from gridrisk.reports.periods import Period
 from gridrisk.reports.schemas import Rate
-from gridrisk.reports.sources import connection_of, load_case_files, region_units
+from gridrisk.reports.sources import load_case_files, region_units
 from gridrisk.vocab import (
     COLLECTIVE_PARTIES,
     CampaignPhase,

@@ -21,8 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, insert, text
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, text
 
 from gridrisk.access.scope import EVERYTHING, Scope
 from gridrisk.cases.service import latest_data_on
@@ -36,7 +35,7 @@ from gridrisk.cycles.schemas import (
 )
 from gridrisk.cycles.tables import Assignment, Cycle, CycleCase, CycleCell
 from gridrisk.cycles.trend import is_hot, trend_classes
-from gridrisk.db.base import Db
+from gridrisk.db.base import Db, connection_of
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import CyclePolicy, ScreeningPolicy, load_policy
 from gridrisk.progress import Progress, no_progress
@@ -115,7 +114,7 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
     region = _region(db, region_code, scope)
     whole = load_policy(inputs.policy_file)
     policy, screening_policy, cycle_policy = whole.deadlines, whole.screening, whole.cycles
-    latest = latest_data_on(_connection(db), timezone=inputs.timezone)
+    latest = latest_data_on(connection_of(db), timezone=inputs.timezone)
     if latest is None:
         raise InvalidInput("cases", "the database holds no cases: import a bundle first")
     as_of = as_of or latest
@@ -125,7 +124,7 @@ def run_cycle(db: Db, inputs: CycleInputs, *, cadence: str, as_of: date | None =
     model_id, model, card = load_scoring_model(inputs.registry_root, model_id, horizon)
 
     progress("读取数据", 0.0)
-    history = load_history(_connection(db), policy=whole, timezone=inputs.timezone,
+    history = load_history(connection_of(db), policy=whole, timezone=inputs.timezone,
                            until=as_of)
     cells = _cells(db, region)
     progress("读取数据", 1.0)
@@ -187,10 +186,6 @@ def _choice(kind: Any, value: str, field: str) -> Any:
     except ValueError:
         raise InvalidInput(field, f"'{value}' is not one of "
                            f"{', '.join(k.value for k in kind)}") from None
-
-
-def _connection(db: Db) -> Connection:
-    return db.connection() if isinstance(db, Session) else db
 
 
 def _region(db: Db, code: str | None, scope: Scope = EVERYTHING) -> str:

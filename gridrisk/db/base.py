@@ -16,6 +16,11 @@ NAMING = {
 Db = Session | Connection
 
 
+def connection_of(db: Db) -> Connection:
+    """The connection under `db`, for what reads through a Connection only (pandas, COPY)."""
+    return db.connection() if isinstance(db, Session) else db
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

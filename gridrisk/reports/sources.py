@@ -16,10 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
-from gridrisk.db.base import Db
+from gridrisk.db.base import Db, connection_of
 from gridrisk.db.bulk import read_rows
 from gridrisk.errors import InvalidInput
 from gridrisk.policy import DeadlinePolicy
@@ -254,5 +253,3 @@ def load_screenings(db: Db, units: Units, first: date, last: date, *, timezone: 
         "screened_at": screenings["screened_at"].to_numpy().astype("datetime64[ns]")})
 
 
-def connection_of(db: Db) -> Connection:
-    return db.connection() if isinstance(db, Session) else db
