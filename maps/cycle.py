@@ -280,8 +280,10 @@ class Popups(MacroElement):
                     + "</small>" + link + "<table>" + rows + "</table><b>" + t.top_cases
                     + "</b>" + first + "</div>";
             }
-            // a popup taller than the map's window scrolls inside it
-            L.Popup.prototype.options.maxHeight = Math.max(160, window.innerHeight - 90);
+            // a popup scrolls inside itself beyond 60% of the map's window, so that Leaflet
+            // can always pan all of it (and the worklist link at its top) into view
+            L.Popup.prototype.options.maxHeight = Math.max(160, Math.round(
+                window.innerHeight * 0.6));
             return {cellHtml: cellHtml, caseHtml: caseHtml};
         })({{ this.data }});
         {% endmacro %}
