@@ -242,7 +242,8 @@ def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> pd.DataFrame:
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
+                # large_string is what pandas' str columns hold: no cast on the way in
+                column_types=dict.fromkeys(header, pa.large_string()),
                 include_columns=[c for c in columns if c in header],
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )

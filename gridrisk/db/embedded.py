@@ -156,7 +156,10 @@ class EmbeddedCluster:
             if not port_is_free(state["port"]):
                 state["port"] = free_loopback_port()
                 self._save_state(state)
-            options = f"-p {state['port']}"
+            # minimal WAL: nothing streams or archives from this cluster (backups are
+            # pg_dump's), and a bulk import's index rebuilds then write no WAL of their own:
+            # PostgreSQL syncs their files at commit instead
+            options = f"-p {state['port']} -c wal_level=minimal -c max_wal_senders=0"
             if not self.durable:
                 options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             result = self._pg_ctl("start", "-w", "-t", "120", "-l", str(self.log_file),

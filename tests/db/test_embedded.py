@@ -36,8 +36,12 @@ def test_start_stop_restart_keeps_data() -> None:
                 "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
             assert postgis == 1
             socket_dir = conn.execute(text("SHOW unix_socket_directories")).scalar_one()
+            wal_level = conn.execute(text("SHOW wal_level")).scalar_one()
+            fsync = conn.execute(text("SHOW fsync")).scalar_one()
         engine.dispose()
         assert socket_dir == str(cluster.socket_dir)
+        # durable, yet nothing streams from it: bulk index builds skip the WAL
+        assert (wal_level, fsync) == ("minimal", "on")
         assert list(cluster.socket_dir.glob(".s.PGSQL.*"))
     finally:
         cluster.destroy()
