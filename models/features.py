@@ -34,7 +34,8 @@ CONTEXT_NUMERIC = [
     "unit_days_to_opinion", "unit_open_cases", "unit_closed_30d", "unit_backlog_days",
     "category_return_share", "cell_open_cases", "cell_same_category_30d",
     "neighbour_same_category_30d", "cell_escalations_90d", "neighbour_escalations_90d",
-    "cell_disputes_30d", "neighbour_disputes_30d", "cell_high_disputes_60d", "cell_missed_screenings_8w", "month",
+    "cell_disputes_30d", "neighbour_disputes_30d", "cell_high_disputes_60d",
+    "cell_missed_screenings_8w", "month",
 ]
 NUMERIC = CASE_NUMERIC + CONTEXT_NUMERIC
 CATEGORICAL = ["category", "channel", "last_closure"]
@@ -171,7 +172,8 @@ def _repeats(history: History, day: int, open_now: np.ndarray) -> dict[str, np.n
         """A case's own filings and those of the cases linked to it either way."""
         linked = (own + np.bincount(later, weights=own[earlier], minlength=n)
                   + np.bincount(earlier, weights=own[later], minlength=n))
-        return linked[open_now].astype(int)
+        on_open: np.ndarray = linked[open_now].astype(int)
+        return on_open
 
     return {
         "repeats_earlier": np.bincount(later, minlength=n)[open_now],
