@@ -149,26 +149,35 @@ class _Rescorer:
     def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray,
                  above: float) -> None:
         self.model, self.outcome = model, outcome
-        self.p = model.probability(outcome, transformed)
-        self.elevated = self.p >= above
         calibrated: CalibratedClassifierCV = model.classifiers[outcome]
         inner = calibrated.calibrated_classifiers_[0]
         boosted = getattr(inner.estimator, "estimator", inner.estimator)
         self.trees = None
-        if isinstance(boosted, HistGradientBoostingClassifier) and len(
-                calibrated.calibrated_classifiers_) == 1:
-            self.calibrator = inner.calibrators[0]
-            self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
-            self.threads = _openmp_effective_n_threads()
-            self.trees = [iteration[0] for iteration in boosted._predictors]
-            self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
-            for t, tree in enumerate(self.trees):
-                self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
-            # outputs of the cases that may get reasons, by their position among them
-            self.slot = np.cumsum(self.elevated) - 1
-            chosen = transformed[self.elevated]
-            self.outputs = np.stack([self._run(tree, chosen) for tree in self.trees])
-            self.raw = boosted._baseline_prediction.ravel()[0] + self.outputs.sum(axis=0)
+        if not (isinstance(boosted, HistGradientBoostingClassifier)
+                and len(calibrated.calibrated_classifiers_) == 1):
+            self.p = model.probability(outcome, transformed)
+            self.elevated = self.p >= above
+            return
+        self.calibrator = inner.calibrators[0]
+        self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
+        self.threads = _openmp_effective_n_threads()
+        self.trees = [iteration[0] for iteration in boosted._predictors]
+        self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
+        for t, tree in enumerate(self.trees):
+            self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
+        # one pass of every tree over every case, summed as the classifier sums them; each
+        # tree's outputs are kept for the cases that may get reasons (by their position
+        # among them), so no case is scored twice
+        outputs = [self._run(tree, transformed) for tree in self.trees]
+        raw = np.full(len(transformed), boosted._baseline_prediction.ravel()[0])
+        for output in outputs:
+            raw += output
+        self.p = self._calibrated(raw)
+        self.elevated = self.p >= above
+        self.slot = np.cumsum(self.elevated) - 1
+        self.outputs = np.stack([output[self.elevated] for output in outputs]) if outputs \
+            else np.zeros((0, int(self.elevated.sum())))
+        self.raw = raw[self.elevated]
 
     def _run(self, tree: object, rows: np.ndarray) -> np.ndarray:
         return tree.predict(rows, *self.bitsets, self.threads)  # type: ignore[attr-defined,no-any-return]
@@ -183,9 +192,12 @@ class _Rescorer:
         raw = self.raw[kept] - self.outputs[np.ix_(touched, kept)].sum(axis=0)
         for t in touched:
             raw = raw + self._run(self.trees[t], moved)
-        probability = self.calibrator.predict(raw)
+        return self._calibrated(raw)
+
+    def _calibrated(self, raw: np.ndarray) -> np.ndarray:
+        probability: np.ndarray = self.calibrator.predict(raw)
         probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
-        return probability  # type: ignore[no-any-return]
+        return probability
 
 
 def contributions(model: RiskModel, features: pd.DataFrame, reference: Mapping[str, float | str], *,
