@@ -85,7 +85,7 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
     refiled = EVENT_TYPES.index("refiled")
     parties = np.maximum(cases["parties"].astype(np.int64), p.most_parties[r])
 
-    extended = p.last_extended_on[r] != -1
+    extended = p.extended[r]  # in this handling round
     context = _context(history, day, cases, open_now)
     opinion_pending = accepted & ~opinion
 
@@ -98,7 +98,7 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         # the handling period granted (a hotline's own deadline is often shorter)
         "days_allowed": np.where(accepted, p.handle_by[r] - p.accepted_on[r], 0),
         "days_since_last_event": day - p.row_day[r],
-        "extended": p.extended[r].astype(int),
+        "extended": extended.astype(int),
         # how much time the extension bought, and how late it was asked for: a unit asking
         # days before the deadline has seen it will not make it
         "extension_days": np.where(accepted & extended, p.handle_by[r] - p.round_handle_by[r],

@@ -124,6 +124,13 @@ def test_an_extension_asked_late_and_the_units_record_on_cases_as_old() -> None:
                       known_until=100)
     assert features_at(done, day(35)).loc["X", ["unit_late_share", "pace_overrun_days"]
                                           ].tolist() == [0.0, 0.0]
+    # a round reopened after an extended one starts without an extension
+    again = history_of({"X": 20}, [
+        ("X", 21, "accepted"), ("X", 48, "extended", "延期15日"), ("X", 60, "opinion_issued"),
+        ("X", 62, "closed", "resolved"), ("X", 70, "reopened"), ("X", 71, "accepted")],
+        known_until=150)
+    assert features_at(again, day(80)).loc["X", [
+        "extended", "extension_days", "extension_days_before_deadline"]].tolist() == [0, 0, 0]
 
 
 def test_a_matters_filings_quicken_and_fade() -> None:
