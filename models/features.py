@@ -18,20 +18,24 @@ EVENT_COUNTS = {f"n_{t}": t for t in EVENT_TYPES if t not in ("accepted", "not_a
 
 CASE_NUMERIC = [
     "age_days", "days_overdue", "days_left", "accepted", "days_since_accepted",
-    "days_allowed", "days_since_last_event", "extended", *EVENT_COUNTS,
+    "days_allowed", "days_since_last_event", "extended", "extension_days",
+    "extension_days_before_deadline", "pace_overrun_days", "unit_late_share",
+    *EVENT_COUNTS,
     "escalations_so_far", "escalations_30d", "refiled_30d", "met_complainant",
     "days_unmet", "site_visited", "days_without_site_visit", "site_visit_after_days",
     "mediated", "mediation_after_days", "opinion_issued",
     "days_since_opinion", "review_pending", "rereview_pending", "n_unsatisfied",
     "highest_level", "parties", "collective", "complex",
     "repeats_earlier", "matter_returns", "repeated", "repeated_30d",
+    "matter_filings_30d", "matter_filings_90d",
 ]
 CONTEXT_NUMERIC = [
-    "unit_overdue_share", "unit_return_share", "unit_days_to_opinion", "unit_open_cases",
-    "unit_closed_30d",
+    "unit_overdue_share", "unit_overdue_share_90d", "unit_return_share",
+    "unit_days_to_opinion", "unit_open_cases", "unit_closed_30d", "unit_backlog_days",
     "category_return_share", "cell_open_cases", "cell_same_category_30d",
     "neighbour_same_category_30d", "cell_escalations_90d", "neighbour_escalations_90d",
-    "cell_disputes_30d", "cell_high_disputes_60d", "cell_missed_screenings_8w", "month",
+    "cell_disputes_30d", "neighbour_disputes_30d", "cell_high_disputes_60d",
+    "cell_missed_screenings_8w", "month",
 ]
 NUMERIC = CASE_NUMERIC + CONTEXT_NUMERIC
 CATEGORICAL = ["category", "channel", "last_closure"]
@@ -42,6 +46,8 @@ RECENT_DAYS = 30
 CONTEXT_DAYS = 90
 DISPUTE_DAYS = 60
 UNIT_RECORD_DAYS = 365
+#: a unit's recent record: its load changes within weeks, its quality does not
+UNIT_RECENT_DAYS = 90
 SCREENING_WEEKS = 8
 #: pseudo-count pulling a unit with few deadlines towards the overall overdue share
 UNIT_PRIOR_WEIGHT = 5.0
@@ -49,6 +55,9 @@ UNIT_PRIOR_WEIGHT = 5.0
 #: county's
 PACE_DAYS = 30
 PACE_PRIOR_WEIGHT = 5.0
+#: how late a unit's written opinions came, over the last half year
+LATE_RECORD_DAYS = 182
+LATE_PRIOR_WEIGHT = 5.0
 #: a return record counts cases received in the year before the as-of day, but not in its
 #: last RECENT_DAYS (those have had no time to come back)
 RETURN_PRIOR_WEIGHT = 20.0
@@ -76,6 +85,10 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
     refiled = EVENT_TYPES.index("refiled")
     parties = np.maximum(cases["parties"].astype(np.int64), p.most_parties[r])
 
+    extended = p.extended[r]  # in this handling round
+    context = _context(history, day, cases, open_now)
+    opinion_pending = accepted & ~opinion
+
     frame = pd.DataFrame({
         "age_days": day - p.received[open_now],
         "days_overdue": np.maximum(-to_deadline, 0),
@@ -85,7 +98,21 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         # the handling period granted (a hotline's own deadline is often shorter)
         "days_allowed": np.where(accepted, p.handle_by[r] - p.accepted_on[r], 0),
         "days_since_last_event": day - p.row_day[r],
-        "extended": p.extended[r].astype(int),
+        "extended": extended.astype(int),
+        # how much time the extension bought, and how late it was asked for: a unit asking
+        # days before the deadline has seen it will not make it
+        "extension_days": np.where(accepted & extended, p.handle_by[r] - p.round_handle_by[r],
+                                   0),
+        "extension_days_before_deadline": np.where(
+            accepted & extended, p.round_handle_by[r] - p.last_extended_on[r], 0),
+        # the days by which the unit's current pace (its days to a written opinion) would
+        # overrun this case's deadline; 0 once the opinion is out
+        "pace_overrun_days": np.where(
+            opinion_pending, context["unit_days_to_opinion"] - since_accepted - to_deadline,
+            0.0),
+        "unit_late_share": np.where(opinion_pending, _unit_late_share(
+            history, day, cases["responsible_unit"], since_accepted, np.maximum(to_deadline, 0)),
+            0.0),
         **{name: p.count(kind, r) for name, kind in EVENT_COUNTS.items()},
         "escalations_so_far": p.escalation_count(r),
         "escalations_30d": p.escalation_count(r) - p.escalation_count(month_ago),
@@ -113,7 +140,7 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
         "collective": (parties >= 5).astype(int),
         "complex": cases["complex"].astype(bool).astype(int),
         **_repeats(history, day, open_now),
-        **_context(history, day, cases, open_now),
+        **context,
         "month": pd.Timestamp(as_of).month,
         "category": cases["category"],
         "channel": cases["channel"],
@@ -137,14 +164,37 @@ def _repeats(history: History, day: int, open_now: np.ndarray) -> dict[str, np.n
     came = p.received[later]
     known = came <= day
     later, earlier, came = later[known], earlier[known], came[known]
-    returns = p.escalation_count(p.rows_at(day))
+    now = p.rows_at(day)
+    returns = p.escalation_count(now)
+    filings = {days: _filings(history, day, now, days) for days in (RECENT_DAYS, CONTEXT_DAYS)}
+
+    def on_matter(own: np.ndarray) -> np.ndarray:
+        """A case's own filings and those of the cases linked to it either way."""
+        linked = (own + np.bincount(later, weights=own[earlier], minlength=n)
+                  + np.bincount(earlier, weights=own[later], minlength=n))
+        on_open: np.ndarray = linked[open_now].astype(int)
+        return on_open
+
     return {
         "repeats_earlier": np.bincount(later, minlength=n)[open_now],
         "matter_returns": np.bincount(later, weights=returns[earlier], minlength=n
                                       )[open_now].astype(int),
         "repeated": np.bincount(earlier, minlength=n)[open_now],
         "repeated_30d": np.bincount(earlier[came > day - RECENT_DAYS], minlength=n)[open_now],
+        "matter_filings_30d": on_matter(filings[RECENT_DAYS]),
+        "matter_filings_90d": on_matter(filings[CONTEXT_DAYS]),
     }
+
+
+def _filings(history: History, day: int, now: np.ndarray, days: int) -> np.ndarray:
+    """Per case, its filings in the `days` up to the as-of day: its receipt and its returns
+    (escalations, refilings, reviews, reopenings). How often a matter comes to the office,
+    counted per case file, never per person."""
+    p = history.prepared
+    returns = p.escalation_count(now) - p.escalation_count(p.rows_at(day - days))
+    received = (p.received > day - days) & (p.received <= day)
+    filings: np.ndarray = returns + received
+    return filings
 
 
 def _return_share(keys: np.ndarray, returned: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -165,16 +215,11 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
     unit, cell = p.case_columns["responsible_unit"], p.case_columns["cell_code"]
     category = p.case_columns["category"]
 
-    outcomes = pd.concat([p.passings.assign(overdue=1), p.met_deadlines.assign(overdue=0)])
-    outcomes = outcomes.loc[(outcomes["day"] > day - UNIT_RECORD_DAYS) & (outcomes["day"] <= day)]
-    record = outcomes.groupby(unit[outcomes["case"].to_numpy()])["overdue"].agg(["sum", "size"])
-    prior = outcomes["overdue"].mean() if len(outcomes) else 0.0
-    share = (record["sum"] + UNIT_PRIOR_WEIGHT * prior) / (record["size"] + UNIT_PRIOR_WEIGHT)
-
     in_record = (p.received > day - UNIT_RECORD_DAYS) & (p.received <= day - RECENT_DAYS)
     returned = p.escalation_count(p.rows_at(day))[in_record] > 0
 
     open_unit = pd.Series(unit[open_now]).value_counts()
+    closed_unit = _unit_closings(history, day, unit)
     open_cell = pd.Series(cell[open_now]).value_counts()
     escalations = _cell_escalations(history, day, cell)
     disputes, high_disputes, missed = _screening_context(history, day)
@@ -198,13 +243,20 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
         found = values.reindex(here_same).fillna(0).to_numpy(float)
         return np.where(known_cell, found, np.nan)
 
+    open_here = here_unit.map(open_unit).fillna(0).to_numpy(int)
+    closed_here = here_unit.map(closed_unit).fillna(0).to_numpy(int)
     return {
-        "unit_overdue_share": here_unit.map(share).fillna(prior).to_numpy(float),
+        "unit_overdue_share": _unit_overdue_share(history, day, unit, here_unit,
+                                                  UNIT_RECORD_DAYS),
+        "unit_overdue_share_90d": _unit_overdue_share(history, day, unit, here_unit,
+                                                      UNIT_RECENT_DAYS),
         "unit_return_share": _return_share(unit[in_record], returned, cases["responsible_unit"]),
         "unit_days_to_opinion": _unit_pace(history, day, unit, cases["responsible_unit"]),
-        "unit_open_cases": here_unit.map(open_unit).fillna(0).to_numpy(int),
-        "unit_closed_30d": here_unit.map(_unit_closings(history, day, unit)).fillna(0)
-        .to_numpy(int),
+        "unit_open_cases": open_here,
+        "unit_closed_30d": closed_here,
+        # its open cases over its closings per day of the last 30: the days of work on its
+        # desk at its current pace
+        "unit_backlog_days": open_here / ((closed_here + 1) / RECENT_DAYS),
         "category_return_share": _return_share(category[in_record], returned, cases["category"]),
         "cell_open_cases": per_cell(open_cell),
         # the case itself is one of its cell's recent cases of its category when it is new
@@ -213,6 +265,7 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
         "cell_escalations_90d": per_cell(escalations),
         "neighbour_escalations_90d": per_cell(_nearby(history, escalations)),
         "cell_disputes_30d": per_cell(disputes),
+        "neighbour_disputes_30d": per_cell(_nearby(history, disputes)),
         "cell_high_disputes_60d": per_cell(high_disputes),
         "cell_missed_screenings_8w": per_cell(missed),
     }
@@ -225,6 +278,19 @@ def _nearby(history: History, per_cell: pd.Series) -> pd.Series:
     return neighbours.groupby("cell_code")["n"].sum()
 
 
+def _unit_overdue_share(history: History, day: int, unit: np.ndarray, wanted: pd.Series,
+                        days: int) -> np.ndarray:
+    """Per wanted unit, the share of its handling deadlines of the last `days` that passed
+    unclosed, smoothed towards the county's share."""
+    p = history.prepared
+    outcomes = pd.concat([p.passings.assign(overdue=1), p.met_deadlines.assign(overdue=0)])
+    outcomes = outcomes.loc[(outcomes["day"] > day - days) & (outcomes["day"] <= day)]
+    record = outcomes.groupby(unit[outcomes["case"].to_numpy()])["overdue"].agg(["sum", "size"])
+    prior = outcomes["overdue"].mean() if len(outcomes) else 0.0
+    share = (record["sum"] + UNIT_PRIOR_WEIGHT * prior) / (record["size"] + UNIT_PRIOR_WEIGHT)
+    return wanted.map(share).fillna(prior).to_numpy(float)
+
+
 def _unit_pace(history: History, day: int, unit: np.ndarray, wanted: np.ndarray
                ) -> np.ndarray:
     """Per wanted unit, the mean days from acceptance to written opinion of its opinions in
@@ -235,6 +301,34 @@ def _unit_pace(history: History, day: int, unit: np.ndarray, wanted: np.ndarray
     record = recent.groupby(unit[recent["case"].to_numpy()])["took"].agg(["sum", "size"])
     pace = (record["sum"] + PACE_PRIOR_WEIGHT * prior) / (record["size"] + PACE_PRIOR_WEIGHT)
     return pd.Series(wanted).map(pace).fillna(prior).to_numpy(float)
+
+
+def _unit_late_share(history: History, day: int, wanted: np.ndarray, waited: np.ndarray,
+                     left: np.ndarray) -> np.ndarray:
+    """Per case still without its written opinion: of the unit's opinions of the last half
+    year that came no sooner than this case has waited since acceptance, the share that came
+    later than this case's deadline (smoothed towards the county's): the unit's own record
+    on cases that have taken this long."""
+    p = history.prepared
+    opinions = p.opinions.loc[(p.opinions["day"] > day - LATE_RECORD_DAYS)
+                              & (p.opinions["day"] <= day)]
+    took = opinions["took"].to_numpy(np.int64)
+    codes, units = pd.factorize(p.case_columns["responsible_unit"][
+        opinions["case"].to_numpy()])
+    here = pd.Index(units).get_indexer(pd.Index(wanted))
+    span = int(max(took.max(initial=0), (waited + left).max(initial=0))) + 2
+    key = np.sort(codes.astype(np.int64) * span + took)
+    county = np.sort(took)
+    waited_long = len(county) - np.searchsorted(county, waited, side="left")
+    came_late = len(county) - np.searchsorted(county, waited + left, side="right")
+    prior = np.where(waited_long > 0, came_late / np.maximum(waited_long, 1), 0.0)
+    unit = np.maximum(here, 0) * span
+    end = np.searchsorted(key, unit + span, side="left")
+    own_long = np.where(here >= 0, end - np.searchsorted(key, unit + waited, side="left"), 0)
+    own_late = np.where(here >= 0, end - np.searchsorted(key, unit + waited + left,
+                                                         side="right"), 0)
+    share: np.ndarray = (own_late + LATE_PRIOR_WEIGHT * prior) / (own_long + LATE_PRIOR_WEIGHT)
+    return share
 
 
 def _unit_closings(history: History, day: int, unit: np.ndarray) -> pd.Series:

@@ -111,7 +111,11 @@ class Prepared:
     accepted_on: np.ndarray
     accept_by: np.ndarray
     handle_by: np.ndarray
+    #: the handling deadline set when the current round was accepted (NO_DAY before)
+    round_handle_by: np.ndarray
     extended: np.ndarray
+    #: the day of the latest extension so far (NO_DAY when none)
+    last_extended_on: np.ndarray
     last_opinion_on: np.ndarray
     #: the latest site visit's and mediation's day so far (NO_DAY when none)
     last_site_visit_on: np.ndarray
@@ -176,7 +180,10 @@ class Prepared:
             span=span, base=base, counts=counts, round_counts=round_counts,
             is_open=is_open, accepted_on=accepted_on,
             accept_by=day_numbers(timeline["accept_by"]), handle_by=handle_by,
+            round_handle_by=np.where(round_start >= 0, handle_by[np.maximum(round_start, 0)],
+                                     NO_DAY),
             extended=timeline["extended"].to_numpy(bool),
+            last_extended_on=_carried(np.where(types == "extended", row_day, NO_DAY), group),
             last_opinion_on=_carried(np.where(types == "opinion_issued", row_day, NO_DAY),
                                      group),
             last_site_visit_on=_carried(np.where(types == "site_visit", row_day, NO_DAY), group),

@@ -140,52 +140,74 @@ def reference_values(examples: pd.DataFrame) -> dict[str, float | str]:
 
 
 class _Rescorer:
-    """One outcome's probability of cases, and of cases where one fact moved. For gradient
-    boosting, a tree's output changes only if it splits on the moved columns, so only those
-    trees are run again on the moved cases (the others' outputs are kept from a first pass
-    over the cases that may get reasons): the same probability, for a fraction of the work.
+    """One outcome's probability of cases, and of cases where one fact is set to its
+    reference. For gradient boosting, a tree's output changes only if it splits on the moved
+    columns, so only those trees are run again on the moved cases (the others' outputs are
+    kept from the first pass, for the cases that may get reasons), and trees run on the
+    cases binned as the classifier binned its training data (the same decisions as on the
+    numbers, in a fraction of the time): the same probability, for a fraction of the work.
     Other estimators score the moved cases afresh."""
 
     def __init__(self, model: RiskModel, outcome: str, transformed: np.ndarray,
-                 above: float) -> None:
+                 typical: np.ndarray, above: float) -> None:
         self.model, self.outcome = model, outcome
-        self.p = model.probability(outcome, transformed)
-        self.elevated = self.p >= above
+        self.transformed, self.typical = transformed, typical
         calibrated: CalibratedClassifierCV = model.classifiers[outcome]
         inner = calibrated.calibrated_classifiers_[0]
         boosted = getattr(inner.estimator, "estimator", inner.estimator)
         self.trees = None
-        if isinstance(boosted, HistGradientBoostingClassifier) and len(
-                calibrated.calibrated_classifiers_) == 1:
-            self.calibrator = inner.calibrators[0]
-            self.bitsets = boosted._bin_mapper.make_known_categories_bitsets()
-            self.threads = _openmp_effective_n_threads()
-            self.trees = [iteration[0] for iteration in boosted._predictors]
-            self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
-            for t, tree in enumerate(self.trees):
-                self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
-            # outputs of the cases that may get reasons, by their position among them
-            self.slot = np.cumsum(self.elevated) - 1
-            chosen = transformed[self.elevated]
-            self.outputs = np.stack([self._run(tree, chosen) for tree in self.trees])
-            self.raw = boosted._baseline_prediction.ravel()[0] + self.outputs.sum(axis=0)
+        if not (isinstance(boosted, HistGradientBoostingClassifier)
+                and len(calibrated.calibrated_classifiers_) == 1):
+            self.p = model.probability(outcome, transformed)
+            self.elevated = self.p >= above
+            return
+        self.calibrator = inner.calibrators[0]
+        mapper = boosted._bin_mapper
+        self.missing_bin = mapper.missing_values_bin_idx_
+        self.binned = mapper.transform(transformed)
+        self.typical_binned = mapper.transform(typical[None, :])[0]
+        self.threads = _openmp_effective_n_threads()
+        self.trees = [iteration[0] for iteration in boosted._predictors]
+        self.splits_on = np.zeros((len(self.trees), transformed.shape[1]), dtype=bool)
+        for t, tree in enumerate(self.trees):
+            self.splits_on[t, tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]] = True
+        # one pass of every tree over every case, summed as the classifier sums them; each
+        # tree's outputs are kept for the cases that may get reasons (by their position
+        # among them), so no case is scored twice
+        outputs = [self._run(tree, self.binned) for tree in self.trees]
+        raw = np.full(len(transformed), boosted._baseline_prediction.ravel()[0])
+        for output in outputs:
+            raw += output
+        self.p = self._calibrated(raw)
+        self.elevated = self.p >= above
+        self.slot = np.cumsum(self.elevated) - 1
+        self.outputs = np.stack([output[self.elevated] for output in outputs]) if outputs \
+            else np.zeros((0, int(self.elevated.sum())))
+        self.raw = raw[self.elevated]
 
-    def _run(self, tree: object, rows: np.ndarray) -> np.ndarray:
-        return tree.predict(rows, *self.bitsets, self.threads)  # type: ignore[attr-defined,no-any-return]
+    def _run(self, tree: object, binned: np.ndarray) -> np.ndarray:
+        return tree.predict_binned(binned, self.missing_bin, self.threads)  # type: ignore[attr-defined,no-any-return]
 
-    def moved(self, rows: np.ndarray, moved: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    def moved(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """The probability of `rows` (cases that may get reasons) once their `columns` hold
-        the values of `moved`."""
+        the reference's values."""
         if self.trees is None:
+            moved = self.transformed[rows]
+            moved[:, columns] = self.typical[columns]
             return self.model.probability(self.outcome, moved)
+        binned = self.binned[rows]
+        binned[:, columns] = self.typical_binned[columns]
         touched = np.flatnonzero(self.splits_on[:, columns].any(axis=1))
         kept = self.slot[rows]
         raw = self.raw[kept] - self.outputs[np.ix_(touched, kept)].sum(axis=0)
         for t in touched:
-            raw = raw + self._run(self.trees[t], moved)
-        probability = self.calibrator.predict(raw)
+            raw = raw + self._run(self.trees[t], binned)
+        return self._calibrated(raw)
+
+    def _calibrated(self, raw: np.ndarray) -> np.ndarray:
+        probability: np.ndarray = self.calibrator.predict(raw)
         probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
-        return probability  # type: ignore[no-any-return]
+        return probability
 
 
 def contributions(model: RiskModel, features: pd.DataFrame, reference: Mapping[str, float | str], *,
@@ -205,16 +227,15 @@ def contributions(model: RiskModel, features: pd.DataFrame, reference: Mapping[s
         candidates = {name: _candidates(features, transformed, typical, positions[name], name,
                                         reference) for name in names}
         for outcome in OUTCOMES:
-            rescorer = _Rescorer(model, outcome, transformed, (above or {}).get(outcome, 0.0))
+            rescorer = _Rescorer(model, outcome, transformed, typical,
+                                 (above or {}).get(outcome, 0.0))
             p, elevated = rescorer.p, rescorer.elevated
             out = np.zeros((len(features), len(names)))
             for j, name in enumerate(names):
                 rows = np.flatnonzero(elevated & candidates[name])
                 if not len(rows):
                     continue
-                moved = transformed[rows]
-                moved[:, positions[name]] = typical[positions[name]]
-                out[rows, j] = p[rows] - rescorer.moved(rows, moved, positions[name])
+                out[rows, j] = p[rows] - rescorer.moved(rows, positions[name])
             tables[outcome] = pd.DataFrame(out, index=features.index, columns=names).assign(p=p)
     return tables
 

@@ -93,3 +93,59 @@ def test_a_source_deadline_shortens_the_handling_period() -> None:
                       known_until=history.known_until)
     row = features_at(hotline, day(10)).loc["H"]
     assert (row["days_allowed"], row["days_left"]) == (13, 5)
+
+
+def _deadline_history(c_opinion_on: int) -> History:
+    """A, B and C, of X's unit, had their opinions 10, 40 and c_opinion_on − 1 days after
+    acceptance; X, accepted on day 21 (deadline day 51), was extended by 15 days on day 48."""
+    return history_of(
+        {"A": 0, "B": 0, "C": 0, "X": 20},
+        [("A", 1, "accepted"), ("A", 11, "opinion_issued"),
+         ("B", 1, "accepted"), ("B", 41, "opinion_issued"),
+         ("C", 1, "accepted"), ("C", c_opinion_on, "opinion_issued"),
+         ("X", 21, "accepted"), ("X", 48, "extended", "延期15日")],
+        known_until=100)
+
+
+def test_an_extension_asked_late_and_the_units_record_on_cases_as_old() -> None:
+    x = features_at(_deadline_history(51), day(55)).loc["X"]
+    assert (x["days_left"], x["days_since_accepted"]) == (11, 34)
+    assert (x["extension_days"], x["extension_days_before_deadline"]) == (15, 3)
+    # of the unit's opinions that took ≥ 34 days (B's 40, C's 50), C's came after 34 + 11
+    assert x["unit_late_share"] == pytest.approx(0.5)
+    assert x["unit_days_to_opinion"] == pytest.approx(45.0)  # B and C in the last 30 days
+    assert x["pace_overrun_days"] == pytest.approx(45.0 - 34 - 11)
+    # had C's opinion come within 45 days, none of the unit's cases as old came so late
+    sooner = features_at(_deadline_history(45), day(55)).loc["X"]
+    assert sooner["unit_late_share"] == 0.0
+    # before the extension: none; once the opinion is out, no share or overrun
+    assert features_at(_deadline_history(51), day(40)).loc["X", "extension_days"] == 0
+    done = history_of({"X": 20}, [("X", 21, "accepted"), ("X", 30, "opinion_issued")],
+                      known_until=100)
+    assert features_at(done, day(35)).loc["X", ["unit_late_share", "pace_overrun_days"]
+                                          ].tolist() == [0.0, 0.0]
+    # a round reopened after an extended one starts without an extension
+    again = history_of({"X": 20}, [
+        ("X", 21, "accepted"), ("X", 48, "extended", "延期15日"), ("X", 60, "opinion_issued"),
+        ("X", 62, "closed", "resolved"), ("X", 70, "reopened"), ("X", 71, "accepted")],
+        known_until=150)
+    assert features_at(again, day(80)).loc["X", [
+        "extended", "extension_days", "extension_days_before_deadline"]].tolist() == [0, 0, 0]
+
+
+def test_a_matters_filings_quicken_and_fade() -> None:
+    """X came in on day 0 and was refiled on day 10; Y repeats it on day 20; a screening in
+    the neighbouring cell B found a dispute on day 22."""
+    history = history_of(
+        {"X": 0, "Y": 20}, [("X", 1, "accepted"), ("X", 10, "refiled", None, "county", 1),
+                            ("Y", 21, "accepted")],
+        known_until=200, repeats=[("Y", "X")],
+        screenings=[("B", 22, True, "low", "mediating")])
+    at_25 = features_at(history, day(25))
+    # X's receipt and refiling and Y's receipt, counted on both case files of the matter
+    assert at_25["matter_filings_30d"].tolist() == [3, 3]
+    assert at_25.loc["X", "neighbour_disputes_30d"] == 1
+    at_45 = features_at(history, day(45))
+    assert at_45["matter_filings_30d"].tolist() == [1, 1]  # Y's receipt alone
+    assert at_45["matter_filings_90d"].tolist() == [3, 3]
+    assert features_at(history, day(60)).loc["X", "neighbour_disputes_30d"] == 0
