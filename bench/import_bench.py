@@ -20,6 +20,7 @@ Results go to ``bench/out/import.json``. Run ``python bench/import_bench.py --he
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import resource
@@ -448,6 +449,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit(f"gridrisk.synthetic.generate_bundle is not available yet: {exc}"
                          ) from exc
 
+    if args.profile and importlib.util.find_spec("pyinstrument") is None:
+        # say so now, not after the five minutes before the profiled run
+        raise SystemExit("--profile needs pyinstrument: .venv/bin/python -m pip install "
+                         "-c requirements.lock -e '.[bench]'")
     n = args.records
     console.rule(f"import bench: {n:,} screening records into a {args.scale} county")
     results: dict[str, Any] = {
