@@ -197,14 +197,15 @@ def _filings(history: History, day: int, now: np.ndarray, days: int) -> np.ndarr
     return filings
 
 
-def _return_share(keys: np.ndarray, returned: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Per wanted key, the share of its cases that came back, smoothed towards the share of
-    all of them."""
-    prior = float(returned.mean()) if len(returned) else 0.0
-    record = pd.Series(returned.astype(float)).groupby(keys).agg(["sum", "size"])
-    share = (record["sum"] + RETURN_PRIOR_WEIGHT * prior) / (record["size"]
-                                                              + RETURN_PRIOR_WEIGHT)
-    return pd.Series(wanted).map(share).fillna(prior).to_numpy(float)
+def _smoothed_mean(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray,
+                   weight: float) -> np.ndarray:
+    """Per wanted key, the mean of its values, smoothed towards the mean of all of them by
+    `weight` pseudo-counts (a unit or category with few records says little on its own)."""
+    values = np.asarray(values, dtype=float)
+    prior = float(values.mean()) if len(values) else 0.0
+    record = pd.Series(values).groupby(np.asarray(keys)).agg(["sum", "size"])
+    smoothed = (record["sum"] + weight * prior) / (record["size"] + weight)
+    return pd.Series(np.asarray(wanted)).map(smoothed).fillna(prior).to_numpy(float)
 
 
 def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now: np.ndarray
@@ -243,21 +244,30 @@ def _context(history: History, day: int, cases: dict[str, np.ndarray], open_now:
         found = values.reindex(here_same).fillna(0).to_numpy(float)
         return np.where(known_cell, found, np.nan)
 
+    deadlines = pd.concat([p.passings.assign(overdue=1), p.met_deadlines.assign(overdue=0)])
+
+    def overdue_share(days: int) -> np.ndarray:
+        """The share of the unit's handling deadlines of the last `days` that passed
+        unclosed."""
+        window = deadlines.loc[(deadlines["day"] > day - days) & (deadlines["day"] <= day)]
+        return _smoothed_mean(unit[window["case"].to_numpy()], window["overdue"].to_numpy(),
+                              cases["responsible_unit"], UNIT_PRIOR_WEIGHT)
+
     open_here = here_unit.map(open_unit).fillna(0).to_numpy(int)
     closed_here = here_unit.map(closed_unit).fillna(0).to_numpy(int)
     return {
-        "unit_overdue_share": _unit_overdue_share(history, day, unit, here_unit,
-                                                  UNIT_RECORD_DAYS),
-        "unit_overdue_share_90d": _unit_overdue_share(history, day, unit, here_unit,
-                                                      UNIT_RECENT_DAYS),
-        "unit_return_share": _return_share(unit[in_record], returned, cases["responsible_unit"]),
+        "unit_overdue_share": overdue_share(UNIT_RECORD_DAYS),
+        "unit_overdue_share_90d": overdue_share(UNIT_RECENT_DAYS),
+        "unit_return_share": _smoothed_mean(unit[in_record], returned,
+                                            cases["responsible_unit"], RETURN_PRIOR_WEIGHT),
         "unit_days_to_opinion": _unit_pace(history, day, unit, cases["responsible_unit"]),
         "unit_open_cases": open_here,
         "unit_closed_30d": closed_here,
         # its open cases over its closings per day of the last 30: the days of work on its
         # desk at its current pace
         "unit_backlog_days": open_here / ((closed_here + 1) / RECENT_DAYS),
-        "category_return_share": _return_share(category[in_record], returned, cases["category"]),
+        "category_return_share": _smoothed_mean(category[in_record], returned,
+                                                cases["category"], RETURN_PRIOR_WEIGHT),
         "cell_open_cases": per_cell(open_cell),
         # the case itself is one of its cell's recent cases of its category when it is new
         "cell_same_category_30d": per_cell_category(same),
@@ -278,29 +288,14 @@ def _nearby(history: History, per_cell: pd.Series) -> pd.Series:
     return neighbours.groupby("cell_code")["n"].sum()
 
 
-def _unit_overdue_share(history: History, day: int, unit: np.ndarray, wanted: pd.Series,
-                        days: int) -> np.ndarray:
-    """Per wanted unit, the share of its handling deadlines of the last `days` that passed
-    unclosed, smoothed towards the county's share."""
-    p = history.prepared
-    outcomes = pd.concat([p.passings.assign(overdue=1), p.met_deadlines.assign(overdue=0)])
-    outcomes = outcomes.loc[(outcomes["day"] > day - days) & (outcomes["day"] <= day)]
-    record = outcomes.groupby(unit[outcomes["case"].to_numpy()])["overdue"].agg(["sum", "size"])
-    prior = outcomes["overdue"].mean() if len(outcomes) else 0.0
-    share = (record["sum"] + UNIT_PRIOR_WEIGHT * prior) / (record["size"] + UNIT_PRIOR_WEIGHT)
-    return wanted.map(share).fillna(prior).to_numpy(float)
-
-
 def _unit_pace(history: History, day: int, unit: np.ndarray, wanted: np.ndarray
                ) -> np.ndarray:
     """Per wanted unit, the mean days from acceptance to written opinion of its opinions in
     the last 30 days, smoothed towards the county's: how fast it works now."""
     opinions = history.prepared.opinions
     recent = opinions.loc[(opinions["day"] > day - PACE_DAYS) & (opinions["day"] <= day)]
-    prior = float(recent["took"].mean()) if len(recent) else 0.0
-    record = recent.groupby(unit[recent["case"].to_numpy()])["took"].agg(["sum", "size"])
-    pace = (record["sum"] + PACE_PRIOR_WEIGHT * prior) / (record["size"] + PACE_PRIOR_WEIGHT)
-    return pd.Series(wanted).map(pace).fillna(prior).to_numpy(float)
+    return _smoothed_mean(unit[recent["case"].to_numpy()], recent["took"].to_numpy(), wanted,
+                          PACE_PRIOR_WEIGHT)
 
 
 def _unit_late_share(history: History, day: int, wanted: np.ndarray, waited: np.ndarray,
