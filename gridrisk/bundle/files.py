@@ -204,10 +204,15 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def read_csv_file(folder: Path, name: str, columns: dict[str, bool], *, encoding: str | None,
                   notices: list[Notice]) -> pd.DataFrame:
-    """All values as stripped text ('' = missing), with a `line` column (the record's line in
-    the file, header = 1). `columns` maps each column to whether the file must have it.
-    Parsed by Arrow's CSV reader: every column as text, nothing guessed. `encoding` None
-    reads UTF-8, or GB18030 when the file is not UTF-8 and reads as Chinese text (noted)."""
+    """The whole file as `CsvRows.frame` gives it."""
+    return read_csv_rows(folder, name, columns, encoding=encoding, notices=notices).frame()
+
+
+def read_csv_rows(folder: Path, name: str, columns: dict[str, bool], *, encoding: str | None,
+                  notices: list[Notice]) -> CsvRows:
+    """Parsed by Arrow's CSV reader: every column as text, nothing guessed. `columns` maps
+    each column to whether the file must have it. `encoding` None reads UTF-8, or GB18030
+    when the file is not UTF-8 and reads as Chinese text (noted)."""
     path = folder / name
     if not path.exists():
         raise BundleFileError(name, "missing: the bundle must hold this file (it may hold "
@@ -223,11 +228,47 @@ def read_csv_file(folder: Path, name: str, columns: dict[str, bool], *, encoding
         return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
 
 
+@dataclass
+class CsvRows:
+    """A CSV file as Arrow read it, turned into text frames a slice at a time: converting a
+    million rows takes most of a second, which the import spends while the server writes
+    the previous slice (bundle/service.py)."""
+
+    table: pa.Table
+    #: the line each record starts on (header = 1)
+    lines: pd.Series
+    columns: dict[str, bool]
+
+    @classmethod
+    def empty(cls, columns: dict[str, bool]) -> CsvRows:
+        return cls(pa.table({c: pa.array([], pa.large_string()) for c in columns}),
+                   pd.Series([], dtype="int64"), columns)
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def frame(self, start: int = 0, stop: int | None = None,
+              columns: list[str] | None = None) -> pd.DataFrame:
+        """Rows `start` to `stop` (indexed by their position in the file): all values as
+        stripped text ('' = missing), with a `line` column; only `columns` if given."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        part = self.table.slice(start, stop - start)
+        index = pd.RangeIndex(start, stop)
+        frame = pd.DataFrame({
+            column: (pd.Series(pc.utf8_trim_whitespace(part.column(column)).to_pandas().array,
+                               index=index)
+                     if column in part.column_names else pd.Series("", index=index))
+            for column in (columns or self.columns)
+        }, index=index)
+        frame.insert(0, "line", self.lines.iloc[start:stop].to_numpy())
+        return frame
+
+
 class _NotUtf8(Exception):
     """Bytes that are not UTF-8 where the header or a column should be text."""
 
 
-def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> pd.DataFrame:
+def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> CsvRows:
     try:
         first = body[:body.find(b"\n") + 1 or None].decode()
     except UnicodeDecodeError as exc:
@@ -251,13 +292,7 @@ def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> pd.DataFrame:
         if "invalid UTF8" in str(exc):
             raise _NotUtf8 from exc
         raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
-    frame = pd.DataFrame({
-        column: (pc.utf8_trim_whitespace(table.column(column)).to_pandas()
-                 if column in header else pd.Series("", index=range(table.num_rows)))
-        for column in columns
-    })
-    frame.insert(0, "line", _record_lines(body, len(frame)))
-    return frame
+    return CsvRows(table, _record_lines(body, table.num_rows), columns)
 
 
 def _check_not_empty(path: Path) -> None:

@@ -24,7 +24,7 @@ from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError
 from gridrisk.bundle.parse import Problems, present
 from gridrisk.bundle.report import ImportReport, Notice
 from gridrisk.bundle.service import Rows, check_rows, finish, mode_of, rules
-from gridrisk.bundle.validate import CASE_COLUMNS, EVENT_COLUMNS
+from gridrisk.bundle.validate import CASE_COLUMNS, EVENT_COLUMNS, Checked
 from gridrisk.policy import DeadlinePolicy, ImportPolicy
 from gridrisk.progress import Progress, no_progress
 from gridrisk.vocab import CELL_HOLDERS, LABELS, EventType
@@ -427,14 +427,16 @@ def import_ledger(conn: Connection, path: Path, mapping_path: Path, *,
                    case_file=sheet.label, events=events, event_file=events_label),
         timezone=timezone, policy=policy, imports=imports, notices=notices,
         progress=report_progress)
-    checked.rejects = _in_ledger_terms(checked.rejects, own, own_events, sheet, events_label,
-                                       mapping)
-    report = ImportReport(source=str(path), mode=mode,
-                          options={"mapping": str(mapping_path), "sheet": sheet.label,
-                                   "header_row": sheet.header_row, "timezone": timezone},
-                          files=checked.files(), rejects=checked.rejects,
-                          notices=checked.notices)
-    return finish(conn, checked, report, progress=report_progress)
+
+    def report_of(checked: Checked) -> ImportReport:
+        checked.rejects = _in_ledger_terms(checked.rejects, own, own_events, sheet,
+                                           events_label, mapping)
+        return ImportReport(source=str(path), mode=mode,
+                            options={"mapping": str(mapping_path), "sheet": sheet.label,
+                                     "header_row": sheet.header_row, "timezone": timezone},
+                            files=checked.files(), rejects=checked.rejects,
+                            notices=checked.notices)
+    return finish(conn, checked, report_of, mode=mode, progress=report_progress)
 
 
 def _in_ledger_terms(rejects: pd.DataFrame, own: Problems, own_events: Problems,

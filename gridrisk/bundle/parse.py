@@ -72,6 +72,10 @@ class Problems:
         report's order)."""
         self._parts.extend(other._parts)
 
+    def __bool__(self) -> bool:
+        """Whether any problem was recorded."""
+        return bool(self._parts)
+
     def frame(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame(columns=REJECT_COLUMNS)

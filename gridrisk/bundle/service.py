@@ -1,5 +1,8 @@
 """Importing a bundle: read, check every row, then write all of it (or only the good rows)
-with COPY and upserts, inside the caller's transaction; or only check it and report."""
+with COPY and upserts, inside the caller's transaction; or only check it and report.
+screenings.csv, the largest file by far, is checked and written a batch at a time: the
+server writes one batch while the next is checked, inside a savepoint that an
+all-or-nothing import rolls back when a row turns out bad."""
 
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ from gridrisk.bundle.boundaries import metric_crs
 from gridrisk.bundle.errors import REJECT_COLUMNS, BundleFileError, RejectedRows
 from gridrisk.bundle.files import (
     BundleOptions,
+    CsvRows,
     bundle_options,
     geometry_file,
     opened_bundle,
     read_csv_file,
+    read_csv_rows,
     read_geometry_file,
 )
 from gridrisk.bundle.report import ImportReport, Notice
@@ -36,14 +41,14 @@ from gridrisk.bundle.validate import (
     Known,
     Rejected,
     RejectedAreas,
+    ScreeningCheck,
     check_cases,
     check_cells,
     check_contacts,
     check_events,
     check_regions,
-    check_screenings,
 )
-from gridrisk.db.bulk import copy_upsert, points_ewkb, polygons_ewkb
+from gridrisk.db.bulk import BulkUpsert, copy_upsert, points_ewkb, polygons_ewkb
 from gridrisk.policy import DeadlinePolicy, ImportPolicy, PrivacyPolicy, load_policy
 from gridrisk.privacy.retention import closed_before, years_before
 from gridrisk.privacy.service import write_contacts
@@ -72,7 +77,7 @@ class Rows:
     case_file: str
     events: pd.DataFrame
     event_file: str
-    screenings: pd.DataFrame | None = None
+    screenings: CsvRows | None = None
     screening_file: str = SCREENINGS_FILE
     contacts: pd.DataFrame | None = None
 
@@ -108,10 +113,12 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
         if not check_only:
             raise
         return ImportReport.refused_file(str(path), mode, exc, notices)
-    report = ImportReport(source=str(path), mode=mode,
-                          options={**options.to_dict(), "timezone": timezone},
-                          files=checked.files(), rejects=checked.rejects,
-                          notices=checked.notices)
+
+    def report_of(checked: Checked) -> ImportReport:
+        return ImportReport(source=str(path), mode=mode,
+                            options={**options.to_dict(), "timezone": timezone},
+                            files=checked.files(), rejects=checked.rejects,
+                            notices=checked.notices)
 
     def seal_contacts() -> dict[str, dict[str, int]]:
         if not len(checked.contacts):
@@ -121,7 +128,8 @@ def import_bundle(conn: Connection, path: Path, *, write_good_rows: bool = False
             conn, checked, vault, retention_years=(privacy or load_policy().privacy
                                                    ).contact_retention_years,
             policy=policy, timezone=timezone)}
-    return finish(conn, checked, report, progress=report_progress, then=seal_contacts)
+    return finish(conn, checked, report_of, mode=mode, progress=report_progress,
+                  then=seal_contacts)
 
 
 def rules(policy: DeadlinePolicy | None, imports: ImportPolicy | None
@@ -137,21 +145,33 @@ def mode_of(*, write_good_rows: bool, check_only: bool) -> str:
     return "check" if check_only else "good-rows" if write_good_rows else "all-or-nothing"
 
 
-def finish(conn: Connection, checked: Checked, report: ImportReport, *, progress: Progress,
+def finish(conn: Connection, checked: Checked, report_of: Callable[[Checked], ImportReport], *,
+           mode: str, progress: Progress,
            then: Callable[[], dict[str, dict[str, int]]] | None = None) -> ImportReport:
-    """Write what was checked as the report's mode says (and what `then` writes after it),
-    and record the run."""
-    if report.mode == "check":
-        report.outcome = "checked"
-        return report
-    if len(checked.rejects) and report.mode == "all-or-nothing":
-        report.outcome = "refused"
+    """Check screenings.csv and write what was checked as `mode` says (and what `then`
+    writes after it), inside a savepoint; record the run. `report_of` makes the report once
+    every row is checked."""
+    writing = mode == "good-rows" or (mode == "all-or-nothing" and not len(checked.rejects))
+    if not writing:
+        for done, _ in checked.screenings.batches():
+            progress("校验", done)
+        report = report_of(checked.settled())
+        report.outcome = "checked" if mode == "check" else "refused"
+        if mode == "check":
+            return report
         raise RejectedRows(report)
-    report.written = write_checked(conn, checked, progress=progress)
-    if then is not None:
-        report.written |= then()
-    report.outcome = "written"
-    report.run_id = record_run(conn, report)
+    with conn.begin_nested():
+        written = write_checked(conn, checked, all_or_nothing=mode == "all-or-nothing",
+                                progress=progress)
+        report = report_of(checked.settled())
+        if len(report.rejects) and mode == "all-or-nothing":
+            report.outcome = "refused"
+            raise RejectedRows(report)  # and the savepoint is rolled back
+        report.written = written
+        if then is not None:
+            report.written |= then()
+        report.outcome = "written"
+        report.run_id = record_run(conn, report)
     progress("完成", 1.0)
     return report
 
@@ -186,7 +206,7 @@ def read_bundle(folder: Path, options: BundleOptions, notices: list[Notice],
     progress("读取文件", 0.4)
     events = read_csv_file(folder, EVENTS_FILE, EVENT_COLUMNS, encoding=options.encoding,
                            notices=notices)
-    screenings = read_csv_file(folder, SCREENINGS_FILE, SCREENING_COLUMNS,
+    screenings = read_csv_rows(folder, SCREENINGS_FILE, SCREENING_COLUMNS,
                                encoding=options.encoding, notices=notices)
     contacts = read_csv_file(folder, CONTACTS_FILE, CONTACT_COLUMNS, encoding=options.encoding,
                              notices=notices) if (folder / CONTACTS_FILE).exists() else None
@@ -199,16 +219,17 @@ def read_bundle(folder: Path, options: BundleOptions, notices: list[Notice],
 
 def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlinePolicy,
                imports: ImportPolicy, notices: list[Notice], progress: Progress) -> Checked:
-    """Every row checked against the spec and the database."""
+    """Every row checked against the spec and the database, but those of screenings.csv,
+    which `Checked.screenings` checks a batch at a time."""
     now = pd.Timestamp.now(tz="UTC")
     today = pd.Timestamp.now(tz=timezone).normalize()
     region_rows = rows.regions if rows.regions is not None else _no_features(
         REGION_PROPERTIES)
-    screening_rows = rows.screenings if rows.screenings is not None else pd.DataFrame(
-        {c: pd.Series(dtype=object) for c in ["line", *SCREENING_COLUMNS]})
+    screening_rows = rows.screenings if rows.screenings is not None else CsvRows.empty(
+        SCREENING_COLUMNS)
     bundle_cells = set(rows.cells["code"]) if rows.cells is not None else set()
     referenced = (set(rows.events["case_id"].unique())
-                  | set(screening_rows["case_id"].unique())
+                  | set(screening_rows.frame(columns=["case_id"])["case_id"].unique())
                   | (set(rows.contacts["case_id"].unique()) if rows.contacts is not None
                      else set())) - {""}
     around = set(region_rows["parent_code"]) | (
@@ -243,19 +264,16 @@ def check_rows(conn: Connection, rows: Rows, *, timezone: str, policy: DeadlineP
     events, event_problems = check_events(rows.events, cases, case_rejects, known,
                                           label=rows.event_file, timezone=timezone, now=now,
                                           policy=policy)
-    progress("校验", 0.8)
-    screenings, screening_problems = check_screenings(
+    screenings = ScreeningCheck(
         screening_rows, cells, cell_rejects, cases, case_rejects, known, index, areas,
-        label=rows.screening_file, timezone=timezone, now=now, policy=imports,
-        notices=notices)
-    problems = [region_problems, cell_problems, case_problems, event_problems,
-                screening_problems]
+        label=rows.screening_file, timezone=timezone, now=now, policy=imports)
+    problems = [region_problems, cell_problems, case_problems, event_problems]
     contacts = None
     if rows.contacts is not None:
         contacts, contact_problems = check_contacts(rows.contacts, cases, case_rejects, known,
                                                     today)
         problems.append(contact_problems)
-    progress("校验", 1.0)
+    progress("校验", 0.8)
     rejects = pd.concat([p.frame() for p in problems], ignore_index=True)
     read = {file: len(frame) for file, frame in (
         (rows.region_file, rows.regions), (rows.cell_file, rows.cells),
@@ -319,20 +337,33 @@ def load_known(conn: Connection, *, skip_cells: set[str], case_ids: list[str],
 # -- writing ------------------------------------------------------------------------------
 
 
-def write_checked(conn: Connection, checked: Checked, *, progress: Progress
-                  ) -> dict[str, dict[str, int]]:
+def write_checked(conn: Connection, checked: Checked, *, all_or_nothing: bool,
+                  progress: Progress) -> dict[str, dict[str, int]]:
+    """Write the checked tables, then screenings.csv as its batches are checked; with
+    `all_or_nothing`, once a screening row is bad nothing more is written (the caller rolls
+    back) and the rest is only checked."""
     tables = [
         ("regions", _region_rows(checked.regions), ["code"], ""),
         ("cells", _cell_rows(checked.cells), ["code"], ""),
         ("cases", _case_rows(checked.cases), ["case_id"], "version = cases.version + 1"),
         ("case_events", _event_rows(checked.events), ["case_id", "content_hash", "occurrence"],
          None),
-        ("screening_records", _screening_rows(checked.screenings), ["record_id"], ""),
     ]
     written = {}
     for step, (table, frame, key, on_change) in enumerate(tables):
-        progress(f"写入 {table}", step / len(tables))
+        progress(f"写入 {table}", step / (len(tables) + 1))
         written[table] = copy_upsert(conn, table, frame, key, on_change=on_change)
+    screenings = checked.screenings
+    progress("写入 screening_records", len(tables) / (len(tables) + 1))
+    with BulkUpsert(conn, "screening_records", screenings.keys, on_change="",
+                    prepare=_screening_rows) as upsert:
+        for done, batch in screenings.batches():
+            progress("写入 screening_records", (len(tables) + done) / (len(tables) + 1))
+            if not (all_or_nothing and screenings.refused):
+                upsert.write(batch)
+        if all_or_nothing and screenings.refused:
+            upsert.abandon()
+    written["screening_records"] = upsert.written
     progress("写入", 1.0)
     return written
 

@@ -7,6 +7,7 @@ rejected too and says why, so writing only the good rows never leaves a dangling
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ import shapely
 from pyproj import CRS
 
 from gridrisk.bundle.boundaries import Outlines, misplaced
+from gridrisk.bundle.files import CsvRows
 from gridrisk.bundle.parse import (
     GEOMETRY_KINDS,
     Problems,
@@ -99,13 +101,14 @@ class Known:
 
 @dataclass
 class Checked:
-    """A bundle's accepted rows, typed, with every problem and note found on the way."""
+    """A bundle's accepted rows, typed, with every problem and note found on the way; the
+    rows of screenings.csv as their check goes (`settled` once it is done)."""
 
     regions: gpd.GeoDataFrame
     cells: gpd.GeoDataFrame
     cases: pd.DataFrame
     events: pd.DataFrame
-    screenings: pd.DataFrame
+    screenings: ScreeningCheck
     rejects: pd.DataFrame
     notices: list[Notice] = field(default_factory=list)
     #: rows read per file
@@ -113,6 +116,18 @@ class Checked:
     #: case_id and CONTACT_FIELDS in clear (None where missing); sealed when written
     contacts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(CONTACT_COLUMNS)))
+
+    def settled(self) -> Checked:
+        """With the problems and notices of screenings.csv, once every batch is checked; the
+        problems in the order of the files, each file's by line."""
+        found = self.screenings.finish(self.notices).frame()
+        rejects = pd.concat([self.rejects, found], ignore_index=True) if len(found) else (
+            self.rejects)
+        order = {file: place for place, file in enumerate(self.read)}
+        self.rejects = rejects.sort_values(
+            ["file", "line"], key=lambda column: column.map(order) if column.name == "file"
+            else column.astype(int), kind="stable", ignore_index=True)
+        return self
 
     def files(self) -> dict[str, dict[str, int]]:
         """Per file: rows read, rows rejected (one or more problems), rows accepted."""
@@ -723,62 +738,111 @@ def _listed_before_recorded(fresh: pd.DataFrame, stored: pd.DataFrame, *, skip: 
                                                  later["type_recorded"], strict=True)}
 
 
-def check_screenings(rows: pd.DataFrame, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
-                     cases: pd.DataFrame, case_rejects: Rejected, known: Known,
-                     index: CellIndex, areas: RejectedAreas, *, label: str, timezone: str,
-                     now: pd.Timestamp, policy: ImportPolicy, notices: list[Notice]
-                     ) -> tuple[pd.DataFrame, Problems]:
-    """A dispute's point must lie in some cell; that is tested (shapely, which lets go of the
-    GIL) in a thread of its own while the other columns are checked; the problems are
-    recorded in the same order as if one ran after the other."""
-    found_problems, point_problems = Problems(label), Problems(label)
-    found = parse_bool(rows, "found", found_problems, default=None)
-    has_point, lon, lat = _points(rows, point_problems, allowed=found)
-    with ThreadPoolExecutor(1) as pool:
-        with_point = has_point.to_numpy()
-        in_a_cell = pool.submit(index.in_some_cell, lon[with_point], lat[with_point],
-                                rows["cell_code"].to_numpy(dtype=object)[with_point])
-        problems = Problems(label)
-        require(rows, "record_id", problems)
-        flag_duplicates(rows, "record_id", problems)
-        screened_at, _ = parse_moment(rows, "screened_at", problems, timezone=timezone,
-                                      dates_allowed=False)
-        problems.add(rows, screened_at > now, "screened_at", "in the future")
-        require(rows, "worker", problems)
-        require(rows, "cell_code", problems)
-        all_cells = pd.Index(pd.concat([cells["code"], known.cells["code"]]).unique())
-        _reference(rows, "cell_code", all_cells, cell_rejects, problems, "cell")
-        problems.extend(found_problems)
-        flag_only_when(rows, ["category", "severity", "parties", "lon", "lat", "outcome",
-                              "case_id"], found, "when a dispute was found (found = true)",
-                       problems)
-        category = parse_enum(rows, "category", Category, problems, required=False)
-        severity = parse_enum(rows, "severity", Severity, problems, required=False)
-        for column in ("category", "severity"):
-            problems.add(rows, found & ~present(rows[column]), column,
-                         "required when a dispute was found")
-        parties = parse_int(rows, "parties", problems, minimum=1, required=False)
-        outcome = parse_enum(rows, "outcome", Outcome, problems, required=False)
-        problems.extend(point_problems)
-        outside = np.zeros(len(rows), dtype=bool)
-        outside[with_point] = ~in_a_cell.result()
-    nowhere = _outside_cells(rows, lon, lat, outside, areas, problems)
-    _summarise_outside(label, lon, lat, nowhere, with_point, index, notices)
-    _warn_placeholders(label, rows, lon, lat, rows["cell_code"].where(has_point, ""), policy,
-                       notices)
-    known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]).unique())
-    _reference(rows, "case_id", known_cases, case_rejects, problems, "case", mask=found)
+#: screenings.csv rows checked at a time (and written, by an import: the server writes one
+#: batch while the next is checked)
+SCREENING_BATCH = 100_000
 
-    ok = _accepted(rows, problems)
-    screenings = pd.DataFrame({
-        "line": rows["line"], "record_id": rows["record_id"], "screened_at": screened_at,
-        "worker": rows["worker"], "cell_code": rows["cell_code"], "found": found,
-        "category": category, "severity": severity, "parties": parties, "lon": lon,
-        "lat": lat, "outcome": outcome,
-        "case_id": rows["case_id"].where(present(rows["case_id"]), None),
-        "summary": rows["summary"],
-    })
-    return screenings.loc[ok], problems
+
+class ScreeningCheck:
+    """screenings.csv checked a batch of rows at a time, so that an import writes one batch
+    while it checks the next (bundle/service.py). What spans the file is settled across the
+    batches: a repeated id is found on the whole id column first; the placeholder piles and
+    the share of points outside every cell once every batch is checked (`finish`)."""
+
+    def __init__(self, source: CsvRows, cells: gpd.GeoDataFrame, cell_rejects: Rejected,
+                 cases: pd.DataFrame, case_rejects: Rejected, known: Known,
+                 index: CellIndex, areas: RejectedAreas, *, label: str, timezone: str,
+                 now: pd.Timestamp, policy: ImportPolicy) -> None:
+        self.source, self.label = source, label
+        self.timezone, self.now, self.policy = timezone, now, policy
+        self.cell_rejects, self.case_rejects = cell_rejects, case_rejects
+        self.index, self.areas = index, areas
+        self.all_cells = pd.Index(pd.concat([cells["code"], known.cells["code"]]).unique())
+        self.known_cases = pd.Index(pd.concat([cases["case_id"], known.cases["case_id"]]
+                                              ).unique())
+        self.problems = Problems(label)
+        ids = source.frame(columns=["record_id"])
+        #: by position in the file: whether a row repeats an earlier row's id
+        self.repeated = flag_duplicates(ids, "record_id", self.problems).to_numpy()
+        #: every row's key, for a writer to look up once
+        self.keys = ids[["record_id"]]
+        #: per batch: each row's line, WGS84 point, whether it has one and lies nowhere,
+        #: and its cell when it has one
+        self._points: list[pd.DataFrame] = []
+
+    def batches(self) -> Iterator[tuple[float, pd.DataFrame]]:
+        """Each batch's accepted rows, typed, with the share of the file checked so far (an
+        empty file gives one empty batch)."""
+        total = len(self.source)
+        for start in range(0, max(total, 1), SCREENING_BATCH):
+            rows = self.source.frame(start, start + SCREENING_BATCH)
+            yield min(start + SCREENING_BATCH, total) / max(total, 1), self._batch(rows)
+
+    @property
+    def refused(self) -> bool:
+        """Whether a row checked so far has a problem."""
+        return bool(self.problems)
+
+    def _batch(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The accepted rows of `rows` (a slice of the file, indexed by position). A
+        dispute's point must lie in some cell; that is tested (shapely, which lets go of the
+        GIL) in a thread of its own while the other columns are checked."""
+        found_problems, point_problems = Problems(self.label), Problems(self.label)
+        found = parse_bool(rows, "found", found_problems, default=None)
+        has_point, lon, lat = _points(rows, point_problems, allowed=found)
+        with ThreadPoolExecutor(1) as pool:
+            with_point = has_point.to_numpy()
+            in_a_cell = pool.submit(self.index.in_some_cell, lon[with_point], lat[with_point],
+                                    rows["cell_code"].to_numpy(dtype=object)[with_point])
+            problems = Problems(self.label)
+            require(rows, "record_id", problems)
+            screened_at, _ = parse_moment(rows, "screened_at", problems,
+                                          timezone=self.timezone, dates_allowed=False)
+            problems.add(rows, screened_at > self.now, "screened_at", "in the future")
+            require(rows, "worker", problems)
+            require(rows, "cell_code", problems)
+            _reference(rows, "cell_code", self.all_cells, self.cell_rejects, problems, "cell")
+            problems.extend(found_problems)
+            flag_only_when(rows, ["category", "severity", "parties", "lon", "lat", "outcome",
+                                  "case_id"], found, "when a dispute was found (found = true)",
+                           problems)
+            category = parse_enum(rows, "category", Category, problems, required=False)
+            severity = parse_enum(rows, "severity", Severity, problems, required=False)
+            for column in ("category", "severity"):
+                problems.add(rows, found & ~present(rows[column]), column,
+                             "required when a dispute was found")
+            parties = parse_int(rows, "parties", problems, minimum=1, required=False)
+            outcome = parse_enum(rows, "outcome", Outcome, problems, required=False)
+            problems.extend(point_problems)
+            outside = np.zeros(len(rows), dtype=bool)
+            outside[with_point] = ~in_a_cell.result()
+        nowhere = _outside_cells(rows, lon, lat, outside, self.areas, problems)
+        self._points.append(pd.DataFrame({
+            "line": rows["line"].to_numpy(), "lon": lon, "lat": lat, "nowhere": nowhere,
+            "with_point": with_point, "cell_code": rows["cell_code"].where(has_point, "")}))
+        _reference(rows, "case_id", self.known_cases, self.case_rejects, problems, "case",
+                   mask=found)
+        self.problems.extend(problems)
+        ok = _accepted(rows, problems) & ~self.repeated[rows.index]
+        screenings = pd.DataFrame({
+            "line": rows["line"], "record_id": rows["record_id"], "screened_at": screened_at,
+            "worker": rows["worker"], "cell_code": rows["cell_code"], "found": found,
+            "category": category, "severity": severity, "parties": parties, "lon": lon,
+            "lat": lat, "outcome": outcome,
+            "case_id": rows["case_id"].where(present(rows["case_id"]), None),
+            "summary": rows["summary"],
+        })
+        return screenings.loc[ok]
+
+    def finish(self, notices: list[Notice]) -> Problems:
+        """The file's problems, once every batch is checked; its notices."""
+        points = pd.concat(self._points, ignore_index=True)
+        lon, lat = points["lon"].to_numpy(), points["lat"].to_numpy()
+        _summarise_outside(self.label, lon, lat, points["nowhere"].to_numpy(),
+                           points["with_point"].to_numpy(), self.index, notices)
+        _warn_placeholders(self.label, points, lon, lat, points["cell_code"], self.policy,
+                           notices)
+        return self.problems
 
 
 def check_contacts(rows: pd.DataFrame, cases: pd.DataFrame, case_rejects: Rejected,

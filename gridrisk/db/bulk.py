@@ -6,7 +6,8 @@ a query's rows through COPY … TO STDOUT into a frame."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -54,44 +55,100 @@ def polygons_ewkb(geoms: np.ndarray, index: pd.Index) -> pd.Series:
 
 def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str], *,
                 on_change: str | None) -> dict[str, int]:
-    """Write `frame` by its `key`: new rows are COPYed straight into the table; a stored row
+    """Write `frame` by its `key` (see `BulkUpsert`)."""
+    with BulkUpsert(conn, table, frame[key], on_change=on_change) as upsert:
+        upsert.write(frame)
+    return upsert.written
+
+
+class BulkUpsert:
+    """Write frames by their key: new rows are COPYed straight into the table; a stored row
     that differs is updated (plus `on_change`), one that does not is left alone, so
     re-importing the same bundle writes nothing. `on_change=None` never updates.
 
-    Many new rows take PostgreSQL's bulk-load path: the table's secondary indexes and foreign
-    keys are dropped, the rows copied, then the indexes rebuilt and the keys re-checked in one
-    pass each; all inside the caller's transaction, so a failure restores them. The table is
-    locked against concurrent writers for the transaction."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        stored = _stored_keys(cursor, table, frame, key)
+    `keys` holds the keys of every row to come (the key columns, by name): which of them
+    the table holds is looked up once, on entry. Each frame (`prepare`d first) is then
+    written in a thread of its own while the caller goes on, say to check the next rows: the
+    server parses one COPY while Python works on the next part; a write waits for the one
+    before. Nothing else may use the connection until the block ends.
+
+    When many of the rows are new, PostgreSQL's bulk-load path: the table's secondary indexes
+    and foreign keys are dropped on entry, the rows copied, then the indexes rebuilt and the
+    keys re-checked in one pass each when the block ends without an error; all inside the
+    caller's transaction, so a failure (or a rollback to a savepoint) restores them. The
+    table is locked against concurrent writers for the transaction."""
+
+    def __init__(self, conn: Connection, table: str, keys: pd.DataFrame, *,
+                 on_change: str | None,
+                 prepare: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame) -> None:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        self.raw, self.table, self.keys, self.on_change = raw, table, keys, on_change
+        self.key = list(keys.columns)
+        self.prepare = prepare
+        self.written = {"inserted": 0, "updated": 0, "unchanged": 0}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"copy-{table}")
+        self._pending: Future[None] | None = None
+        self._stored = _key_index(pd.DataFrame(columns=self.key))
+        self._rebuild: list[str] = []
+
+    def __enter__(self) -> BulkUpsert:
+        with self.raw.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {self.table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class "
+                           "WHERE oid = %s::regclass", [self.table])
+            held = (cursor.fetchone() or (0,))[0]
+            stored = _stored_keys(cursor, self.table, self.keys, held=held)
+            self._stored = _key_index(stored)
+            fresh = len(self.keys) - int(_key_index(self.keys).isin(self._stored).sum())
+            if fresh >= BULK_ROWS and fresh >= BULK_SHARE * held:
+                self._rebuild = _drop_secondary(cursor, self.table)
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self._wait()
+        self._pending = self._pool.submit(self._write, frame)
+
+    def abandon(self) -> None:
+        """The caller will roll back what was written: no indexes to rebuild."""
+        self._rebuild = []
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            self._wait()
+        except Exception:
+            if kind is None:
+                raise
+            # the block's own error is the one to report; the transaction is lost either way
+        finally:
+            self._pool.shutdown()
+        if kind is None and self._rebuild:
+            with self.raw.cursor() as cursor:
+                # sorts for the indexes in memory, and btree builds in parallel workers
+                # (the importer's own process is idle meanwhile); for this transaction only
+                cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+                for statement in self._rebuild:
+                    cursor.execute(statement)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        frame = self.prepare(frame)
+        stored = self._stored.get_indexer(_key_index(frame[self.key])) >= 0
         fresh, known = frame.loc[~stored], frame.loc[stored]
-        rebuild = _drop_secondary(cursor, table) if _worth_bulk(cursor, table, len(fresh)) \
-            else []
-        _copy(cursor, table, fresh)
-        updated = 0
-        if on_change is not None and len(known):
-            updated = _update_changed(cursor, table, known, key, on_change)
-        if rebuild:
-            # sorts for the indexes in memory, and btree builds in parallel workers (the
-            # importer's own process is idle meanwhile); for this transaction only
-            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
-        for statement in rebuild:
-            cursor.execute(statement)
-    return {"inserted": len(fresh), "updated": updated,
-            "unchanged": len(known) - updated}
-
-
-def _worth_bulk(cursor: psycopg.Cursor, table: str, n_new: int) -> bool:
-    if n_new < BULK_ROWS:
-        return False
-    cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
-                   [table])
-    held = (cursor.fetchone() or (0,))[0]
-    return bool(n_new >= BULK_SHARE * held)
+        with self.raw.cursor() as cursor:
+            _copy(cursor, self.table, fresh)
+            updated = 0
+            if self.on_change is not None and len(known):
+                updated = _update_changed(cursor, self.table, known, self.key,
+                                          self.on_change)
+        self.written["inserted"] += len(fresh)
+        self.written["updated"] += updated
+        self.written["unchanged"] += len(known) - updated
 
 
 def _copy(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
@@ -104,34 +161,35 @@ def _copy(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
             copy.write(chunk)
 
 
-def _stored_keys(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame, key: list[str]
-                 ) -> np.ndarray:
-    """Which rows of `frame` the table holds already (by key). The smaller side travels: the
-    table's keys when it holds fewer rows than the frame (a first large import into a small
-    table), else the frame's keys, joined on the server."""
-    cursor.execute("SELECT greatest(reltuples, 0), EXISTS (SELECT 1 FROM " + table + ") "
-                   "FROM pg_class WHERE oid = %s::regclass", [table])
-    held, any_held = cursor.fetchone() or (0, False)
-    if not frame.size or not any_held:
-        return np.zeros(len(frame), dtype=bool)
-    if held < len(frame) / 2:
+def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held: float
+                 ) -> pd.DataFrame:
+    """Those of `keys` the table holds. The smaller side travels: the table's keys when it
+    holds fewer rows than half of `keys` (a first large import into a small table), else
+    `keys`, joined on the server."""
+    key = list(keys.columns)
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+    if not len(keys) or not (cursor.fetchone() or (False,))[0]:
+        return pd.DataFrame(columns=key)
+    if held < len(keys) / 2:
         cursor.execute(f"SELECT {', '.join(key)} FROM {table}")
     else:
         cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
         cursor.execute(f"CREATE TEMP TABLE keys_{table} AS SELECT {', '.join(key)} "
                        f"FROM {table} WITH NO DATA")
-        _copy(cursor, f"keys_{table}", frame[key])
+        _copy(cursor, f"keys_{table}", keys)
         cursor.execute(f"SELECT {', '.join(f'k.{c}' for c in key)} FROM keys_{table} k "
                        f"JOIN {table} t USING ({', '.join(key)})")
     stored = pd.DataFrame(cursor.fetchall(), columns=key)
     cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
-    if stored.empty:
-        return np.zeros(len(frame), dtype=bool)
-    keys = frame[key].astype(object)
-    if len(key) == 1:
-        return keys[key[0]].isin(stored[key[0]].astype(keys[key[0]].dtype)).to_numpy()
-    return pd.MultiIndex.from_frame(keys).isin(
-        pd.MultiIndex.from_frame(stored.astype(keys.dtypes.to_dict())))
+    return stored
+
+
+def _key_index(keys: pd.DataFrame) -> pd.Index:
+    """The keys as an index, whose hash table is built once and kept for every lookup."""
+    if len(keys.columns) == 1:
+        return pd.Index(keys.iloc[:, 0].astype(object))
+    index: pd.Index = pd.MultiIndex.from_frame(keys.astype(object))
+    return index
 
 
 def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key: list[str],
