@@ -186,9 +186,9 @@ def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held
 
 def _key_index(keys: pd.DataFrame) -> pd.Index:
     """The keys as an index, whose hash table is built once and kept for every lookup."""
-    if len(keys.columns) == 1:
-        return pd.Index(keys.iloc[:, 0].astype(object))
-    index: pd.Index = pd.MultiIndex.from_frame(keys.astype(object))
+    values = keys.astype(object)
+    index: pd.Index = (pd.Index(values.iloc[:, 0]) if len(keys.columns) == 1
+                       else pd.MultiIndex.from_frame(values))
     return index
 
 
