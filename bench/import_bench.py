@@ -89,15 +89,15 @@ SEGMENT_NOTES = {
     ("读取文件", 1.0): "load_known: regions, cells (WKB), referenced cases from the DB",
     ("校验", 0.1): "check regions + cells, build CellIndex",
     ("校验", 0.3): "check cases",
-    ("校验", 0.6): "check case events",
-    ("校验", 0.8): "check screenings (parse, convert, assign to cells)",
-    ("校验", 1.0): "collect rejects; build the COPY frames of every table",
+    ("校验", 0.6): "check case events; screenings.csv: repeated ids over the whole file",
     ("写入 regions", 0.0): "COPY + upsert regions",
     ("写入 cells", 0.2): "COPY + upsert cells",
     ("写入 cases", 0.4): "COPY + upsert cases",
     ("写入 case_events", 0.6): "COPY + insert case events",
-    ("写入 screening_records", 0.8): "COPY + upsert screening_records (keys, FKs, indexes; "
-                                    "a large batch drops and rebuilds them)",
+    ("写入 screening_records", 0.8): "stored keys; drop indexes and FKs (bulk path); convert "
+                                    "and check the first batch",
+    ("写入 screening_records", 1.0): "COPY of the last batch; rebuild the indexes, re-check "
+                                    "the FKs (bulk path)",
     ("写入", 1.0): "insert the import_runs row",
     ("完成", 1.0): "return",
 }

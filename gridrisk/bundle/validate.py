@@ -740,7 +740,7 @@ def _listed_before_recorded(fresh: pd.DataFrame, stored: pd.DataFrame, *, skip: 
 
 #: screenings.csv rows checked at a time (and written, by an import: the server writes one
 #: batch while the next is checked)
-SCREENING_BATCH = 100_000
+SCREENING_BATCH = 50_000
 
 
 class ScreeningCheck:
