@@ -19,8 +19,7 @@ EVENT_COUNTS = {f"n_{t}": t for t in EVENT_TYPES if t not in ("accepted", "not_a
 CASE_NUMERIC = [
     "age_days", "days_overdue", "days_left", "accepted", "days_since_accepted",
     "days_allowed", "days_since_last_event", "extended", "extension_days",
-    "extension_days_before_deadline", "extension_request_late_share", "pace_overrun_days",
-    "unit_late_share",
+    "extension_days_before_deadline", "pace_overrun_days", "unit_late_share",
     *EVENT_COUNTS,
     "escalations_so_far", "escalations_30d", "refiled_30d", "met_complainant",
     "days_unmet", "site_visited", "days_without_site_visit", "site_visit_after_days",
@@ -106,8 +105,6 @@ def features_at(history: History, as_of: pd.Timestamp | str) -> pd.DataFrame:
                                    0),
         "extension_days_before_deadline": np.where(
             accepted & extended, p.round_handle_by[r] - p.last_extended_on[r], 0),
-        "extension_request_late_share": np.where(
-            accepted & extended, _extension_request_late_share(history, day, r), 0.0),
         # the days by which the unit's current pace (its days to a written opinion) would
         # overrun this case's deadline; 0 once the opinion is out
         "pace_overrun_days": np.where(
@@ -299,25 +296,6 @@ def _unit_pace(history: History, day: int, unit: np.ndarray, wanted: np.ndarray
     recent = opinions.loc[(opinions["day"] > day - PACE_DAYS) & (opinions["day"] <= day)]
     return _smoothed_mean(unit[recent["case"].to_numpy()], recent["took"].to_numpy(), wanted,
                           PACE_PRIOR_WEIGHT)
-
-
-def _extension_request_late_share(history: History, day: int, rows: np.ndarray
-                                  ) -> np.ndarray:
-    """Per case (at its rows), of the extended deadlines of the last half year whose
-    extension was asked in the same words as this case's (延期30日：尚需调查核实), the share
-    that passed with the case still open, smoothed towards all extended deadlines': the
-    county's own record of what a request saying that leads to. Units that state how far the
-    work has come say, in effect, how likely the new deadline is to hold."""
-    p = history.prepared
-    ended = pd.concat([p.passings.assign(late=1), p.met_deadlines.assign(late=0)])
-    ended = ended.loc[(ended["day"] > day - LATE_RECORD_DAYS) & (ended["day"] <= day)]
-    case, on = ended["case"].to_numpy(np.int64), ended["day"].to_numpy(np.int64)
-    # the case's row on that deadline's day: the state its deadline ended in
-    at = np.searchsorted(p.key, case * p.span + on - p.base, side="right") - 1
-    extended = p.extended[at]
-    request = p.last_extension_request[at[extended]]
-    return _smoothed_mean(request, ended["late"].to_numpy()[extended],
-                          p.last_extension_request[rows], LATE_PRIOR_WEIGHT)
 
 
 def _unit_late_share(history: History, day: int, wanted: np.ndarray, waited: np.ndarray,

@@ -114,9 +114,8 @@ class Prepared:
     #: the handling deadline set when the current round was accepted (NO_DAY before)
     round_handle_by: np.ndarray
     extended: np.ndarray
-    #: the day of the latest extension so far (NO_DAY when none) and its request's text
+    #: the day of the latest extension so far (NO_DAY when none)
     last_extended_on: np.ndarray
-    last_extension_request: np.ndarray
     last_opinion_on: np.ndarray
     #: the latest site visit's and mediation's day so far (NO_DAY when none)
     last_site_visit_on: np.ndarray
@@ -171,8 +170,6 @@ class Prepared:
         handle_by = day_numbers(timeline["handle_by"])
         closures = detail.copy()
         closures[types != "closed"] = None
-        requests = detail.copy()
-        requests[types != "extended"] = None
         screenings = history.screenings
         prepared = cls(
             case_ids=case_ids, received=day_numbers(cases["received_on"]),
@@ -187,7 +184,6 @@ class Prepared:
                                      NO_DAY),
             extended=timeline["extended"].to_numpy(bool),
             last_extended_on=_carried(np.where(types == "extended", row_day, NO_DAY), group),
-            last_extension_request=_carried_text(requests, group),
             last_opinion_on=_carried(np.where(types == "opinion_issued", row_day, NO_DAY),
                                      group),
             last_site_visit_on=_carried(np.where(types == "site_visit", row_day, NO_DAY), group),
@@ -196,7 +192,8 @@ class Prepared:
                                      group),
             highest_level=_running_max(level.astype(np.int64), group),
             most_parties=_running_max(parties, group),
-            last_closure=_carried_text(closures, group),
+            last_closure=pd.Series(closures).groupby(group).ffill().fillna("").to_numpy(
+                dtype=object),
             passings=_passings(row_case, row_day, is_open, handle_by,
                                day_number(history.known_until)),
             met_deadlines=_met_deadlines(row_case, row_day, types, is_open, handle_by, first),
@@ -254,12 +251,6 @@ def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
 def _carried(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Each row's latest non-negative value so far within its group (-1 when none)."""
     return _running_max(values, group) if len(values) else values
-
-
-def _carried_text(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Each row's latest text so far within its group (None marks rows without one; ""
-    when there was none yet)."""
-    return pd.Series(values).groupby(group).ffill().fillna("").to_numpy(dtype=object)
 
 
 def _passings(row_case: np.ndarray, row_day: np.ndarray, is_open: np.ndarray,

@@ -46,12 +46,6 @@ C, E = Category, EventType
 MAX_ROUNDS = 3
 HANDLING_DAYS, COMPLEX_HANDLING_DAYS = 30, 60
 EXTENSIONS = {30: 0.7, 15: 0.2, 20: 0.1}
-#: an extension request's stated reason, by the share of the work the unit judges done
-#: (below 0.4, below 0.75, above), how far off that judgement is, and how many units state one
-EXTENSION_STAGES = (0.4, 0.75)
-EXTENSION_REASONS = ("案情复杂，尚需调查核实", "正在协调相关部门处理", "处理意见正在审定")
-EXTENSION_JUDGEMENT = 0.15
-EXTENSION_REASON_RATE = 0.7
 TIMED_CASE_RATE = 0.2
 #: days after closing a case is watched for follow-up, reviews and returns
 WATCH_DAYS = 180
@@ -411,20 +405,7 @@ class Simulation:
                                                       p=list(EXTENSIONS.values()))]
         self.extended[s] = True
         self.deadline[s] += extra
-        log.event(4, s, day, E.extended, detail=self._extension_request(rng, s, extra))
-
-    def _extension_request(self, rng: np.random.Generator, s: np.ndarray, extra: np.ndarray
-                           ) -> np.ndarray:
-        """The request's text: the days asked for and, from most units, how far the work has
-        come as the unit judges it (a request states its reason: still investigating, being
-        coordinated, the opinion awaiting approval); units misjudge, and some state none."""
-        judged = 1 - self.work[s] / np.maximum(self.planned[s], 1e-9) + rng.normal(
-            0.0, EXTENSION_JUDGEMENT, len(s))
-        reason = np.array(EXTENSION_REASONS, dtype=object)[np.searchsorted(
-            EXTENSION_STAGES, judged)]
-        days = np.char.mod("延期%d日", extra).astype(object)
-        stated = rng.random(len(s)) < EXTENSION_REASON_RATE
-        return np.where(stated, days + "：" + reason, days)
+        log.event(4, s, day, E.extended, detail=np.char.mod("延期%d日", extra).astype(object))
 
     def _escalate(self, rng: np.random.Generator, a: np.ndarray, pressure: np.ndarray,
                   day: int, log: Log) -> None:

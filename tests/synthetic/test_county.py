@@ -278,7 +278,7 @@ def test_case_files_follow_the_rules(cases: pd.DataFrame, events: pd.DataFrame) 
                 is_open = False
             elif kind == EventType.extended:
                 assert is_open and not extended and deadline is not None and day < deadline
-                days = re.fullmatch(r"延期(\d+)日(：.+)?", detail)
+                days = re.fullmatch(r"延期(\d+)日", detail)
                 assert days is not None and int(days.group(1)) <= 30
                 deadline += pd.Timedelta(days=int(days.group(1)))
                 extended = True
