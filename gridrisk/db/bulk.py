@@ -6,7 +6,8 @@ a query's rows through COPY … TO STDOUT into a frame."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +28,9 @@ COPY_CHUNK_ROWS = 50_000
 #: rows would cost more than it saves)
 BULK_ROWS = 100_000
 BULK_SHARE = 0.25
+#: frames shaped or being sent while the caller prepares the next: two keep the server busy
+#: through the jitter of both sides, and bound what waits in memory
+IN_FLIGHT = 2
 _HEX = np.array([f"{i:02x}" for i in range(256)], dtype="S2")
 #: little-endian EWKB point header with SRID 4326
 _POINT_HEADER = np.frombuffer(bytes.fromhex("0101000020e6100000"), dtype="u1")
@@ -67,10 +71,11 @@ class BulkUpsert:
     re-importing the same bundle writes nothing. `on_change=None` never updates.
 
     `keys` holds the keys of every row to come (the key columns, by name): which of them
-    the table holds is looked up once, on entry. Each frame (`prepare`d first) is then
-    written in a thread of its own while the caller goes on, say to check the next rows: the
-    server parses one COPY while Python works on the next part; a write waits for the one
-    before. Nothing else may use the connection until the block ends.
+    the table holds is looked up once, on entry. Writes run in two threads of their own while
+    the caller goes on (say, to check the next rows): one shapes a frame (`prepare`, then
+    CSV text, which Arrow writes without holding the GIL), the other sends the frame before
+    it, so the server is never left waiting for Python to format the rows it is to parse. At
+    most `IN_FLIGHT` frames wait; nothing else may use the connection until the block ends.
 
     When many of the rows are new, PostgreSQL's bulk-load path: the table's secondary indexes
     and foreign keys are dropped on entry, the rows copied, then the indexes rebuilt and the
@@ -87,8 +92,9 @@ class BulkUpsert:
         self.key = list(keys.columns)
         self.prepare = prepare
         self.written = {"inserted": 0, "updated": 0, "unchanged": 0}
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"copy-{table}")
-        self._pending: Future[None] | None = None
+        self._shaper = ThreadPoolExecutor(1, thread_name_prefix=f"shape-{table}")
+        self._sender = ThreadPoolExecutor(1, thread_name_prefix=f"copy-{table}")
+        self._sending: deque[Future[None]] = deque()
         self._stored = _key_index(pd.DataFrame(columns=self.key))
         self._rebuild: list[str] = []
 
@@ -100,14 +106,17 @@ class BulkUpsert:
             held = (cursor.fetchone() or (0,))[0]
             stored = _stored_keys(cursor, self.table, self.keys, held=held)
             self._stored = _key_index(stored)
-            fresh = len(self.keys) - int(_key_index(self.keys).isin(self._stored).sum())
+            # at least this many are new (exactly, unless the table's own keys travelled)
+            fresh = len(self.keys) - len(stored)
             if fresh >= BULK_ROWS and fresh >= BULK_SHARE * held:
                 self._rebuild = _drop_secondary(cursor, self.table)
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        self._wait()
-        self._pending = self._pool.submit(self._write, frame)
+        while len(self._sending) >= IN_FLIGHT:
+            self._sending.popleft().result()
+        shaped = self._shaper.submit(self._shape, frame)
+        self._sending.append(self._sender.submit(lambda: self._send(*shaped.result())))
 
     def abandon(self) -> None:
         """The caller will roll back what was written: no indexes to rebuild."""
@@ -115,13 +124,14 @@ class BulkUpsert:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
-            self._wait()
+            while self._sending:
+                self._sending.popleft().result()
         except Exception:
             if kind is None:
                 raise
             # the block's own error is the one to report; the transaction is lost either way
         finally:
-            self._pool.shutdown()
+            self._cancel()
         if kind is None and self._rebuild:
             with self.raw.cursor() as cursor:
                 # sorts for the indexes in memory, and btree builds in parallel workers
@@ -131,33 +141,47 @@ class BulkUpsert:
                 for statement in self._rebuild:
                     cursor.execute(statement)
 
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+    def _cancel(self) -> None:
+        """After a failed write: what still waits is never sent (the transaction is lost)."""
+        for pending in self._sending:
+            pending.cancel()
+        self._sending.clear()
+        self._sender.shutdown()
+        self._shaper.shutdown()
 
-    def _write(self, frame: pd.DataFrame) -> None:
+    def _shape(self, frame: pd.DataFrame) -> tuple[list[str], list[bytes], int, pd.DataFrame]:
+        """The new rows as CSV chunks (their columns, and how many rows), and the stored
+        rows as a frame."""
         frame = self.prepare(frame)
-        stored = self._stored.get_indexer(_key_index(frame[self.key])) >= 0
-        fresh, known = frame.loc[~stored], frame.loc[stored]
+        if len(self._stored):
+            stored = self._stored.get_indexer(_key_index(frame[self.key])) >= 0
+            fresh, known = frame.loc[~stored], frame.loc[stored]
+        else:
+            fresh, known = frame, frame.iloc[:0]
+        return list(fresh.columns), list(_csv_chunks(fresh)), len(fresh), known
+
+    def _send(self, columns: list[str], chunks: list[bytes], n_fresh: int,
+              known: pd.DataFrame) -> None:
         with self.raw.cursor() as cursor:
-            _copy(cursor, self.table, fresh)
+            if n_fresh:
+                _copy(cursor, self.table, columns, chunks)
             updated = 0
             if self.on_change is not None and len(known):
                 updated = _update_changed(cursor, self.table, known, self.key,
                                           self.on_change)
-        self.written["inserted"] += len(fresh)
+        self.written["inserted"] += n_fresh
         self.written["updated"] += updated
         self.written["unchanged"] += len(known) - updated
 
 
-def _copy(cursor: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
-    """COPY the frame's columns; timestamps travel as naive UTC (the session reads them in
-    UTC), which Arrow writes ten times faster than with an offset."""
+def _copy(cursor: psycopg.Cursor, table: str, columns: list[str],
+          chunks: Iterable[bytes]) -> None:
+    """COPY CSV chunks (`_csv_chunks`) of these columns; timestamps travel as naive UTC (the
+    session reads them in UTC), which Arrow writes ten times faster than with an offset."""
     cursor.execute("SET LOCAL TimeZone = 'UTC'")
-    with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN "
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
                      "(FORMAT csv, NULL '')", writer=QueuedLibpqWriter(cursor)) as copy:
-        for chunk in _csv_chunks(frame):
+        for chunk in chunks:
             copy.write(chunk)
 
 
@@ -176,7 +200,7 @@ def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held
         cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
         cursor.execute(f"CREATE TEMP TABLE keys_{table} AS SELECT {', '.join(key)} "
                        f"FROM {table} WITH NO DATA")
-        _copy(cursor, f"keys_{table}", keys)
+        _copy(cursor, f"keys_{table}", key, _csv_chunks(keys))
         cursor.execute(f"SELECT {', '.join(f'k.{c}' for c in key)} FROM keys_{table} k "
                        f"JOIN {table} t USING ({', '.join(key)})")
     stored = pd.DataFrame(cursor.fetchall(), columns=key)
@@ -201,7 +225,7 @@ def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key
     cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} "
                    "WITH NO DATA")
-    _copy(cursor, stage, known)
+    _copy(cursor, stage, columns, _csv_chunks(known))
     sets = ", ".join([f"{c} = s.{c}" for c in others] + ([on_change] if on_change else []))
     cursor.execute(
         f"UPDATE {table} SET {sets} FROM {stage} s "
