@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +44,9 @@ _IMPLAUSIBLE = re.compile(r"[^\x00-\x7f\u00a0-\u00ff\u2000-\u206f\u2100-\u22ff"
                           r"\u2460-\u24ff\u2500-\u257f\u25a0-\u26ff\u3000-\u303f"
                           r"\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                           r"\ufe30-\ufe4f\uff00-\uffef]")
+
+#: the UTF-8 byte-order mark Excel writes before a CSV's header
+BOM = codecs.BOM_UTF8
 
 
 @dataclass(frozen=True)
@@ -218,14 +222,19 @@ def read_csv_rows(folder: Path, name: str, columns: dict[str, bool], *, encoding
         raise BundleFileError(name, "missing: the bundle must hold this file (it may hold "
                               "only a header row)")
     _check_not_empty(path)
+    if encoding in (None, "utf-8", "utf-8-sig"):
+        # parsed where the OS keeps the file (no copy of its bytes, which on a large file
+        # costs more than the parse); Arrow checks the UTF-8 as it reads
+        with pa.memory_map(str(path)) as mapped:
+            body = mapped.read_buffer()
+        if body.size >= len(BOM) and body.slice(0, len(BOM)).to_pybytes() == BOM:
+            body = body.slice(len(BOM))
+        try:
+            return _parsed(body, name, columns)
+        except _NotUtf8:
+            pass
     raw = path.read_bytes()
-    if encoding not in (None, "utf-8", "utf-8-sig"):
-        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
-    try:
-        # Arrow checks the UTF-8 of what it reads: no decoding pass of our own
-        return _parsed(raw.removeprefix(b"\xef\xbb\xbf"), name, columns)
-    except _NotUtf8:
-        return _parsed(utf8_body(raw, name, encoding, notices), name, columns)
+    return _parsed(pa.py_buffer(utf8_body(raw, name, encoding, notices)), name, columns)
 
 
 @dataclass
@@ -268,9 +277,11 @@ class _NotUtf8(Exception):
     """Bytes that are not UTF-8 where the header or a column should be text."""
 
 
-def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> CsvRows:
+def _parsed(body: pa.Buffer, name: str, columns: dict[str, bool]) -> CsvRows:
+    breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
     try:
-        first = body[:body.find(b"\n") + 1 or None].decode()
+        first = body.slice(0, int(breaks[0]) + 1 if len(breaks) else None).to_pybytes(
+            ).decode()
     except UnicodeDecodeError as exc:
         raise _NotUtf8 from exc
     header = [c.strip() for c in next(csv.reader(io.StringIO(first)))]
@@ -280,7 +291,7 @@ def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> CsvRows:
                               f"missing column; the header has {', '.join(header)}")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
                 # large_string is what pandas' str columns hold: no cast on the way in
@@ -292,7 +303,7 @@ def _parsed(body: bytes, name: str, columns: dict[str, bool]) -> CsvRows:
         if "invalid UTF8" in str(exc):
             raise _NotUtf8 from exc
         raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
-    return CsvRows(table, _record_lines(body, table.num_rows), columns)
+    return CsvRows(table, _record_lines(body, breaks, table.num_rows), columns)
 
 
 def _check_not_empty(path: Path) -> None:
@@ -315,7 +326,7 @@ def utf8_body(raw: bytes, name: str, encoding: str | None, notices: list[Notice]
         return text.encode("utf-8")
     try:
         raw.decode("utf-8")
-        return raw.removeprefix(b"\xef\xbb\xbf")
+        return raw.removeprefix(BOM)
     except UnicodeDecodeError as exc:
         not_utf8 = f"not UTF-8 (byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)})"
         if encoding is not None:
@@ -342,13 +353,15 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw[:offset].count(b"\n") + 1
 
 
-def _record_lines(body: bytes, n_records: int) -> pd.Series:
-    """The line each record starts on; quoted line breaks or blank lines make it differ
-    from index + 2, and only then is the file walked record by record."""
-    n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+def _record_lines(body: pa.Buffer, breaks: np.ndarray, n_records: int) -> pd.Series:
+    """The line each record starts on (`breaks`: where the body's line breaks are); quoted
+    line breaks or blank lines make it differ from index + 2, and only then is the file
+    walked record by record."""
+    ends_in_break = len(breaks) and int(breaks[-1]) == body.size - 1
+    n_lines = len(breaks) + (0 if ends_in_break else 1)
     if n_lines == n_records + 1:
         return pd.Series(range(2, n_records + 2))
-    reader = csv.reader(io.StringIO(body.decode("utf-8")))
+    reader = csv.reader(io.StringIO(body.to_pybytes().decode("utf-8")))
     next(reader, None)
     starts = []
     previous_end = reader.line_num

@@ -563,6 +563,15 @@ def test_line_numbers_count_quoted_line_breaks(conn: Connection, tiny_bundle: Pa
     assert (problem["line"], problem["column"]) == (5, "channel")
 
 
+def test_a_last_line_without_a_line_break_keeps_its_number(conn: Connection,
+                                                           tiny_bundle: Path) -> None:
+    path = tiny_bundle / "cases.csv"
+    rewrite_cases(tiny_bundle, [*CASES[:-1], {**CASES[-1], "channel": "fax"}])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().rstrip(b"\r\n"))
+    problem = only(refusal(conn, tiny_bundle), "cases.csv")
+    assert (problem["line"], problem["column"]) == (len(CASES) + 1, "channel")
+
+
 def test_values_are_trimmed_and_a_bom_is_ignored(conn: Connection, tiny_bundle: Path) -> None:
     path = tiny_bundle / "cases.csv"
     rewrite_cases(tiny_bundle, with_case(channel=" visit ", case_id="  C1"))
