@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import io
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 from psycopg.copy import QueuedLibpqWriter
@@ -96,6 +98,7 @@ class BulkUpsert:
         self._sender = ThreadPoolExecutor(1, thread_name_prefix=f"copy-{table}")
         self._sending: deque[Future[None]] = deque()
         self._stored = _key_index(pd.DataFrame(columns=self.key))
+        self._kinds: dict[str, str] = {}
         self._rebuild: list[str] = []
 
     def __enter__(self) -> BulkUpsert:
@@ -104,6 +107,7 @@ class BulkUpsert:
             cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class "
                            "WHERE oid = %s::regclass", [self.table])
             held = (cursor.fetchone() or (0,))[0]
+            self._kinds = _column_kinds(cursor, self.table)
             stored = _stored_keys(cursor, self.table, self.keys, held=held)
             self._stored = _key_index(stored)
             # at least this many are new (exactly, unless the table's own keys travelled)
@@ -149,22 +153,22 @@ class BulkUpsert:
         self._sender.shutdown()
         self._shaper.shutdown()
 
-    def _shape(self, frame: pd.DataFrame) -> tuple[list[str], list[bytes], int, pd.DataFrame]:
-        """The new rows as CSV chunks (their columns, and how many rows), and the stored
-        rows as a frame."""
+    def _shape(self, frame: pd.DataFrame) -> tuple[list[str], CopyData, int, pd.DataFrame]:
+        """The new rows as COPY data (their columns, and how many rows), and the stored rows
+        as a frame."""
         frame = self.prepare(frame)
         if len(self._stored):
             stored = self._stored.get_indexer(_key_index(frame[self.key])) >= 0
             fresh, known = frame.loc[~stored], frame.loc[stored]
         else:
             fresh, known = frame, frame.iloc[:0]
-        return list(fresh.columns), list(_csv_chunks(fresh)), len(fresh), known
+        return list(fresh.columns), copy_data(fresh, self._kinds), len(fresh), known
 
-    def _send(self, columns: list[str], chunks: list[bytes], n_fresh: int,
+    def _send(self, columns: list[str], data: CopyData, n_fresh: int,
               known: pd.DataFrame) -> None:
         with self.raw.cursor() as cursor:
             if n_fresh:
-                _copy(cursor, self.table, columns, chunks)
+                _copy(cursor, self.table, columns, data)
             updated = 0
             if self.on_change is not None and len(known):
                 updated = _update_changed(cursor, self.table, known, self.key,
@@ -174,15 +178,36 @@ class BulkUpsert:
         self.written["unchanged"] += len(known) - updated
 
 
-def _copy(cursor: psycopg.Cursor, table: str, columns: list[str],
-          chunks: Iterable[bytes]) -> None:
-    """COPY CSV chunks (`_csv_chunks`) of these columns; timestamps travel as naive UTC (the
-    session reads them in UTC), which Arrow writes ten times faster than with an offset."""
+def _copy(cursor: psycopg.Cursor, table: str, columns: list[str], data: CopyData) -> None:
+    """COPY `data` (`copy_data`) into these columns; timestamps in CSV travel as naive UTC
+    (the session reads them in UTC), which Arrow writes ten times faster than with an
+    offset."""
     cursor.execute("SET LOCAL TimeZone = 'UTC'")
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
-                     "(FORMAT csv, NULL '')", writer=QueuedLibpqWriter(cursor)) as copy:
-        for chunk in chunks:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN {data.options}",
+                     writer=QueuedLibpqWriter(cursor)) as copy:
+        for chunk in data.chunks:
             copy.write(chunk)
+
+
+@dataclass(frozen=True)
+class CopyData:
+    """Rows for COPY, in the form `options` names."""
+
+    options: str
+    chunks: list[bytes]
+
+    @classmethod
+    def csv(cls, frame: pd.DataFrame) -> CopyData:
+        return cls("(FORMAT csv, NULL '')", list(_csv_chunks(frame)))
+
+
+def copy_data(frame: pd.DataFrame, kinds: Mapping[str, str]) -> CopyData:
+    """The frame in PostgreSQL's binary COPY form when each of its columns has one here
+    (`kinds`: each column's type as the server names it), else as CSV. The server parses
+    binary rows a third faster: no text to turn into timestamps, numbers and geometries."""
+    if all(_binary_form(frame[c], kinds.get(c, "")) is not None for c in frame.columns):
+        return CopyData("(FORMAT binary)", list(_binary_chunks(frame, kinds)))
+    return CopyData.csv(frame)
 
 
 def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held: float
@@ -200,7 +225,7 @@ def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held
         cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
         cursor.execute(f"CREATE TEMP TABLE keys_{table} AS SELECT {', '.join(key)} "
                        f"FROM {table} WITH NO DATA")
-        _copy(cursor, f"keys_{table}", key, _csv_chunks(keys))
+        _copy(cursor, f"keys_{table}", key, CopyData.csv(keys))
         cursor.execute(f"SELECT {', '.join(f'k.{c}' for c in key)} FROM keys_{table} k "
                        f"JOIN {table} t USING ({', '.join(key)})")
     stored = pd.DataFrame(cursor.fetchall(), columns=key)
@@ -225,7 +250,7 @@ def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key
     cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} "
                    "WITH NO DATA")
-    _copy(cursor, stage, columns, _csv_chunks(known))
+    _copy(cursor, stage, columns, CopyData.csv(known))
     sets = ", ".join([f"{c} = s.{c}" for c in others] + ([on_change] if on_change else []))
     cursor.execute(
         f"UPDATE {table} SET {sets} FROM {stage} s "
@@ -263,6 +288,120 @@ def _drop_constraints(cursor: psycopg.Cursor, table: str, which: str) -> list[st
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     return [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
             for name, definition in dropped]
+
+
+def _column_kinds(cursor: psycopg.Cursor, table: str) -> dict[str, str]:
+    cursor.execute("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                   "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                   [table])
+    return dict(cursor.fetchall())
+
+
+#: binary COPY's signature, flags and header extension; its end marker
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_TRAILER = b"\xff\xff"
+#: PostgreSQL counts time from 2000-01-01 UTC
+_POSTGRES_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
+_HEX_DIGITS = np.zeros(256, dtype=np.uint8)
+_HEX_DIGITS[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16)
+_HEX_DIGITS[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+_INTEGERS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8"}
+#: a column in binary form: each value's bytes, and whether it is there (else NULL)
+Field = tuple[pa.Array, np.ndarray]
+
+
+def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] | None:
+    """How to put a column of this server type and these values in binary form; None when
+    there is no way here (the frame then travels as CSV)."""
+    dtype = values.dtype
+    if kind in ("text", "character varying") and pd.api.types.is_string_dtype(dtype):
+        return _text_field
+    if kind == "geometry" and pd.api.types.is_string_dtype(dtype):
+        return _hex_field
+    if kind == "boolean" and pd.api.types.is_bool_dtype(dtype):
+        return lambda v: _fixed_field(v.to_numpy(dtype="u1", na_value=0), v.notna())
+    if kind in _INTEGERS and pd.api.types.is_integer_dtype(dtype):
+        return lambda v: _fixed_field(
+            v.to_numpy(dtype="int64", na_value=0).astype(_INTEGERS[kind]), v.notna())
+    if kind == "double precision" and pd.api.types.is_float_dtype(dtype):
+        return lambda v: _fixed_field(
+            v.to_numpy(dtype="float64", na_value=np.nan).astype(">f8"), v.notna())
+    if kind == "timestamp with time zone" and isinstance(dtype, pd.DatetimeTZDtype):
+        return _instant_field
+    return None
+
+
+def _binary_chunks(frame: pd.DataFrame, kinds: Mapping[str, str]) -> Iterator[bytes]:
+    """The frame as binary COPY data, a chunk of rows at a time: each row its field count,
+    then per field its length (-1 for NULL) and bytes, all big-endian, joined by Arrow."""
+    forms = [_binary_form(frame[c], kinds[c]) for c in frame.columns]
+    yield _BINARY_HEADER
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        part = frame.iloc[start:start + COPY_CHUNK_ROWS]
+        count = np.full(len(part), len(frame.columns), dtype=">i2")
+        pieces = [_fixed_binary(count.view(np.uint8).reshape(len(part), 2))]
+        for column, form in zip(frame.columns, forms, strict=True):
+            assert form is not None
+            data, present = form(part[column])
+            # a missing value: length -1 and no bytes (whatever its slot held)
+            data = pc.if_else(pa.array(present), data, pa.scalar(b"", pa.large_binary()))
+            width = np.where(present, pc.binary_length(data).to_numpy(), -1)
+            pieces += [_fixed_binary(width.astype(">i4").view(np.uint8).reshape(-1, 4)), data]
+        rows = pc.binary_join_element_wise(*pieces, pa.scalar(b"", pa.large_binary()))
+        yield b"".join(memoryview(b) for b in _values_buffer(rows))
+    yield _BINARY_TRAILER
+
+
+def _values_buffer(rows: pa.Array | pa.ChunkedArray) -> Iterator[pa.Buffer]:
+    """The bytes of a large_binary array's values, in order."""
+    for chunk in (rows.chunks if isinstance(rows, pa.ChunkedArray) else [rows]):
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        yield chunk.buffers()[2].slice(int(start), int(end - start))
+
+
+def _fixed_binary(raw: np.ndarray) -> pa.Array:
+    """Rows of a 2-D byte array as large_binary values of its width."""
+    n, width = raw.shape
+    fixed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), n, [None, pa.py_buffer(np.ascontiguousarray(raw).tobytes())])
+    return fixed.cast(pa.large_binary())
+
+
+def _fixed_field(values: np.ndarray, present: pd.Series) -> Field:
+    raw = values.view(np.uint8).reshape(len(values), values.dtype.itemsize)
+    return _fixed_binary(raw), present.to_numpy(dtype=bool)
+
+
+def _text(values: pd.Series) -> pa.Array:
+    text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _text_field(values: pd.Series) -> Field:
+    return _text(values).cast(pa.large_binary()), values.notna().to_numpy(dtype=bool)
+
+
+def _hex_field(values: pd.Series) -> Field:
+    """Hex EWKB as its bytes: the digits of every value decoded in one pass."""
+    text = _text(values).fill_null("")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:
+                                                               text.offset + len(text) + 1]
+    digits = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    decoded = (_HEX_DIGITS[digits[0::2]] << 4) | _HEX_DIGITS[digits[1::2]]
+    data = pa.Array.from_buffers(pa.large_binary(), len(text), [
+        None, pa.py_buffer((offsets - offsets[0]) // 2), pa.py_buffer(decoded.tobytes())])
+    present = values.notna().to_numpy(dtype=bool)
+    return data, present
+
+
+def _instant_field(values: pd.Series) -> Field:
+    utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    present = values.notna().to_numpy(dtype=bool)
+    micros = np.where(present, (utc - _POSTGRES_EPOCH).astype(np.int64), 0).astype(">i8")
+    return _fixed_field(micros, pd.Series(present))
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:

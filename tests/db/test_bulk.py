@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, text
 
-from gridrisk.db.bulk import BulkUpsert
+from gridrisk.db.bulk import BulkUpsert, CopyData, _column_kinds, _copy, copy_data
 
 TABLE = "screening_records"
 
@@ -79,3 +79,62 @@ def test_a_failed_part_stops_the_block_and_a_savepoint_restores_the_table(
     savepoint.rollback()
     assert table_shape(conn) == before
     assert conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar_one() == 0
+
+
+KINDS = {"t": "text", "v": "varchar(20)", "b": "boolean", "s": "smallint", "i": "integer",
+         "n": "bigint", "f": "double precision", "at": "timestamptz",
+         "g": "geometry(Geometry, 4326)"}
+
+
+def every_kind() -> pd.DataFrame:
+    """Each type binary COPY is built for, with missing values, empty and awkward text."""
+    point = "0101000020E61000000000000000405C400000000000004240"  # POINT(113 36), SRID 4326
+    square = ("0103000020E610000001000000040000000000000000405C40000000000000424000000000"
+              "00805C4000000000000042400000000000405C4000000000008042400000000000405C40000"
+              "0000000004240")
+    return pd.DataFrame({
+        "t": pd.Series(["网格", "", None, 'a "quoted",\nline'], dtype="str"),
+        "v": pd.Series(["x", None, "y", "z"], dtype=object),
+        "b": pd.Series([True, False, None, True], dtype="boolean"),
+        "s": pd.Series([1, -2, None, 32767], dtype="Int64"),
+        "i": pd.Series([2**31 - 1, None, 0, -5], dtype="Int64"),
+        "n": pd.Series([2**62, -1, 0, 7], dtype="int64"),
+        "f": [1.5, float("nan"), -0.0, 1e300],
+        "at": pd.to_datetime(["2025-03-14T09:30:00.123456+08:00", None,
+                              "1999-12-31T23:59:59Z", "2000-01-01T00:00:00Z"], utc=True,
+                             format="ISO8601"),
+        "g": pd.Series([point, None, square.lower(), point], dtype="str"),
+    })
+
+
+def stored(conn: Connection, table: str) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(text(
+        f"SELECT t, v, b, s, i, n, f, at, ST_AsEWKT(g) FROM {table} ORDER BY n"))]
+
+
+def test_binary_copy_stores_what_csv_stores(conn: Connection) -> None:
+    raw = conn.connection.driver_connection
+    frame = every_kind()
+    columns = ", ".join(f"{name} {kind}" for name, kind in KINDS.items())
+    with raw.cursor() as cursor:
+        for table in ("as_csv", "as_binary"):
+            cursor.execute(f"CREATE TEMP TABLE {table} ({columns})")
+        kinds = _column_kinds(cursor, "as_binary")
+        binary = copy_data(frame, kinds)
+        assert binary.options == "(FORMAT binary)"
+        _copy(cursor, "as_binary", list(frame.columns), binary)
+        _copy(cursor, "as_csv", list(frame.columns), CopyData.csv(frame))
+
+    rows = stored(conn, "as_binary")
+    assert rows == stored(conn, "as_csv")
+    assert [r[0] for r in rows] == ["", None, 'a "quoted",\nline', "网格"]  # by n
+    assert rows[0][6] is None and rows[0][7] is None  # NaN and NaT are missing
+
+
+def test_a_column_without_a_binary_form_sends_the_frame_as_csv(conn: Connection) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE dated (d date, t text)")
+        kinds = _column_kinds(cursor, "dated")
+    frame = pd.DataFrame({"d": ["2025-03-14"], "t": ["x"]})
+    assert copy_data(frame, kinds).options == CopyData.csv(frame).options
