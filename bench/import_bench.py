@@ -57,7 +57,7 @@ OUT_DIR = BENCH_DIR / "out"
 console = Console()
 
 #: targets from the brief; reported, never asserted
-RATIO_TARGET = 5.0
+RATIO_TARGET = 4.0  # issue 16 (issue 3 asked for 5)
 RSS_TARGET_MB = 4096.0
 #: the libraries whose versions move the figures
 PACKAGES = ("pandas", "pyarrow", "numpy", "shapely", "psycopg", "sqlalchemy")
