@@ -24,6 +24,9 @@ HAS_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 GEOMETRY_KINDS = {-1: "", 0: "point", 1: "line", 2: "ring", 3: "polygon", 4: "multipoint",
                   5: "multiline", 6: "multipolygon", 7: "collection"}
 
+#: the largest value of PostgreSQL's integer, the type of every whole-number column
+INTEGER_MAX = 2**31 - 1
+
 
 class Problems:
     """The rejects of one file: one entry per problem, several per row if need be. The values
@@ -96,6 +99,7 @@ def require(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
 
 def parse_int(rows: pd.DataFrame, column: str, problems: Problems, *, minimum: int,
               required: bool) -> pd.Series:
+    """Whole numbers from `minimum` up to what the database's integer columns hold."""
     text = rows[column]
     number = _numbers(text)
     given = present(text)
@@ -103,9 +107,11 @@ def parse_int(rows: pd.DataFrame, column: str, problems: Problems, *, minimum: i
     problems.add(rows, not_whole, column, "not a whole number")
     too_small = given & ~not_whole & (number < minimum)
     problems.add(rows, too_small, column, f"must be at least {minimum}")
+    too_large = given & ~not_whole & (number > INTEGER_MAX)
+    problems.add(rows, too_large, column, f"must be at most {INTEGER_MAX}")
     if required:
         problems.add(rows, ~given, column, "required: the value is empty")
-    return number.where(given & ~not_whole & ~too_small).astype("Int64")
+    return number.where(given & ~not_whole & ~too_small & ~too_large).astype("Int64")
 
 
 def parse_float(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:

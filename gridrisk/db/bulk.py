@@ -305,6 +305,8 @@ _POSTGRES_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
 _HEX_DIGITS = np.zeros(256, dtype=np.uint8)
 _HEX_DIGITS[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16)
 _HEX_DIGITS[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+_IS_HEX = np.zeros(256, dtype=bool)
+_IS_HEX[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] = True
 _INTEGERS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8"}
 #: a column in binary form: each value's bytes, and whether it is there (else NULL)
 Field = tuple[pa.Array, np.ndarray]
@@ -321,6 +323,8 @@ def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] |
     if kind == "boolean" and pd.api.types.is_bool_dtype(dtype):
         return lambda v: _fixed_field(v.to_numpy(dtype="u1", na_value=0), v.notna())
     if kind in _INTEGERS and pd.api.types.is_integer_dtype(dtype):
+        if not _fits(values, np.iinfo(_INTEGERS[kind])):
+            return None  # as CSV, which the server refuses with its own error
         return lambda v: _fixed_field(
             v.to_numpy(dtype="int64", na_value=0).astype(_INTEGERS[kind]), v.notna())
     if kind == "double precision" and pd.api.types.is_float_dtype(dtype):
@@ -329,6 +333,11 @@ def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] |
     if kind == "timestamp with time zone" and isinstance(dtype, pd.DatetimeTZDtype):
         return _instant_field
     return None
+
+
+def _fits(values: pd.Series, limits: np.iinfo) -> bool:
+    known = values.dropna()
+    return not len(known) or bool(limits.min <= known.min() and known.max() <= limits.max)
 
 
 def _binary_chunks(frame: pd.DataFrame, kinds: Mapping[str, str]) -> Iterator[bytes]:
@@ -390,6 +399,8 @@ def _hex_field(values: pd.Series) -> Field:
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:
                                                                text.offset + len(text) + 1]
     digits = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    if (np.diff(offsets) % 2).any() or not _IS_HEX[digits].all():
+        raise ValueError(f"{values.name}: a geometry that is not hex EWKB")
     decoded = (_HEX_DIGITS[digits[0::2]] << 4) | _HEX_DIGITS[digits[1::2]]
     data = pa.Array.from_buffers(pa.large_binary(), len(text), [
         None, pa.py_buffer((offsets - offsets[0]) // 2), pa.py_buffer(decoded.tobytes())])

@@ -239,6 +239,7 @@ def test_phone_app_points_are_stored_in_wgs84(conn: Connection, tiny_bundle: Pat
     ({"received_on": "2025/03/01"}, "received_on", "not an ISO date"),
     ({"received_on": "2099-01-01"}, "received_on", "in the future"),
     ({"channel": "fax"}, "channel", "unknown value"),
+    ({"parties": "3000000000"}, "parties", "must be at most 2147483647"),
     ({"category": ""}, "category", "required"),
     ({"complex": "maybe"}, "complex", "expected true or false"),
     ({"crs": "utm"}, "crs", "unknown value"),

@@ -138,3 +138,16 @@ def test_a_column_without_a_binary_form_sends_the_frame_as_csv(conn: Connection)
         kinds = _column_kinds(cursor, "dated")
     frame = pd.DataFrame({"d": ["2025-03-14"], "t": ["x"]})
     assert copy_data(frame, kinds).options == CopyData.csv(frame).options
+
+
+def test_an_integer_too_large_for_its_column_is_refused_by_the_server(
+        conn: Connection) -> None:
+    """Never wrapped into 4 bytes: the frame goes as CSV and the server names the type."""
+    raw = conn.connection.driver_connection
+    frame = pd.DataFrame({"i": pd.Series([1, 3_000_000_000], dtype="Int64")})
+    with raw.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE counted (i integer)")
+        data = copy_data(frame, _column_kinds(cursor, "counted"))
+        assert data.options == CopyData.csv(frame).options
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange, match="integer"):
+            _copy(cursor, "counted", ["i"], data)
