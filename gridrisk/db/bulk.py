@@ -205,8 +205,9 @@ def copy_data(frame: pd.DataFrame, kinds: Mapping[str, str]) -> CopyData:
     """The frame in PostgreSQL's binary COPY form when each of its columns has one here
     (`kinds`: each column's type as the server names it), else as CSV. The server parses
     binary rows a third faster: no text to turn into timestamps, numbers and geometries."""
-    if all(_binary_form(frame[c], kinds.get(c, "")) is not None for c in frame.columns):
-        return CopyData("(FORMAT binary)", list(_binary_chunks(frame, kinds)))
+    forms = [_binary_form(frame[c], kinds.get(c, "")) for c in frame.columns]
+    if all(form is not None for form in forms):
+        return CopyData("(FORMAT binary)", list(_binary_chunks(frame, forms)))
     return CopyData.csv(frame)
 
 
@@ -316,9 +317,9 @@ def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] |
     """How to put a column of this server type and these values in binary form; None when
     there is no way here (the frame then travels as CSV)."""
     dtype = values.dtype
-    if kind in ("text", "character varying") and pd.api.types.is_string_dtype(dtype):
+    if kind in ("text", "character varying") and _is_text(values):
         return _text_field
-    if kind == "geometry" and pd.api.types.is_string_dtype(dtype):
+    if kind == "geometry" and _is_text(values):
         return _hex_field
     if kind == "boolean" and pd.api.types.is_bool_dtype(dtype):
         return lambda v: _fixed_field(v.to_numpy(dtype="u1", na_value=0), v.notna())
@@ -335,15 +336,23 @@ def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] |
     return None
 
 
+def _is_text(values: pd.Series) -> bool:
+    """Strings or missing values; an object column is asked what it holds."""
+    if values.dtype != object:
+        return pd.api.types.is_string_dtype(values.dtype)
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def _fits(values: pd.Series, limits: np.iinfo) -> bool:
     known = values.dropna()
     return not len(known) or bool(limits.min <= known.min() and known.max() <= limits.max)
 
 
-def _binary_chunks(frame: pd.DataFrame, kinds: Mapping[str, str]) -> Iterator[bytes]:
-    """The frame as binary COPY data, a chunk of rows at a time: each row its field count,
-    then per field its length (-1 for NULL) and bytes, all big-endian, joined by Arrow."""
-    forms = [_binary_form(frame[c], kinds[c]) for c in frame.columns]
+def _binary_chunks(frame: pd.DataFrame, forms: list[Callable[[pd.Series], Field] | None]
+                   ) -> Iterator[bytes]:
+    """The frame as binary COPY data (`forms`: each column's `_binary_form`), a chunk of
+    rows at a time: each row its field count, then per field its length (-1 for NULL) and
+    bytes, all big-endian, joined by Arrow."""
     yield _BINARY_HEADER
     for start in range(0, len(frame), COPY_CHUNK_ROWS):
         part = frame.iloc[start:start + COPY_CHUNK_ROWS]

@@ -138,6 +138,8 @@ def test_a_column_without_a_binary_form_sends_the_frame_as_csv(conn: Connection)
         kinds = _column_kinds(cursor, "dated")
     frame = pd.DataFrame({"d": ["2025-03-14"], "t": ["x"]})
     assert copy_data(frame, kinds).options == CopyData.csv(frame).options
+    numbers_as_objects = pd.DataFrame({"t": pd.Series([1, None], dtype=object)})
+    assert copy_data(numbers_as_objects, kinds).options == CopyData.csv(frame).options
 
 
 def test_an_integer_too_large_for_its_column_is_refused_by_the_server(
