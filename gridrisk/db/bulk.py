@@ -75,8 +75,8 @@ class BulkUpsert:
     `keys` holds the keys of every row to come (the key columns, by name): which of them
     the table holds is looked up once, on entry. Writes run in two threads of their own while
     the caller goes on (say, to check the next rows): one shapes a frame (`prepare`, then
-    CSV text, which Arrow writes without holding the GIL), the other sends the frame before
-    it, so the server is never left waiting for Python to format the rows it is to parse. At
+    its COPY data, `copy_data`), the other sends the frame before it, so the server is never
+    left waiting for Python to format the rows it is to parse. At
     most `IN_FLIGHT` frames wait; nothing else may use the connection until the block ends.
 
     When many of the rows are new, PostgreSQL's bulk-load path: the table's secondary indexes
@@ -135,7 +135,7 @@ class BulkUpsert:
                 raise
             # the block's own error is the one to report; the transaction is lost either way
         finally:
-            self._cancel()
+            self._close()
         if kind is None and self._rebuild:
             with self.raw.cursor() as cursor:
                 # sorts for the indexes in memory, and btree builds in parallel workers
@@ -145,45 +145,43 @@ class BulkUpsert:
                 for statement in self._rebuild:
                     cursor.execute(statement)
 
-    def _cancel(self) -> None:
-        """After a failed write: what still waits is never sent (the transaction is lost)."""
+    def _close(self) -> None:
+        """The threads stopped; after a failed write, what still waits is never sent (the
+        transaction is lost)."""
         for pending in self._sending:
             pending.cancel()
         self._sending.clear()
         self._sender.shutdown()
         self._shaper.shutdown()
 
-    def _shape(self, frame: pd.DataFrame) -> tuple[list[str], CopyData, int, pd.DataFrame]:
-        """The new rows as COPY data (their columns, and how many rows), and the stored rows
-        as a frame."""
+    def _shape(self, frame: pd.DataFrame) -> tuple[CopyData, pd.DataFrame]:
+        """The new rows as COPY data, and the stored rows as a frame."""
         frame = self.prepare(frame)
         if len(self._stored):
             stored = self._stored.get_indexer(_key_index(frame[self.key])) >= 0
             fresh, known = frame.loc[~stored], frame.loc[stored]
         else:
             fresh, known = frame, frame.iloc[:0]
-        return list(fresh.columns), copy_data(fresh, self._kinds), len(fresh), known
+        return copy_data(fresh, self._kinds), known
 
-    def _send(self, columns: list[str], data: CopyData, n_fresh: int,
-              known: pd.DataFrame) -> None:
+    def _send(self, fresh: CopyData, known: pd.DataFrame) -> None:
         with self.raw.cursor() as cursor:
-            if n_fresh:
-                _copy(cursor, self.table, columns, data)
+            if fresh.rows:
+                _copy(cursor, self.table, fresh)
             updated = 0
             if self.on_change is not None and len(known):
                 updated = _update_changed(cursor, self.table, known, self.key,
                                           self.on_change)
-        self.written["inserted"] += n_fresh
+        self.written["inserted"] += fresh.rows
         self.written["updated"] += updated
         self.written["unchanged"] += len(known) - updated
 
 
-def _copy(cursor: psycopg.Cursor, table: str, columns: list[str], data: CopyData) -> None:
-    """COPY `data` (`copy_data`) into these columns; timestamps in CSV travel as naive UTC
-    (the session reads them in UTC), which Arrow writes ten times faster than with an
-    offset."""
+def _copy(cursor: psycopg.Cursor, table: str, data: CopyData) -> None:
+    """COPY `data` into its columns of `table`; timestamps in CSV travel as naive UTC (the
+    session reads them in UTC), which Arrow writes ten times faster than with an offset."""
     cursor.execute("SET LOCAL TimeZone = 'UTC'")
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN {data.options}",
+    with cursor.copy(f"COPY {table} ({', '.join(data.columns)}) FROM STDIN {data.options}",
                      writer=QueuedLibpqWriter(cursor)) as copy:
         for chunk in data.chunks:
             copy.write(chunk)
@@ -191,14 +189,18 @@ def _copy(cursor: psycopg.Cursor, table: str, columns: list[str], data: CopyData
 
 @dataclass(frozen=True)
 class CopyData:
-    """Rows for COPY, in the form `options` names."""
+    """A frame's rows for COPY: its columns, how many rows, and the data in the form
+    `options` names."""
 
+    columns: list[str]
+    rows: int
     options: str
     chunks: list[bytes]
 
     @classmethod
     def csv(cls, frame: pd.DataFrame) -> CopyData:
-        return cls("(FORMAT csv, NULL '')", list(_csv_chunks(frame)))
+        return cls(list(frame.columns), len(frame), "(FORMAT csv, NULL '')",
+                   list(_csv_chunks(frame)))
 
 
 def copy_data(frame: pd.DataFrame, kinds: Mapping[str, str]) -> CopyData:
@@ -207,7 +209,8 @@ def copy_data(frame: pd.DataFrame, kinds: Mapping[str, str]) -> CopyData:
     binary rows a third faster: no text to turn into timestamps, numbers and geometries."""
     forms = [_binary_form(frame[c], kinds.get(c, "")) for c in frame.columns]
     if all(form is not None for form in forms):
-        return CopyData("(FORMAT binary)", list(_binary_chunks(frame, forms)))
+        return CopyData(list(frame.columns), len(frame), "(FORMAT binary)",
+                        list(_binary_chunks(frame, forms)))
     return CopyData.csv(frame)
 
 
@@ -226,7 +229,7 @@ def _stored_keys(cursor: psycopg.Cursor, table: str, keys: pd.DataFrame, *, held
         cursor.execute(f"DROP TABLE IF EXISTS keys_{table}")
         cursor.execute(f"CREATE TEMP TABLE keys_{table} AS SELECT {', '.join(key)} "
                        f"FROM {table} WITH NO DATA")
-        _copy(cursor, f"keys_{table}", key, CopyData.csv(keys))
+        _copy(cursor, f"keys_{table}", CopyData.csv(keys))
         cursor.execute(f"SELECT {', '.join(f'k.{c}' for c in key)} FROM keys_{table} k "
                        f"JOIN {table} t USING ({', '.join(key)})")
     stored = pd.DataFrame(cursor.fetchall(), columns=key)
@@ -251,7 +254,7 @@ def _update_changed(cursor: psycopg.Cursor, table: str, known: pd.DataFrame, key
     cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} "
                    "WITH NO DATA")
-    _copy(cursor, stage, columns, CopyData.csv(known))
+    _copy(cursor, stage, CopyData.csv(known))
     sets = ", ".join([f"{c} = s.{c}" for c in others] + ([on_change] if on_change else []))
     cursor.execute(
         f"UPDATE {table} SET {sets} FROM {stage} s "
@@ -366,18 +369,11 @@ def _binary_chunks(frame: pd.DataFrame, forms: list[Callable[[pd.Series], Field]
             width = np.where(present, pc.binary_length(data).to_numpy(), -1)
             pieces += [_fixed_binary(width.astype(">i4").view(np.uint8).reshape(-1, 4)), data]
         rows = pc.binary_join_element_wise(*pieces, pa.scalar(b"", pa.large_binary()))
-        yield b"".join(memoryview(b) for b in _values_buffer(rows))
+        # the rows' values lie end to end in the array's data buffer: that is the chunk
+        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+        start, end = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
+        yield rows.buffers()[2].slice(start, end - start).to_pybytes()
     yield _BINARY_TRAILER
-
-
-def _values_buffer(rows: pa.Array | pa.ChunkedArray) -> Iterator[pa.Buffer]:
-    """The bytes of a large_binary array's values, in order."""
-    for chunk in (rows.chunks if isinstance(rows, pa.ChunkedArray) else [rows]):
-        if not len(chunk):
-            continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
-        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
-        yield chunk.buffers()[2].slice(int(start), int(end - start))
 
 
 def _fixed_binary(raw: np.ndarray) -> pa.Array:

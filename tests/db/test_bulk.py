@@ -122,8 +122,8 @@ def test_binary_copy_stores_what_csv_stores(conn: Connection) -> None:
         kinds = _column_kinds(cursor, "as_binary")
         binary = copy_data(frame, kinds)
         assert binary.options == "(FORMAT binary)"
-        _copy(cursor, "as_binary", list(frame.columns), binary)
-        _copy(cursor, "as_csv", list(frame.columns), CopyData.csv(frame))
+        _copy(cursor, "as_binary", binary)
+        _copy(cursor, "as_csv", CopyData.csv(frame))
 
     rows = stored(conn, "as_binary")
     assert rows == stored(conn, "as_csv")
@@ -152,4 +152,4 @@ def test_an_integer_too_large_for_its_column_is_refused_by_the_server(
         data = copy_data(frame, _column_kinds(cursor, "counted"))
         assert data.options == CopyData.csv(frame).options
         with pytest.raises(psycopg.errors.NumericValueOutOfRange, match="integer"):
-            _copy(cursor, "counted", ["i"], data)
+            _copy(cursor, "counted", data)
