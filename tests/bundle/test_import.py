@@ -273,6 +273,17 @@ def test_duplicate_id_names_the_first_line(conn: Connection, tiny_bundle: Path) 
     assert problem["reason"] == "duplicate id: first on line 2"
 
 
+def test_duplicate_id_after_an_empty_one_names_the_first_line_as_a_number(
+        conn: Connection, tiny_bundle: Path) -> None:
+    rewrite_cases(tiny_bundle, [*CASES, {**CASES[0], "case_id": ""}, CASES[0]])
+
+    problems = refusal(conn, tiny_bundle)
+
+    duplicate = problems[problems["reason"].str.startswith("duplicate")]
+    assert duplicate[["line", "column", "reason"]].to_dict("records") == [
+        {"line": 7, "column": "case_id", "reason": "duplicate id: first on line 2"}]
+
+
 def test_event_for_unknown_case(conn: Connection, tiny_bundle: Path) -> None:
     write_csv(tiny_bundle / "case_events.csv", EVENT_HEADER,
               [*EVENTS, {"case_id": "C99", "at": "2025-03-03", "type": "accepted"}])
