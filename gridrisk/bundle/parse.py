@@ -174,10 +174,40 @@ def parse_moment(rows: pd.DataFrame, column: str, problems: Problems, *, timezon
     A time without an offset is read as local time in `timezone`."""
     text = rows[column]
     given = present(text)
+    instants = _with_offsets(text, given)
+    if instants is None:
+        instants, is_date = _mixed_moments(text, given, timezone=timezone,
+                                           dates_allowed=dates_allowed)
+    else:
+        is_date = pd.Series(False, index=text.index)
+    expected = "an ISO date or time (e.g. 2025-03-14 or 2025-03-14T09:30:00+08:00)" if (
+        dates_allowed) else "an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"
+    problems.add(rows, given & instants.isna(), column, f"not {expected}")
+    if required:
+        problems.add(rows, ~given, column, "required: the value is empty")
+    return instants, is_date & dates_allowed
+
+
+def _with_offsets(text: pd.Series, given: pd.Series) -> pd.Series | None:
+    """The instants when every value given is an ISO time with its offset (the usual file),
+    else None. Arrow's cast refuses a value without an offset: one pass, where telling the
+    forms apart first takes three times as long."""
+    values = pa.array(text.where(given, None), type=pa.large_string(), from_pandas=True)
+    try:
+        cast = pc.cast(values, pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:
+        return None
+    return cast.to_pandas().set_axis(text.index)
+
+
+def _mixed_moments(text: pd.Series, given: pd.Series, *, timezone: str, dates_allowed: bool
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Instants (NaT where a value is no ISO date or time) from values with an offset,
+    without one (local time in `timezone`), or dates; and which values are dates."""
     is_date = given & text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
     with_offset = given & ~is_date & text.str.contains(HAS_OFFSET, regex=True)
     local = given & ~is_date & ~with_offset
-    instants = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+    instants = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     if with_offset.any():
         instants[with_offset] = pd.to_datetime(text[with_offset], format="ISO8601", utc=True,
                                                errors="coerce")
@@ -186,12 +216,7 @@ def parse_moment(rows: pd.DataFrame, column: str, problems: Problems, *, timezon
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         instants[naive] = parsed.dt.tz_localize(timezone, ambiguous="NaT",
                                                 nonexistent="NaT").dt.tz_convert("UTC")
-    expected = "an ISO date or time (e.g. 2025-03-14 or 2025-03-14T09:30:00+08:00)" if (
-        dates_allowed) else "an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"
-    problems.add(rows, given & instants.isna(), column, f"not {expected}")
-    if required:
-        problems.add(rows, ~given, column, "required: the value is empty")
-    return instants, is_date & dates_allowed
+    return instants, is_date
 
 
 def flag_duplicates(rows: pd.DataFrame, column: str, problems: Problems) -> pd.Series:

@@ -1,6 +1,7 @@
 """Bulk writes with COPY: new rows straight into the table, changed rows updated, and
 PostgreSQL's bulk-load path (drop and rebuild secondary indexes and foreign keys) when a
-write adds a large share of a table. Geometries travel as EWKB hex. Bulk reads the other way:
+write adds a large share of a table. Geometries travel as EWKB (its hex digits in CSV).
+Bulk reads the other way:
 a query's rows through COPY … TO STDOUT into a frame."""
 
 from __future__ import annotations
@@ -39,24 +40,25 @@ _POINT_HEADER = np.frombuffer(bytes.fromhex("0101000020e6100000"), dtype="u1")
 
 
 def points_ewkb(lon: np.ndarray, lat: np.ndarray, index: pd.Index) -> pd.Series:
-    """EWKB hex of WGS84 points, built in NumPy (shapely's encoder is 20× slower on a
-    million points); missing where lon is NaN."""
+    """EWKB of WGS84 points, built in NumPy (shapely's encoder is 20× slower on a million
+    points); missing where lon is NaN."""
     n = len(lon)
     records = np.zeros(n, dtype=[("head", "u1", 9), ("x", "<f8"), ("y", "<f8")])
     records["head"] = _POINT_HEADER
     records["x"], records["y"] = lon, lat
-    text = _HEX[records.view("u1").reshape(n, 25)].tobytes()
     present = ~np.isnan(np.asarray(lon, dtype=float))
-    offsets = np.arange(0, 50 * (n + 1), 50, dtype=np.int64)
+    offsets = np.arange(0, 25 * (n + 1), 25, dtype=np.int64)
     validity = pa.array(present).buffers()[1] if n else None
-    array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text),
-                                             validity, null_count=int(n - present.sum()))
+    array = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [
+        validity, pa.py_buffer(offsets), pa.py_buffer(records.tobytes())],
+        null_count=int(n - present.sum()))
     return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index)
 
 
 def polygons_ewkb(geoms: np.ndarray, index: pd.Index) -> pd.Series:
-    return pd.Series(shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True,
-                                    include_srid=True), index=index)
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(wkb, type=pa.large_binary())),
+                     index=index)
 
 
 def copy_upsert(conn: Connection, table: str, frame: pd.DataFrame, key: list[str], *,
@@ -306,11 +308,6 @@ _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _BINARY_TRAILER = b"\xff\xff"
 #: PostgreSQL counts time from 2000-01-01 UTC
 _POSTGRES_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
-_HEX_DIGITS = np.zeros(256, dtype=np.uint8)
-_HEX_DIGITS[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16)
-_HEX_DIGITS[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
-_IS_HEX = np.zeros(256, dtype=bool)
-_IS_HEX[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] = True
 _INTEGERS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8"}
 #: a column in binary form: each value's bytes, and whether it is there (else NULL)
 Field = tuple[pa.Array, np.ndarray]
@@ -322,8 +319,8 @@ def _binary_form(values: pd.Series, kind: str) -> Callable[[pd.Series], Field] |
     dtype = values.dtype
     if kind in ("text", "character varying") and _is_text(values):
         return _text_field
-    if kind == "geometry" and _is_text(values):
-        return _hex_field
+    if kind == "geometry" and _is_bytes(values):
+        return _bytes_field
     if kind == "boolean" and pd.api.types.is_bool_dtype(dtype):
         return lambda v: _fixed_field(v.to_numpy(dtype="u1", na_value=0), v.notna())
     if kind in _INTEGERS and pd.api.types.is_integer_dtype(dtype):
@@ -344,6 +341,10 @@ def _is_text(values: pd.Series) -> bool:
     if values.dtype != object:
         return pd.api.types.is_string_dtype(values.dtype)
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _is_bytes(values: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=True) in ("bytes", "empty")
 
 
 def _fits(values: pd.Series, limits: np.iinfo) -> bool:
@@ -398,19 +399,23 @@ def _text_field(values: pd.Series) -> Field:
     return _text(values).cast(pa.large_binary()), values.notna().to_numpy(dtype=bool)
 
 
-def _hex_field(values: pd.Series) -> Field:
-    """Hex EWKB as its bytes: the digits of every value decoded in one pass."""
-    text = _text(values).fill_null("")
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:
-                                                               text.offset + len(text) + 1]
-    digits = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    if (np.diff(offsets) % 2).any() or not _IS_HEX[digits].all():
-        raise ValueError(f"{values.name}: a geometry that is not hex EWKB")
-    decoded = (_HEX_DIGITS[digits[0::2]] << 4) | _HEX_DIGITS[digits[1::2]]
-    data = pa.Array.from_buffers(pa.large_binary(), len(text), [
-        None, pa.py_buffer((offsets - offsets[0]) // 2), pa.py_buffer(decoded.tobytes())])
-    present = values.notna().to_numpy(dtype=bool)
-    return data, present
+def _bytes_field(values: pd.Series) -> Field:
+    data = pa.array(values, type=pa.large_binary(), from_pandas=True)
+    data = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
+    return data, values.notna().to_numpy(dtype=bool)
+
+
+def _hex_text(values: pd.Series) -> pd.Series:
+    """Bytes as their hex digits (how the server reads a geometry in CSV), in one pass."""
+    data, present = _bytes_field(values)
+    data = data.fill_null(b"")
+    offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset:
+                                                               data.offset + len(data) + 1]
+    raw = np.frombuffer(data.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    text = pa.LargeStringArray.from_buffers(
+        len(data), pa.py_buffer((offsets - offsets[0]) * 2), pa.py_buffer(_HEX[raw].tobytes()),
+        pa.array(present).buffers()[1], null_count=int((~present).sum()))
+    return pd.Series(pd.arrays.ArrowExtensionArray(text), index=values.index)
 
 
 def _instant_field(values: pd.Series) -> Field:
@@ -427,7 +432,9 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     naive = frame.assign(**{
         column: frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
         for column in frame.columns
-        if isinstance(frame[column].dtype, pd.DatetimeTZDtype)})
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype)}, **{
+        column: _hex_text(frame[column]) for column in frame.columns
+        if _is_bytes(frame[column])})
     for start in range(0, len(naive), COPY_CHUNK_ROWS):
         chunk = pa.Table.from_pandas(naive.iloc[start:start + COPY_CHUNK_ROWS],
                                      preserve_index=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridrisk.bundle.parse import Problems, flag_duplicates
+from gridrisk.bundle.parse import Problems, _mixed_moments, flag_duplicates, parse_moment, present
 
 
 def first_lines(ids: list[str], lines: list[int]) -> dict[int, int]:
@@ -52,3 +52,38 @@ def test_flag_duplicates_without_repeats_records_nothing() -> None:
 
     assert not problems
     assert not repeated.any()
+
+
+WITH_OFFSETS = ["2025-02-03T02:36:26+08:00", "2025-02-03T02:36:26Z", "2025-02-03 02:36:26+0800",
+                "2025-02-03T02:36:26.123456+08:00", "2025-02-03T02:36:26-05", "",
+                "2025-02-03T02:36+08:00", "2024-02-29T23:59:59+08:00"]
+
+
+def moments(values: list[str], **options: object) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    rows = pd.DataFrame({"line": range(2, len(values) + 2),
+                         "at": pd.Series(values, dtype="str")}).set_axis(
+        pd.RangeIndex(50, 50 + len(values)))
+    problems = Problems("x.csv")
+    instants, is_date = parse_moment(rows, "at", problems, timezone="Asia/Shanghai",
+                                     dates_allowed=False, **options)  # type: ignore[arg-type]
+    return instants, is_date, problems.frame()
+
+
+def test_times_with_offsets_read_as_by_the_general_path() -> None:
+    instants, is_date, problems = moments(WITH_OFFSETS, required=False)
+
+    text = pd.Series(WITH_OFFSETS, dtype="str").set_axis(instants.index)
+    general, _ = _mixed_moments(text, present(text), timezone="Asia/Shanghai",
+                                dates_allowed=False)
+    pd.testing.assert_series_equal(instants, general)
+    assert str(instants.dtype) == "datetime64[us, UTC]"
+    assert instants.iloc[0] == pd.Timestamp("2025-02-02T18:36:26Z")
+    assert not is_date.any() and problems.empty
+
+
+def test_one_time_without_offset_is_local_time_and_a_date_is_refused() -> None:
+    instants, _, problems = moments([*WITH_OFFSETS[:2], "2025-02-03T02:36:26", "2025-02-03"])
+
+    assert instants.iloc[2] == pd.Timestamp("2025-02-02T18:36:26Z")  # Asia/Shanghai is +8
+    assert problems[["line", "reason"]].to_dict("records") == [
+        {"line": 5, "reason": "not an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"}]

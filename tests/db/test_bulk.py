@@ -5,12 +5,22 @@ dropped for the load) as it was."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+import shapely
 from sqlalchemy import Connection, text
 
-from gridrisk.db.bulk import BulkUpsert, CopyData, _column_kinds, _copy, copy_data
+from gridrisk.db.bulk import (
+    BulkUpsert,
+    CopyData,
+    _column_kinds,
+    _copy,
+    copy_data,
+    points_ewkb,
+    polygons_ewkb,
+)
 
 TABLE = "screening_records"
 
@@ -103,7 +113,8 @@ def every_kind() -> pd.DataFrame:
         "at": pd.to_datetime(["2025-03-14T09:30:00.123456+08:00", None,
                               "1999-12-31T23:59:59Z", "2000-01-01T00:00:00Z"], utc=True,
                              format="ISO8601"),
-        "g": pd.Series([point, None, square.lower(), point], dtype="str"),
+        "g": pd.Series([bytes.fromhex(point), None, bytes.fromhex(square), bytes.fromhex(point)],
+                       dtype=object),
     })
 
 
@@ -153,3 +164,26 @@ def test_an_integer_too_large_for_its_column_is_refused_by_the_server(
         assert data.options == CopyData.csv(frame).options
         with pytest.raises(psycopg.errors.NumericValueOutOfRange, match="integer"):
             _copy(cursor, "counted", data)
+
+
+def test_points_and_polygons_travel_as_ewkb_in_either_form(conn: Connection) -> None:
+    square = shapely.Polygon([(113, 36), (114, 36), (114, 37), (113, 36)])
+    frame = pd.DataFrame({
+        "n": [1, 2, 3],
+        "g": pd.concat([points_ewkb(np.array([113.5, np.nan]), np.array([36.25, np.nan]),
+                                    pd.RangeIndex(2)),
+                        polygons_ewkb(np.array([square]), pd.RangeIndex(2, 3))]),
+    })
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        for table in ("as_csv", "as_binary"):
+            cursor.execute(f"CREATE TEMP TABLE {table} (n bigint, g geometry(Geometry, 4326))")
+        binary = copy_data(frame, _column_kinds(cursor, "as_binary"))
+        assert binary.options == "(FORMAT binary)"
+        _copy(cursor, "as_binary", binary)
+        _copy(cursor, "as_csv", CopyData.csv(frame))
+
+    for table in ("as_csv", "as_binary"):
+        assert conn.execute(text(f"SELECT ST_AsEWKT(g) FROM {table} ORDER BY n")).scalars(
+            ).all() == ["SRID=4326;POINT(113.5 36.25)", None,
+                        "SRID=4326;POLYGON((113 36,114 36,114 37,113 36))"]
