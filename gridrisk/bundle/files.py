@@ -278,10 +278,9 @@ class _NotUtf8(Exception):
 
 
 def _parsed(body: pa.Buffer, name: str, columns: dict[str, bool]) -> CsvRows:
-    breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
+    breaks, first_break = _line_breaks(body)
     try:
-        first = body.slice(0, int(breaks[0]) + 1 if len(breaks) else None).to_pybytes(
-            ).decode()
+        first = body.slice(0, first_break + 1 if breaks else None).to_pybytes().decode()
     except UnicodeDecodeError as exc:
         raise _NotUtf8 from exc
     header = [c.strip() for c in next(csv.reader(io.StringIO(first)))]
@@ -304,6 +303,26 @@ def _parsed(body: pa.Buffer, name: str, columns: dict[str, bool]) -> CsvRows:
             raise _NotUtf8 from exc
         raise BundleFileError(name, f"not a well-formed CSV: {exc}") from exc
     return CsvRows(table, _record_lines(body, breaks, table.num_rows), columns)
+
+
+#: bytes scanned for line breaks at a time: the scan's scratch array is this size, whatever
+#: the file's (a fresh array the size of a large file costs more than the scan)
+BREAK_WINDOW = 1 << 22
+
+
+def _line_breaks(body: pa.Buffer) -> tuple[int, int]:
+    """How many line breaks the body holds, and where the first is (-1 when none)."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    scratch = np.empty(min(len(data), BREAK_WINDOW), dtype=bool)
+    count, first = 0, -1
+    for start in range(0, len(data), BREAK_WINDOW):
+        window = data[start:start + BREAK_WINDOW]
+        found = np.equal(window, ord("\n"), out=scratch[:len(window)])
+        hits = int(np.count_nonzero(found))
+        if hits and first < 0:
+            first = start + int(np.argmax(found))
+        count += hits
+    return count, first
 
 
 def _check_not_empty(path: Path) -> None:
@@ -353,12 +372,12 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw[:offset].count(b"\n") + 1
 
 
-def _record_lines(body: pa.Buffer, breaks: np.ndarray, n_records: int) -> pd.Series:
-    """The line each record starts on (`breaks`: where the body's line breaks are); quoted
+def _record_lines(body: pa.Buffer, breaks: int, n_records: int) -> pd.Series:
+    """The line each record starts on (`breaks`: how many line breaks the body holds); quoted
     line breaks or blank lines make it differ from index + 2, and only then is the file
     walked record by record."""
-    ends_in_break = len(breaks) and int(breaks[-1]) == body.size - 1
-    n_lines = len(breaks) + (0 if ends_in_break else 1)
+    ends_in_break = body.size > 0 and body.slice(body.size - 1).to_pybytes() == b"\n"
+    n_lines = breaks + (0 if ends_in_break else 1)
     if n_lines == n_records + 1:
         return pd.Series(range(2, n_records + 2))
     reader = csv.reader(io.StringIO(body.to_pybytes().decode("utf-8")))
