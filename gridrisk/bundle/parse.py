@@ -197,7 +197,8 @@ def _with_offsets(text: pd.Series, given: pd.Series) -> pd.Series | None:
         cast = pc.cast(values, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
         return None
-    return cast.to_pandas().set_axis(text.index)
+    instants: pd.Series = cast.to_pandas().set_axis(text.index)
+    return instants
 
 
 def _mixed_moments(text: pd.Series, given: pd.Series, *, timezone: str, dates_allowed: bool
@@ -243,10 +244,10 @@ def flag_duplicates(rows: pd.DataFrame, column: str, problems: Problems) -> pd.S
         first = np.empty(n, dtype=np.int64)
         first[positions] = positions[run_start]
         lines = rows["line"].to_numpy()
-        reason = pd.Series("", index=rows.index, dtype=object)
+        reason = np.full(n, "", dtype=object)
         reason[repeated] = [f"duplicate id: first on line {line}"
                             for line in lines[first[repeated]]]
-        problems.add(rows, repeated, column, reason)
+        problems.add(rows, repeated, column, pd.Series(reason, index=rows.index))
     return pd.Series(repeated, index=rows.index)
 
 
