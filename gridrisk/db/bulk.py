@@ -365,9 +365,12 @@ def _binary_chunks(frame: pd.DataFrame, forms: list[Callable[[pd.Series], Field]
         for column, form in zip(frame.columns, forms, strict=True):
             assert form is not None
             data, present = form(part[column])
-            # a missing value: length -1 and no bytes (whatever its slot held)
-            data = pc.if_else(pa.array(present), data, pa.scalar(b"", pa.large_binary()))
-            width = np.where(present, pc.binary_length(data).to_numpy(), -1)
+            if present.all():
+                width = pc.binary_length(data).to_numpy()
+            else:
+                # a missing value: length -1 and no bytes (whatever its slot held)
+                data = pc.if_else(pa.array(present), data, pa.scalar(b"", pa.large_binary()))
+                width = np.where(present, pc.binary_length(data).to_numpy(), -1)
             pieces += [_fixed_binary(width.astype(">i4").view(np.uint8).reshape(-1, 4)), data]
         rows = pc.binary_join_element_wise(*pieces, pa.scalar(b"", pa.large_binary()))
         # the rows' values lie end to end in the array's data buffer: that is the chunk
