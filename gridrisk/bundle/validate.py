@@ -26,6 +26,7 @@ from gridrisk.bundle.parse import (
     Problems,
     flag_duplicates,
     flag_only_when,
+    is_in,
     parse_bool,
     parse_date,
     parse_enum,
@@ -142,7 +143,7 @@ def _reference(rows: pd.DataFrame, column: str, accepted: pd.Index, rejected: Re
     but rejected is named with where it was rejected, and its root problem as the cause."""
     codes = rows[column]
     asked = present(codes) if mask is None else mask & present(codes)
-    missing = asked & ~codes.isin(accepted)
+    missing = asked & ~is_in(codes, accepted)
     if not missing.any():
         return missing
     was_rejected = missing & codes.isin(rejected.where.index)

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridrisk.bundle.parse import Problems, _mixed_moments, flag_duplicates, parse_moment, present
+from gridrisk.bundle.parse import (
+    Problems,
+    _mixed_moments,
+    flag_duplicates,
+    is_in,
+    parse_moment,
+    present,
+)
 
 
 def first_lines(ids: list[str], lines: list[int]) -> dict[int, int]:
@@ -87,3 +94,15 @@ def test_one_time_without_offset_is_local_time_and_a_date_is_refused() -> None:
     assert instants.iloc[2] == pd.Timestamp("2025-02-02T18:36:26Z")  # Asia/Shanghai is +8
     assert problems[["line", "reason"]].to_dict("records") == [
         {"line": 5, "reason": "not an ISO time with its offset (e.g. 2025-03-14T09:30:00+08:00)"}]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_is_in_answers_as_pandas_isin(dtype: object) -> None:
+    text = pd.Series(["网格", "", "a", "b", "A"], dtype=dtype, index=[3, 4, 5, 6, 7])
+
+    found = is_in(text, pd.Index(["a", "网格"]))
+
+    assert found.tolist() == text.isin(["a", "网格"]).tolist() == [True, False, True, False,
+                                                                  False]
+    assert found.index.equals(text.index)
+    assert not is_in(text, []).any()
