@@ -794,7 +794,7 @@ class ScreeningCheck:
         with ThreadPoolExecutor(1) as pool:
             with_point = has_point.to_numpy()
             in_a_cell = pool.submit(self.index.in_some_cell, lon[with_point], lat[with_point],
-                                    rows["cell_code"].to_numpy(dtype=object)[with_point])
+                                    rows["cell_code"][with_point])
             problems = Problems(self.label)
             require(rows, "record_id", problems)
             screened_at, _ = parse_moment(rows, "screened_at", problems,

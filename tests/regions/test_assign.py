@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import box
 
 from gridrisk.regions.assign import CellIndex
@@ -24,3 +25,6 @@ def test_in_some_cell_whatever_cell_is_named_beside_the_point() -> None:
     named = np.array(["A", "B", "nowhere", "A", None], dtype=object)
     assert index().in_some_cell(lon, lat, named).tolist() == [True, True, True, False, True]
     assert index().holds(named, lon, lat).tolist() == [True, False, False, False, False]
+    # as a file's column gives them: Arrow-backed text
+    assert index().holds(pd.Series(named, dtype="str"), lon, lat).tolist() == [
+        True, False, False, False, False]
