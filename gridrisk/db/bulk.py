@@ -365,12 +365,10 @@ def _binary_chunks(frame: pd.DataFrame, forms: list[Callable[[pd.Series], Field]
         for column, form in zip(frame.columns, forms, strict=True):
             assert form is not None
             data, present = form(part[column])
-            if present.all():
-                width = pc.binary_length(data).to_numpy()
-            else:
-                # a missing value: length -1 and no bytes (whatever its slot held)
+            if not present.all():
+                # a missing value: no bytes, whatever its slot held (a copy of the column)
                 data = pc.if_else(pa.array(present), data, pa.scalar(b"", pa.large_binary()))
-                width = np.where(present, pc.binary_length(data).to_numpy(), -1)
+            width = np.where(present, pc.binary_length(data).to_numpy(), -1)
             pieces += [_fixed_binary(width.astype(">i4").view(np.uint8).reshape(-1, 4)), data]
         rows = pc.binary_join_element_wise(*pieces, pa.scalar(b"", pa.large_binary()))
         # the rows' values lie end to end in the array's data buffer: that is the chunk
@@ -437,7 +435,7 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         for column in frame.columns
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype)}, **{
         column: _hex_text(frame[column]) for column in frame.columns
-        if _is_bytes(frame[column])})
+        if pd.api.types.infer_dtype(frame[column], skipna=True) == "bytes"})
     for start in range(0, len(naive), COPY_CHUNK_ROWS):
         chunk = pa.Table.from_pandas(naive.iloc[start:start + COPY_CHUNK_ROWS],
                                      preserve_index=False)

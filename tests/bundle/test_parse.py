@@ -106,3 +106,6 @@ def test_is_in_answers_as_pandas_isin(dtype: object) -> None:
                                                                   False]
     assert found.index.equals(text.index)
     assert not is_in(text, []).any()
+    # the codes a bundle holds, as pandas keeps them: an Arrow-backed index
+    assert is_in(text, pd.Index(pd.Series(["b", "A"], dtype="str"))).tolist() == [
+        False, False, False, True, True]
